@@ -1,0 +1,1 @@
+//! uniffi bindings of the Tandem core for Kotlin and Swift.

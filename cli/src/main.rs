@@ -1,0 +1,3 @@
+fn main() {
+    println!("tandem: not yet wired");
+}

@@ -1,0 +1,88 @@
+//! The storage contract the engine relies on.
+//!
+//! The engine never touches SQLite: `tandem-store` implements [`CredentialStore`] (SQLite, private keys
+//! encrypted at rest under a platform-released data key). Keeping the trait here keeps the engine pure and lets
+//! it build for every target.
+
+use zeroize::Zeroizing;
+
+/// Credential metadata: everything except secret key material.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialMeta {
+    /// The credential ID handed to the relying party.
+    pub id: Vec<u8>,
+    /// The relying party's identifier.
+    pub rp_id: String,
+    /// The relying party's display name at registration.
+    pub rp_name: Option<String>,
+    /// The user handle.
+    pub user_id: Vec<u8>,
+    /// The account name at registration.
+    pub user_name: Option<String>,
+    /// The friendly name at registration (or as renamed by the user).
+    pub user_display_name: Option<String>,
+    /// COSE algorithm identifier of the credential key (-7 ES256, -8 EdDSA).
+    pub algorithm: i64,
+    /// Whether the credential is discoverable (a resident key / passkey).
+    pub discoverable: bool,
+    /// credProtect level, 1..=3.
+    pub cred_protect: u8,
+    /// Backup eligibility (BE flag), fixed at creation.
+    pub backup_eligible: bool,
+    /// Backup state (BS flag) as last known.
+    pub backup_state: bool,
+    /// Signature counter as last stored (always 0 for credentials that use none).
+    pub sign_count: u32,
+    /// Creation time, seconds since the Unix epoch.
+    pub created_at: u64,
+    /// credBlob stored at registration, if any (not secret: returned to the RP on request).
+    pub cred_blob: Option<Vec<u8>>,
+}
+
+/// A credential with its secret material, decrypted. The secret is an opaque blob whose format the engine
+/// owns (key, hmac-secret CredRandom, largeBlobKey); the store only encrypts, binds and zeroizes it.
+#[derive(Debug, Clone)]
+pub struct StoredCredential {
+    /// Metadata.
+    pub meta: CredentialMeta,
+    /// Engine-owned secret blob, zeroized on drop.
+    pub secret: Zeroizing<Vec<u8>>,
+}
+
+/// Why a storage operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The platform keystore refused or failed to release the data key.
+    #[error("key protector failed: {0}")]
+    KeyProtector(String),
+    /// A stored row could not be decrypted or parsed (tampered, swapped or corrupted). The row is left as is.
+    #[error("stored credential is corrupt: {0}")]
+    Corrupt(String),
+    /// The credential does not exist.
+    #[error("no such credential")]
+    NotFound,
+    /// The underlying database failed (I/O, full disk, locked).
+    #[error("database error: {0}")]
+    Database(String),
+}
+
+/// Persistent credential storage. Every method is one transaction: it either happens completely or not at all.
+pub trait CredentialStore: Send + Sync {
+    /// Stores a new credential. For a discoverable credential, an existing discoverable credential with the
+    /// same RP ID and user handle is replaced in the same transaction (CTAP 2.2 §6.1.2 step 17).
+    fn insert(&self, credential: &StoredCredential) -> Result<(), StoreError>;
+    /// Metadata of every credential for `rp_id`, newest first.
+    fn list_for_rp(&self, rp_id: &str) -> Result<Vec<CredentialMeta>, StoreError>;
+    /// Metadata of every credential, newest first.
+    fn list_all(&self) -> Result<Vec<CredentialMeta>, StoreError>;
+    /// One credential with its decrypted secret, or `None` if absent.
+    fn get(&self, id: &[u8]) -> Result<Option<StoredCredential>, StoreError>;
+    /// Atomically increments the signature counter and returns the new value.
+    fn increment_sign_count(&self, id: &[u8]) -> Result<u32, StoreError>;
+    /// Changes the user display name shown for a credential.
+    fn rename(&self, id: &[u8], display_name: &str) -> Result<(), StoreError>;
+    /// Deletes one credential. `NotFound` if it did not exist.
+    fn delete(&self, id: &[u8]) -> Result<(), StoreError>;
+    /// Deletes every credential; returns how many were removed.
+    fn delete_all(&self) -> Result<usize, StoreError>;
+}

@@ -1,0 +1,1 @@
+//! SQLite credential store with private keys encrypted at rest.

@@ -1,0 +1,1 @@
+//! Desktop-side hybrid peer (the browser's role) for testers and tests.

@@ -1,0 +1,1 @@
+//! Phone-side hybrid session driver: tunnel client, BLE advert, Noise responder, CTAP serving.

@@ -1,0 +1,1 @@
+//! BLE edges: simulated radio, BlueZ advertising over D-Bus, btleplug scanning.

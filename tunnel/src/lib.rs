@@ -1,0 +1,1 @@
+//! Self-hostable hybrid tunnel server (WebSocket relay, /cable/new and /cable/connect).
