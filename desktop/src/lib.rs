@@ -1,1 +1,3 @@
 //! Desktop-side hybrid peer (the browser's role) for testers and tests.
+
+pub mod ble;
