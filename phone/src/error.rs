@@ -1,0 +1,130 @@
+//! The driver's error type: one variant per way a session can fail, each naming the step.
+
+use std::fmt;
+
+use crate::ble::AdvertiseError;
+
+/// The step of a session at which something happened; used in errors to say where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Parsing the QR code.
+    ParseQr,
+    /// Opening the WebSocket to the tunnel service.
+    ConnectTunnel,
+    /// Starting the BLE advert.
+    Advertise,
+    /// Waiting for / processing the desktop's Noise handshake message.
+    Handshake,
+    /// Sending the Noise response and the post-handshake message.
+    PostHandshake,
+    /// Sending the update (linking) message.
+    Update,
+    /// Waiting for the desktop's next message (a request or shutdown).
+    AwaitRequest,
+    /// The engine processing a request (user verification included).
+    ProcessRequest,
+    /// Sending a CTAP response.
+    SendResponse,
+    /// The wake channel to the tunnel service (linked sessions).
+    WakeChannel,
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Step::ParseQr => "parsing the QR code",
+            Step::ConnectTunnel => "connecting to the tunnel service",
+            Step::Advertise => "advertising",
+            Step::Handshake => "the Noise handshake",
+            Step::PostHandshake => "sending the post-handshake message",
+            Step::Update => "sending the update message",
+            Step::AwaitRequest => "waiting for a request",
+            Step::ProcessRequest => "processing a request",
+            Step::SendResponse => "sending a response",
+            Step::WakeChannel => "the wake channel",
+        })
+    }
+}
+
+/// Why a phone session failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SessionError {
+    /// The scanned text is not a valid hybrid QR code.
+    #[error("invalid QR code: {0}")]
+    InvalidQr(String),
+    /// The tunnel choice cannot be used with this desktop or is malformed.
+    #[error("tunnel configuration: {0}")]
+    TunnelConfig(String),
+    /// A plain `ws://` URL was given without permission, or for a non-loopback host.
+    #[error(
+        "refusing insecure tunnel URL {0}: plain ws:// is only allowed for loopback when explicitly enabled"
+    )]
+    InsecureTunnelUrl(String),
+    /// TCP, TLS or the WebSocket upgrade failed.
+    #[error("could not connect to the tunnel service: {0}")]
+    TunnelConnect(String),
+    /// The tunnel service answered the upgrade with an HTTP error.
+    #[error("tunnel service refused the connection with HTTP {status}")]
+    TunnelRejected {
+        /// HTTP status code.
+        status: u16,
+    },
+    /// The tunnel service did not select the `fido.cable` subprotocol.
+    #[error("tunnel service did not select the fido.cable subprotocol")]
+    MissingSubprotocol,
+    /// The `/cable/new` response carried no `X-caBLE-Routing-ID`.
+    #[error("tunnel service sent no X-caBLE-Routing-ID header")]
+    MissingRoutingId,
+    /// The `X-caBLE-Routing-ID` header is not 3 bytes of hex.
+    #[error("tunnel service sent an invalid X-caBLE-Routing-ID header: {0:?}")]
+    InvalidRoutingId(String),
+    /// The platform could not advertise.
+    #[error(transparent)]
+    Advertise(#[from] AdvertiseError),
+    /// The WebSocket closed while the session still needed it.
+    #[error("tunnel closed during {step}")]
+    TunnelClosed {
+        /// Where the session was.
+        step: Step,
+    },
+    /// A step did not finish within its configured time.
+    #[error("timed out during {step}")]
+    Timeout {
+        /// The step that took too long.
+        step: Step,
+    },
+    /// The desktop's handshake message was malformed or did not authenticate (e.g. wrong PSK / wrong QR).
+    #[error("Noise handshake failed: {0}")]
+    Handshake(String),
+    /// A transport message could not be decrypted, unpadded or framed.
+    #[error("bad frame during {step}: {reason}")]
+    BadFrame {
+        /// Where the session was.
+        step: Step,
+        /// What was wrong.
+        reason: String,
+    },
+    /// The desktop sent a message type this phone does not know.
+    #[error("unknown message type {0:#04x}")]
+    UnknownMessageType(u8),
+    /// The desktop sent a known message type that is not allowed here.
+    #[error("unexpected message: {0}")]
+    UnexpectedMessage(String),
+    /// The credential/link store failed.
+    #[error("store error: {0}")]
+    Store(String),
+    /// The engine task failed (panicked or was cancelled).
+    #[error("engine failure: {0}")]
+    Engine(String),
+    /// A WebSocket protocol error other than a clean close.
+    #[error("WebSocket error during {step}: {reason}")]
+    WebSocket {
+        /// Where the session was.
+        step: Step,
+        /// What the WebSocket layer reported.
+        reason: String,
+    },
+    /// The session was cancelled by the caller.
+    #[error("cancelled")]
+    Cancelled,
+}

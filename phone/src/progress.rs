@@ -1,0 +1,53 @@
+//! Progress events: what the driver tells the UI while a session runs.
+//!
+//! Events are plain owned values so a binding layer can forward them across an FFI boundary unchanged.
+
+/// One step of a hybrid session, reported as it happens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProgressEvent {
+    /// The QR code was parsed and is valid (QR sessions only).
+    QrParsed,
+    /// The tunnel service accepted the WebSocket; `routing_id` is hex (empty for linked sessions, where the
+    /// wake message carried it).
+    TunnelConnected {
+        /// The routing ID the tunnel service assigned, upper-case hex.
+        routing_id: String,
+    },
+    /// The BLE advert is on the air.
+    Advertising,
+    /// The Noise handshake completed; the channel to the desktop is encrypted.
+    HandshakeDone,
+    /// A CTAP request arrived (`command` is the CTAP command byte).
+    RequestReceived {
+        /// CTAP command byte (0x01 makeCredential, 0x02 getAssertion, 0x04 getInfo...).
+        command: u8,
+    },
+    /// The engine is waiting for the user (biometric prompt / account choice).
+    AwaitingUser,
+    /// The response to the last request was sent (`status` is the CTAP status byte).
+    Responded {
+        /// CTAP status byte of the response (0 = success).
+        status: u8,
+    },
+    /// The session ended normally.
+    Finished,
+    /// The session failed; `reason` is the error's display text.
+    Failed {
+        /// Human-readable reason (the [`crate::SessionError`] display text).
+        reason: String,
+    },
+}
+
+/// Receives progress events. Called from the driver's task: implementations must return quickly.
+pub trait ProgressListener: Send + Sync {
+    /// Called once per event, in order.
+    fn on_event(&self, event: ProgressEvent);
+}
+
+/// A listener that ignores everything.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoProgress;
+
+impl ProgressListener for NoProgress {
+    fn on_event(&self, _event: ProgressEvent) {}
+}
