@@ -2,8 +2,28 @@
 //!
 //! Every transport reaches the same code: the hybrid responder hands [`Authenticator::handle_ctap`] raw CTAP2
 //! messages, while the Android Credential Manager provider and the iOS credential-provider extension call the
-//! WebAuthn-level entry points with a request and a clientDataHash. The engine does no I/O of its own: it talks to
-//! the platform only through the traits in [`platform`] and to storage through [`store::CredentialStore`].
+//! WebAuthn-level entry points in [`webauthn`] with a request and a clientDataHash. The engine does no I/O of
+//! its own: it talks to the platform only through the traits in [`platform`] and to storage through
+//! [`store::CredentialStore`].
+//!
+//! Layout: [`ctap`] (codec) → [`authenticator`] (commands) → [`uv`] (approval gate) → [`authdata`],
+//! [`attestation`], [`extensions`], [`pin`] (PIN/UV auth protocols), [`keys`] (credential keys, secret blob).
 
+pub mod attestation;
+pub mod authdata;
+pub mod authenticator;
+pub mod config;
+pub mod ctap;
+pub mod extensions;
+pub mod keys;
+pub mod pin;
 pub mod platform;
+pub mod status;
 pub mod store;
+pub mod uv;
+
+pub use authenticator::Authenticator;
+pub use config::{
+    AttestationCertificate, AttestationConfig, AuthenticatorConfig, BackupPolicy, GetInfoProfile,
+};
+pub use status::{CtapStatus, EngineError};

@@ -1,0 +1,766 @@
+//! The authenticator: one code path for CTAP requests (hybrid, direct CTAP clients) and the WebAuthn-level
+//! API ([`crate::webauthn`]).
+//!
+//! Decisions worth knowing:
+//! * Every makeCredential and every getAssertion with `up` (the default) runs the [`UserVerifier`] through
+//!   the [`crate::uv`] gate; a pinUvAuthToken is validated when sent but never replaces that approval.
+//! * Several discoverable credentials for one RP with user presence: the [`AccountChooser`] picks one
+//!   (CTAP 2.1 §6.2.2, authenticator with a display), `userSelected` = true, no numberOfCredentials. The
+//!   silent `up=false` pre-flight cannot prompt, so it returns the first with `numberOfCredentials` and serves
+//!   the rest through getNextAssertion (state kept 30 s).
+//! * getAssertion returns CTAP2_ERR_NO_CREDENTIALS without prompting when nothing matches (no point asking
+//!   the user for a biometric that cannot lead anywhere).
+//! * makeCredential with an excluded credential prompts first and only then returns
+//!   CTAP2_ERR_CREDENTIAL_EXCLUDED (CTAP 2.1 §6.1.2 step 11).
+//! * Nothing is stored unless the user approved and every signature was produced.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use sha2::{Digest, Sha256};
+use tandem_cbor::Value;
+use zeroize::Zeroizing;
+
+use crate::attestation;
+use crate::authdata::{self, AttestedCredentialData, BackupFlags};
+use crate::config::{AuthenticatorConfig, BackupPolicy, GetInfoProfile};
+use crate::ctap::{
+    ClientPinRequest, ClientPinResponse, GetAssertionRequest, GetAssertionResponse, MakeCredentialRequest,
+    MakeCredentialResponse, Request, ResponseUser, decode_request,
+};
+use crate::extensions::{self, MAX_CRED_BLOB_LENGTH, VerifiedSalts, cred_protect_allows};
+use crate::keys::{CredentialKey, CredentialSecret, SUPPORTED_ALGORITHMS, random_bytes};
+use crate::pin::{KeyAgreementKey, PinProtocol};
+use crate::platform::{AccountChooser, AccountInfo, Operation, UserVerifier, VerificationPrompt};
+use crate::status::{CtapStatus, EngineError};
+use crate::store::{CredentialMeta, CredentialStore, StoredCredential};
+use crate::uv::{OperationBinding, Presence, Silent, UvGate};
+
+/// pinUvAuthToken permission: makeCredential.
+pub const PERMISSION_MC: u64 = 0x01;
+/// pinUvAuthToken permission: getAssertion.
+pub const PERMISSION_GA: u64 = 0x02;
+
+/// How long getNextAssertion state lives (CTAP 2.1 §6.3: 30 seconds).
+const NEXT_ASSERTION_TTL: Duration = Duration::from_secs(30);
+
+/// Length of generated credential IDs.
+const CREDENTIAL_ID_LEN: usize = 32;
+
+struct PinToken {
+    token: Zeroizing<[u8; 32]>,
+    permissions: u64,
+    rp_id: Option<String>,
+}
+
+struct PendingAssertions {
+    request: GetAssertionRequest,
+    remaining: Vec<CredentialMeta>,
+    deadline: Instant,
+}
+
+/// The authenticator engine. Cheap to share: every method takes `&self`.
+pub struct Authenticator {
+    config: AuthenticatorConfig,
+    store: Arc<dyn CredentialStore>,
+    verifier: Arc<dyn UserVerifier>,
+    chooser: Arc<dyn AccountChooser>,
+    key_agreement: Option<KeyAgreementKey>,
+    pin_token: Mutex<Option<PinToken>>,
+    pending: Mutex<Option<PendingAssertions>>,
+}
+
+/// SHA-256 of an RP ID.
+pub fn rp_id_hash(rp_id: &str) -> [u8; 32] {
+    Sha256::digest(rp_id.as_bytes()).into()
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding one of these locks cannot leave a half-written value (plain replacements only).
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Authenticator {
+    /// Creates an engine. The key-agreement key for PIN/UV protocols is generated here (one per instance,
+    /// like an authenticator power-up); if the OS random generator fails, ClientPIN and hmac-secret report
+    /// CTAP1_ERR_OTHER.
+    pub fn new(
+        config: AuthenticatorConfig,
+        store: Arc<dyn CredentialStore>,
+        verifier: Arc<dyn UserVerifier>,
+        chooser: Arc<dyn AccountChooser>,
+    ) -> Self {
+        Authenticator {
+            config,
+            store,
+            verifier,
+            chooser,
+            key_agreement: KeyAgreementKey::generate().ok(),
+            pin_token: Mutex::new(None),
+            pending: Mutex::new(None),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &AuthenticatorConfig {
+        &self.config
+    }
+
+    /// Handles one CTAP message (command byte ‖ CBOR) and returns status byte ‖ CBOR. Never panics on input.
+    pub fn handle_ctap(&self, request: &[u8]) -> Vec<u8> {
+        match self.dispatch(request) {
+            Ok(body) => {
+                let mut out = Vec::with_capacity(1 + body.len());
+                out.push(CtapStatus::Ok.code());
+                out.extend_from_slice(&body);
+                out
+            }
+            Err(e) => vec![e.status().code()],
+        }
+    }
+
+    fn dispatch(&self, request: &[u8]) -> Result<Vec<u8>, EngineError> {
+        let request = decode_request(request)?;
+        // Any command other than getNextAssertion ends a pending assertion sequence.
+        if !matches!(request, Request::GetNextAssertion) {
+            *lock(&self.pending) = None;
+        }
+        match request {
+            Request::MakeCredential(r) => Ok(self.make_credential(r)?.to_cbor()),
+            Request::GetAssertion(r) => Ok(self.get_assertion(r)?.to_cbor()),
+            Request::GetInfo => Ok(self.get_info_cbor()),
+            Request::ClientPin(r) => Ok(self.client_pin(r)?.to_cbor()),
+            Request::GetNextAssertion => Ok(self.get_next_assertion()?.to_cbor()),
+            Request::Selection => self.selection().map(|()| Vec::new()),
+        }
+    }
+
+    // ---------------------------------------------------------------- getInfo
+
+    /// Extensions this engine supports in the configured profile.
+    pub fn supported_extensions(&self) -> Vec<&'static str> {
+        match self.config.profile {
+            // No PIN/UV protocol over hybrid, so no hmac-secret there: PRF travels as `prf`.
+            GetInfoProfile::Hybrid => vec!["credBlob", "credProtect", "prf"],
+            GetInfoProfile::Direct => {
+                vec![
+                    "credBlob",
+                    "credProtect",
+                    "hmac-secret",
+                    "hmac-secret-mc",
+                    "largeBlobKey",
+                    "prf",
+                ]
+            }
+        }
+    }
+
+    /// The getInfo response CBOR (no status byte), as the hybrid post-handshake message carries it.
+    pub fn get_info_cbor(&self) -> Vec<u8> {
+        self.get_info().to_vec()
+    }
+
+    fn get_info(&self) -> Value {
+        let texts = |v: Vec<String>| Value::Array(v.into_iter().map(Value::Text).collect());
+        let extensions = Value::Array(self.supported_extensions().into_iter().map(Value::text).collect());
+        let transports = texts(self.config.transports());
+        let versions = Value::Array(vec![Value::text("FIDO_2_0"), Value::text("FIDO_2_1")]);
+        match self.config.profile {
+            GetInfoProfile::Hybrid => Value::map()
+                .insert(1, versions)
+                .insert(2, extensions)
+                .insert(3, self.config.aaguid.to_vec())
+                .insert(4, Value::map().insert("rk", true).insert("uv", true).build())
+                .insert(9, transports)
+                .build(),
+            GetInfoProfile::Direct => {
+                let mut options = Value::map()
+                    .insert("rk", true)
+                    .insert("up", true)
+                    .insert("uv", true)
+                    .insert("pinUvAuthToken", true);
+                if self.config.attestation.enterprise.is_some() {
+                    options = options.insert("ep", true);
+                }
+                let algorithms = Value::Array(
+                    SUPPORTED_ALGORITHMS
+                        .iter()
+                        .map(|a| {
+                            Value::map()
+                                .insert("alg", *a)
+                                .insert("type", "public-key")
+                                .build()
+                        })
+                        .collect(),
+                );
+                Value::map()
+                    .insert(1, versions)
+                    .insert(2, extensions)
+                    .insert(3, self.config.aaguid.to_vec())
+                    .insert(4, options.build())
+                    .insert(5, 4096u32)
+                    .insert(6, Value::Array(vec![Value::from(2u8), Value::from(1u8)]))
+                    .insert(7, 64u32)
+                    .insert(8, CREDENTIAL_ID_LEN as u32)
+                    .insert(9, transports)
+                    .insert(10, algorithms)
+                    .insert(15, MAX_CRED_BLOB_LENGTH as u32)
+                    .insert(22, Value::Array(vec![Value::text("packed"), Value::text("none")]))
+                    .build()
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- shared helpers
+
+    fn gate(&self) -> UvGate<'_> {
+        UvGate::new(self.verifier.as_ref(), self.config.approval_ttl)
+    }
+
+    fn key_agreement(&self) -> Result<&KeyAgreementKey, EngineError> {
+        self.key_agreement
+            .as_ref()
+            .ok_or(EngineError::Internal("no key-agreement key"))
+    }
+
+    /// Validates a pinUvAuthParam against the current pinUvAuthToken (CTAP 2.1 §6.1.2 step 11 / §6.2.2).
+    /// The zero-length probe is handled by the callers. Returns whether a token was used.
+    fn check_pin_uv_auth(
+        &self,
+        param: Option<&[u8]>,
+        protocol: Option<u64>,
+        permission: u64,
+        rp_id: &str,
+        client_data_hash: &[u8],
+    ) -> Result<bool, EngineError> {
+        let Some(param) = param else { return Ok(false) };
+        let protocol =
+            PinProtocol::from_wire(protocol.ok_or(EngineError::MissingParameter("pinUvAuthProtocol"))?)?;
+        let mut guard = lock(&self.pin_token);
+        let token = guard.as_mut().ok_or(EngineError::PinAuthInvalid)?;
+        if !protocol.verify(token.token.as_ref(), client_data_hash, param) {
+            return Err(EngineError::PinAuthInvalid);
+        }
+        if token.permissions & permission == 0 {
+            return Err(EngineError::PinAuthInvalid);
+        }
+        match &token.rp_id {
+            Some(bound) if bound != rp_id => return Err(EngineError::PinAuthInvalid),
+            Some(_) => {}
+            None => token.rp_id = Some(rp_id.to_owned()),
+        }
+        Ok(true)
+    }
+
+    /// After a successful operation with a token, its mc/ga permissions are spent (CTAP 2.1 clears all
+    /// permissions but lbw, which this engine does not grant).
+    fn spend_token(&self) {
+        *lock(&self.pin_token) = None;
+    }
+
+    /// The zero-length pinUvAuthParam probe: collect user presence, then report that built-in UV protects
+    /// the authenticator (CTAP2_ERR_PIN_INVALID).
+    fn pin_probe(&self, operation: Operation, rp_id: &str) -> EngineError {
+        let prompt = VerificationPrompt {
+            operation,
+            rp_id: rp_id.to_owned(),
+            rp_name: None,
+            account: None,
+        };
+        match self.verifier.verify(&prompt) {
+            Ok(()) => EngineError::PinInvalid,
+            Err(e) => e.into(),
+        }
+    }
+
+    fn backup_flags(&self) -> BackupFlags {
+        match self.config.backup {
+            BackupPolicy::DeviceBound => BackupFlags {
+                eligible: false,
+                state: false,
+            },
+            BackupPolicy::Synced => BackupFlags {
+                eligible: true,
+                state: true,
+            },
+        }
+    }
+
+    // ---------------------------------------------------------------- makeCredential
+
+    /// authenticatorMakeCredential on a typed request.
+    pub fn make_credential(&self, req: MakeCredentialRequest) -> Result<MakeCredentialResponse, EngineError> {
+        if req.pin_uv_auth_param.as_deref().is_some_and(<[u8]>::is_empty) {
+            return Err(self.pin_probe(Operation::Register, &req.rp.id));
+        }
+        if req.pin_uv_auth_param.is_some() {
+            PinProtocol::from_wire(
+                req.pin_uv_auth_protocol
+                    .ok_or(EngineError::MissingParameter("pinUvAuthProtocol"))?,
+            )?;
+        }
+        let alg = req
+            .algorithms
+            .iter()
+            .copied()
+            .find(|a| SUPPORTED_ALGORITHMS.contains(a))
+            .ok_or(EngineError::UnsupportedAlgorithm)?;
+        if req.options.up == Some(false) {
+            return Err(EngineError::InvalidOption(
+                "up=false is not allowed in makeCredential",
+            ));
+        }
+        let attestation = attestation::choose(
+            &self.config.attestation,
+            &req.rp.id,
+            req.enterprise_attestation,
+            req.attestation_formats_preference.as_deref(),
+        )?;
+        let token_used = self.check_pin_uv_auth(
+            req.pin_uv_auth_param.as_deref(),
+            req.pin_uv_auth_protocol,
+            PERMISSION_MC,
+            &req.rp.id,
+            &req.client_data_hash,
+        )?;
+
+        let rp_hash = rp_id_hash(&req.rp.id);
+        let account = AccountInfo {
+            user_id: req.user.id.clone(),
+            name: req.user.name.clone(),
+            display_name: req.user.display_name.clone(),
+        };
+        let prompt = VerificationPrompt {
+            operation: Operation::Register,
+            rp_id: req.rp.id.clone(),
+            rp_name: req.rp.name.clone(),
+            account: Some(account),
+        };
+        let binding = OperationBinding::new(Operation::Register, &rp_hash, &req.client_data_hash);
+
+        // Exclude list: only after user presence (CTAP 2.1 §6.1.2 step 11).
+        if !req.exclude_list.is_empty() {
+            let existing = self.store.list_for_rp(&req.rp.id)?;
+            if req
+                .exclude_list
+                .iter()
+                .any(|d| existing.iter().any(|m| m.id == d.id))
+            {
+                self.gate().verify(&prompt, binding)?;
+                return Err(EngineError::CredentialExcluded);
+            }
+        }
+
+        // Validate extension inputs before prompting, so malformed input never costs the user a prompt.
+        let ext = &req.extensions;
+        let hmac_mc = match (&ext.hmac_secret_mc, ext.hmac_secret) {
+            (Some(input), true) => Some(VerifiedSalts::open(self.key_agreement()?, input)?),
+            _ => None,
+        };
+
+        let approval = self.gate().verify(&prompt, binding.clone())?;
+
+        // Everything below runs only after the user approved; nothing is stored until all of it succeeded.
+        let key = CredentialKey::generate(alg)?;
+        let secret = CredentialSecret::generate(key, ext.hmac_secret || ext.prf.is_some())?;
+        let credential_id = random_bytes::<CREDENTIAL_ID_LEN>()?.to_vec();
+        let cred_protect = ext.cred_protect.unwrap_or(extensions::CRED_PROTECT_UV_OPTIONAL);
+        let cred_blob = ext
+            .cred_blob
+            .as_ref()
+            .filter(|b| b.len() <= MAX_CRED_BLOB_LENGTH)
+            .cloned();
+
+        let mut signed_ext = Value::map();
+        if let Some(level) = ext.cred_protect {
+            signed_ext = signed_ext.insert("credProtect", level);
+        }
+        if ext.hmac_secret {
+            signed_ext = signed_ext.insert("hmac-secret", true);
+        }
+        if let Some(salts) = &hmac_mc {
+            // The credential was just verified, so the UV CredRandom applies.
+            signed_ext = signed_ext.insert("hmac-secret-mc", salts.outputs(&secret.cred_random_uv)?);
+        }
+        if ext.cred_blob.is_some() {
+            signed_ext = signed_ext.insert("credBlob", cred_blob.is_some());
+        }
+        let unsigned = ext.prf.as_ref().map(|prf| {
+            let results = prf
+                .eval
+                .as_ref()
+                .map(|s| extensions::prf_results(&secret.cred_random_uv, s));
+            Value::map()
+                .insert(
+                    "prf",
+                    Value::map()
+                        .insert("enabled", true)
+                        .insert_opt("results", results)
+                        .build(),
+                )
+                .build()
+        });
+
+        let attested = AttestedCredentialData {
+            aaguid: self.config.aaguid,
+            credential_id: credential_id.clone(),
+            cose_public_key: secret.key.cose_public_key(),
+        };
+        let presence = approval.redeem(&binding, Instant::now())?;
+        let backup = self.backup_flags();
+        let auth_data = authdata::encode(
+            &rp_hash,
+            presence,
+            backup,
+            0,
+            Some(&attested),
+            Some(&signed_ext.build()),
+        );
+        let statement = attestation::statement(attestation, &secret.key, &auth_data, &req.client_data_hash)?;
+
+        let created_at = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let stored = StoredCredential {
+            meta: CredentialMeta {
+                id: credential_id,
+                rp_id: req.rp.id.clone(),
+                rp_name: req.rp.name.clone(),
+                user_id: req.user.id.clone(),
+                user_name: req.user.name.clone(),
+                user_display_name: req.user.display_name.clone(),
+                algorithm: alg,
+                discoverable: req.options.rk,
+                cred_protect,
+                backup_eligible: backup.eligible,
+                backup_state: backup.state,
+                sign_count: 0,
+                created_at,
+                cred_blob,
+            },
+            secret: secret.to_blob(),
+        };
+        self.store.insert(&stored)?;
+        if token_used {
+            self.spend_token();
+        }
+        Ok(MakeCredentialResponse {
+            fmt: statement.fmt.to_owned(),
+            auth_data,
+            att_stmt: statement.att_stmt,
+            ep_att: statement.ep_att,
+            large_blob_key: ext.large_blob_key.then(|| secret.large_blob_key.to_vec()),
+            unsigned_extension_outputs: unsigned,
+        })
+    }
+
+    // ---------------------------------------------------------------- getAssertion
+
+    /// authenticatorGetAssertion on a typed request.
+    pub fn get_assertion(&self, req: GetAssertionRequest) -> Result<GetAssertionResponse, EngineError> {
+        if req.pin_uv_auth_param.as_deref().is_some_and(<[u8]>::is_empty) {
+            return Err(self.pin_probe(Operation::SignIn, &req.rp_id));
+        }
+        if req.pin_uv_auth_param.is_some() {
+            PinProtocol::from_wire(
+                req.pin_uv_auth_protocol
+                    .ok_or(EngineError::MissingParameter("pinUvAuthProtocol"))?,
+            )?;
+        }
+        if req.options.rk_present {
+            return Err(EngineError::UnsupportedOption(
+                "rk is not an option of getAssertion",
+            ));
+        }
+        let silent = !req.options.up;
+        if silent && req.options.uv {
+            // The engine's only UV is the platform prompt, which is also user presence.
+            return Err(EngineError::InvalidOption("uv without up"));
+        }
+        let token_used = self.check_pin_uv_auth(
+            req.pin_uv_auth_param.as_deref(),
+            req.pin_uv_auth_protocol,
+            PERMISSION_GA,
+            &req.rp_id,
+            &req.client_data_hash,
+        )?;
+
+        // Every prompted assertion is user-verified, so credProtect filtering depends only on `silent`.
+        let will_verify = !silent;
+        let allow_list_given = !req.allow_list.is_empty();
+        let mut candidates: Vec<CredentialMeta> = self
+            .store
+            .list_for_rp(&req.rp_id)?
+            .into_iter()
+            .filter(|m| {
+                if allow_list_given {
+                    req.allow_list.iter().any(|d| d.id == m.id)
+                } else {
+                    m.discoverable
+                }
+            })
+            .filter(|m| cred_protect_allows(m.cred_protect, will_verify, allow_list_given))
+            .collect();
+        if candidates.is_empty() {
+            return Err(EngineError::NoCredentials);
+        }
+        // Validate extension inputs before any prompt.
+        let hmac = match &req.extensions.hmac_secret {
+            Some(input) => Some(VerifiedSalts::open(self.key_agreement()?, input)?),
+            None => None,
+        };
+
+        if silent {
+            let first = candidates.remove(0);
+            let total = candidates.len() + 1;
+            let mut response = self.assert_one(&req, &first, Presence::Silent(Silent), hmac.as_ref())?;
+            if !allow_list_given && total > 1 {
+                response.number_of_credentials = u32::try_from(total).ok();
+                *lock(&self.pending) = Some(PendingAssertions {
+                    request: req,
+                    remaining: candidates,
+                    deadline: Instant::now() + NEXT_ASSERTION_TTL,
+                });
+            }
+            return Ok(response);
+        }
+
+        let chosen = if !allow_list_given && candidates.len() > 1 {
+            let accounts: Vec<AccountInfo> = candidates.iter().map(account_of).collect();
+            let index = self
+                .chooser
+                .choose(&req.rp_id, &accounts)
+                .ok_or(EngineError::OperationDenied)?;
+            if index >= candidates.len() {
+                return Err(EngineError::OperationDenied);
+            }
+            candidates.swap_remove(index)
+        } else {
+            candidates.remove(0)
+        };
+        let rp_hash = rp_id_hash(&req.rp_id);
+        let binding = OperationBinding::new(Operation::SignIn, &rp_hash, &req.client_data_hash);
+        let prompt = VerificationPrompt {
+            operation: Operation::SignIn,
+            rp_id: req.rp_id.clone(),
+            rp_name: chosen.rp_name.clone(),
+            account: Some(account_of(&chosen)),
+        };
+        let approval = self.gate().verify(&prompt, binding.clone())?;
+        let presence = approval.redeem(&binding, Instant::now())?;
+        let mut response = self.assert_one(&req, &chosen, presence, hmac.as_ref())?;
+        if !allow_list_given {
+            response.user_selected = Some(true);
+        }
+        if token_used {
+            self.spend_token();
+        }
+        Ok(response)
+    }
+
+    /// Builds and signs one assertion for `meta`.
+    fn assert_one(
+        &self,
+        req: &GetAssertionRequest,
+        meta: &CredentialMeta,
+        presence: Presence,
+        hmac: Option<&VerifiedSalts>,
+    ) -> Result<GetAssertionResponse, EngineError> {
+        let stored = self.store.get(&meta.id)?.ok_or(EngineError::NoCredentials)?;
+        let secret = CredentialSecret::from_blob(&stored.secret)?;
+        let verified = presence.user_verified();
+        let cred_random = if verified {
+            &secret.cred_random_uv
+        } else {
+            &secret.cred_random_no_uv
+        };
+
+        let mut signed_ext = Value::map();
+        if let Some(salts) = hmac.filter(|_| secret.hmac_secret) {
+            signed_ext = signed_ext.insert("hmac-secret", salts.outputs(cred_random)?);
+        }
+        if req.extensions.cred_blob {
+            signed_ext = signed_ext.insert("credBlob", stored.meta.cred_blob.clone().unwrap_or_default());
+        }
+        let unsigned = match (&req.extensions.prf, secret.hmac_secret) {
+            (Some(prf), true) => {
+                let salts = prf
+                    .eval_by_credential
+                    .iter()
+                    .find(|(id, _)| *id == meta.id)
+                    .map(|(_, s)| s)
+                    .or(prf.eval.as_ref());
+                salts.map(|s| {
+                    Value::map()
+                        .insert(
+                            "prf",
+                            Value::map()
+                                .insert("results", extensions::prf_results(cred_random, s))
+                                .build(),
+                        )
+                        .build()
+                })
+            }
+            _ => None,
+        };
+
+        // Backup-eligible credentials use no counter (always 0); device-bound ones count atomically.
+        let sign_count = if stored.meta.backup_eligible {
+            0
+        } else {
+            self.store.increment_sign_count(&meta.id)?
+        };
+        let backup = BackupFlags {
+            eligible: stored.meta.backup_eligible,
+            state: stored.meta.backup_state,
+        };
+        let rp_hash = rp_id_hash(&req.rp_id);
+        let auth_data = authdata::encode(
+            &rp_hash,
+            presence,
+            backup,
+            sign_count,
+            None,
+            Some(&signed_ext.build()),
+        );
+        let mut message = auth_data.clone();
+        message.extend_from_slice(&req.client_data_hash);
+        let signature = secret.key.sign(&message);
+
+        let user = stored.meta.discoverable.then(|| ResponseUser {
+            id: stored.meta.user_id.clone(),
+            // Identifying fields only after user verification (CTAP 2.1 §6.2.2).
+            name: if verified {
+                Some(stored.meta.user_name.clone().unwrap_or_default())
+            } else {
+                None
+            },
+            display_name: if verified {
+                Some(stored.meta.user_display_name.clone().unwrap_or_default())
+            } else {
+                None
+            },
+        });
+        Ok(GetAssertionResponse {
+            credential_id: meta.id.clone(),
+            credential_transports: (self.config.profile == GetInfoProfile::Hybrid)
+                .then(|| vec!["internal".to_owned(), "cable".to_owned()]),
+            auth_data,
+            signature,
+            user,
+            number_of_credentials: None,
+            user_selected: None,
+            large_blob_key: req
+                .extensions
+                .large_blob_key
+                .then(|| secret.large_blob_key.to_vec()),
+            unsigned_extension_outputs: unsigned,
+        })
+    }
+
+    /// authenticatorGetNextAssertion: the next credential of a silent multi-credential getAssertion.
+    pub fn get_next_assertion(&self) -> Result<GetAssertionResponse, EngineError> {
+        let mut guard = lock(&self.pending);
+        let pending = guard.as_mut().ok_or(EngineError::NotAllowed)?;
+        if Instant::now() >= pending.deadline || pending.remaining.is_empty() {
+            *guard = None;
+            return Err(EngineError::NotAllowed);
+        }
+        let meta = pending.remaining.remove(0);
+        let request = pending.request.clone();
+        drop(guard);
+        let hmac = match &request.extensions.hmac_secret {
+            Some(input) => Some(VerifiedSalts::open(self.key_agreement()?, input)?),
+            None => None,
+        };
+        self.assert_one(&request, &meta, Presence::Silent(Silent), hmac.as_ref())
+    }
+
+    // ---------------------------------------------------------------- selection / ClientPIN
+
+    fn selection(&self) -> Result<(), EngineError> {
+        match self.config.profile {
+            // Over hybrid the user already picked this phone by scanning the QR code (Chromium's phone
+            // answers at once too).
+            GetInfoProfile::Hybrid => Ok(()),
+            GetInfoProfile::Direct => {
+                let prompt = VerificationPrompt {
+                    operation: Operation::SignIn,
+                    rp_id: String::new(),
+                    rp_name: None,
+                    account: None,
+                };
+                Ok(self.verifier.verify(&prompt)?)
+            }
+        }
+    }
+
+    /// authenticatorClientPIN: getKeyAgreement (0x02) and getPinUvAuthTokenUsingUvWithPermissions (0x06).
+    /// The engine has no PIN, so PIN subcommands are CTAP2_ERR_INVALID_SUBCOMMAND.
+    pub fn client_pin(&self, req: ClientPinRequest) -> Result<ClientPinResponse, EngineError> {
+        match req.sub_command {
+            0x02 => {
+                PinProtocol::from_wire(
+                    req.protocol
+                        .ok_or(EngineError::MissingParameter("pinUvAuthProtocol"))?,
+                )?;
+                Ok(ClientPinResponse {
+                    key_agreement: Some(self.key_agreement()?.cose_public()),
+                    ..Default::default()
+                })
+            }
+            0x06 => {
+                let protocol = PinProtocol::from_wire(
+                    req.protocol
+                        .ok_or(EngineError::MissingParameter("pinUvAuthProtocol"))?,
+                )?;
+                let peer = req
+                    .key_agreement
+                    .as_ref()
+                    .ok_or(EngineError::MissingParameter("keyAgreement"))?;
+                let permissions = req
+                    .permissions
+                    .ok_or(EngineError::MissingParameter("permissions"))?;
+                if permissions == 0 {
+                    return Err(EngineError::InvalidParameter("permissions"));
+                }
+                if permissions & !(PERMISSION_MC | PERMISSION_GA) != 0 {
+                    return Err(EngineError::UnauthorizedPermission);
+                }
+                let shared = self.key_agreement()?.shared_secret(protocol, peer)?;
+                let operation = if permissions & PERMISSION_MC != 0 {
+                    Operation::Register
+                } else {
+                    Operation::SignIn
+                };
+                let prompt = VerificationPrompt {
+                    operation,
+                    rp_id: req.rp_id.clone().unwrap_or_default(),
+                    rp_name: None,
+                    account: None,
+                };
+                self.verifier.verify(&prompt)?;
+                let token = random_bytes::<32>()?;
+                let encrypted = shared.encrypt(token.as_ref())?;
+                *lock(&self.pin_token) = Some(PinToken {
+                    token,
+                    permissions,
+                    rp_id: req.rp_id,
+                });
+                Ok(ClientPinResponse {
+                    pin_uv_auth_token: Some(encrypted),
+                    ..Default::default()
+                })
+            }
+            other => Err(EngineError::InvalidSubcommand(other)),
+        }
+    }
+}
+
+fn account_of(m: &CredentialMeta) -> AccountInfo {
+    AccountInfo {
+        user_id: m.user_id.clone(),
+        name: m.user_name.clone(),
+        display_name: m.user_display_name.clone(),
+    }
+}

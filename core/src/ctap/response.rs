@@ -1,0 +1,144 @@
+//! Typed CTAP2 responses, encoded canonically with tandem-cbor.
+
+use tandem_cbor::Value;
+
+/// authenticatorMakeCredential response.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MakeCredentialResponse {
+    /// 0x01 fmt.
+    pub fmt: String,
+    /// 0x02 authData.
+    pub auth_data: Vec<u8>,
+    /// 0x03 attStmt.
+    pub att_stmt: Value,
+    /// 0x04 epAtt (only when enterprise attestation was returned).
+    pub ep_att: Option<bool>,
+    /// 0x05 largeBlobKey.
+    pub large_blob_key: Option<Vec<u8>>,
+    /// 0x06 unsignedExtensionOutputs (hybrid `prf`).
+    pub unsigned_extension_outputs: Option<Value>,
+}
+
+impl MakeCredentialResponse {
+    /// The response map.
+    pub fn to_value(&self) -> Value {
+        Value::map()
+            .insert(1, self.fmt.as_str())
+            .insert(2, self.auth_data.clone())
+            .insert(3, self.att_stmt.clone())
+            .insert_opt(4, self.ep_att)
+            .insert_opt(5, self.large_blob_key.clone())
+            .insert_opt(6, self.unsigned_extension_outputs.clone())
+            .build()
+    }
+
+    /// The canonical CBOR encoding.
+    pub fn to_cbor(&self) -> Vec<u8> {
+        self.to_value().to_vec()
+    }
+
+    /// The WebAuthn attestation object `{"fmt", "attStmt", "authData"}`.
+    pub fn attestation_object(&self) -> Vec<u8> {
+        Value::map()
+            .insert("fmt", self.fmt.as_str())
+            .insert("attStmt", self.att_stmt.clone())
+            .insert("authData", self.auth_data.clone())
+            .build()
+            .to_vec()
+    }
+}
+
+/// The user entity returned by getAssertion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseUser {
+    /// User handle.
+    pub id: Vec<u8>,
+    /// Account name (only after user verification).
+    pub name: Option<String>,
+    /// Friendly name (only after user verification).
+    pub display_name: Option<String>,
+}
+
+/// authenticatorGetAssertion / authenticatorGetNextAssertion response.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GetAssertionResponse {
+    /// 0x01 credential: the credential ID.
+    pub credential_id: Vec<u8>,
+    /// Transports listed in the credential descriptor (Chromium's phone sends `["internal","cable"]`).
+    pub credential_transports: Option<Vec<String>>,
+    /// 0x02 authData.
+    pub auth_data: Vec<u8>,
+    /// 0x03 signature.
+    pub signature: Vec<u8>,
+    /// 0x04 user.
+    pub user: Option<ResponseUser>,
+    /// 0x05 numberOfCredentials.
+    pub number_of_credentials: Option<u32>,
+    /// 0x06 userSelected.
+    pub user_selected: Option<bool>,
+    /// 0x07 largeBlobKey.
+    pub large_blob_key: Option<Vec<u8>>,
+    /// 0x08 unsignedExtensionOutputs.
+    pub unsigned_extension_outputs: Option<Value>,
+}
+
+impl GetAssertionResponse {
+    /// The response map.
+    pub fn to_value(&self) -> Value {
+        let credential = Value::map()
+            .insert("id", self.credential_id.clone())
+            .insert("type", "public-key")
+            .insert_opt(
+                "transports",
+                self.credential_transports
+                    .as_ref()
+                    .map(|t| Value::Array(t.iter().map(|s| Value::text(s.as_str())).collect())),
+            )
+            .build();
+        let user = self.user.as_ref().map(|u| {
+            Value::map()
+                .insert("id", u.id.clone())
+                .insert_opt("name", u.name.clone())
+                .insert_opt("displayName", u.display_name.clone())
+                .build()
+        });
+        Value::map()
+            .insert(1, credential)
+            .insert(2, self.auth_data.clone())
+            .insert(3, self.signature.clone())
+            .insert_opt(4, user)
+            .insert_opt(5, self.number_of_credentials)
+            .insert_opt(6, self.user_selected)
+            .insert_opt(7, self.large_blob_key.clone())
+            .insert_opt(8, self.unsigned_extension_outputs.clone())
+            .build()
+    }
+
+    /// The canonical CBOR encoding.
+    pub fn to_cbor(&self) -> Vec<u8> {
+        self.to_value().to_vec()
+    }
+}
+
+/// authenticatorClientPIN response.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ClientPinResponse {
+    /// 0x01 keyAgreement.
+    pub key_agreement: Option<Value>,
+    /// 0x02 pinUvAuthToken (encrypted).
+    pub pin_uv_auth_token: Option<Vec<u8>>,
+}
+
+impl ClientPinResponse {
+    /// The canonical CBOR encoding; empty when the subcommand returns nothing.
+    pub fn to_cbor(&self) -> Vec<u8> {
+        let m = Value::map()
+            .insert_opt(1, self.key_agreement.clone())
+            .insert_opt(2, self.pin_uv_auth_token.clone());
+        if m.is_empty() {
+            Vec::new()
+        } else {
+            m.build().to_vec()
+        }
+    }
+}

@@ -1,0 +1,235 @@
+//! The user-verification gate: the only road to a signature with UP and UV set.
+//!
+//! * [`Approval`] can only be made by [`UvGate::verify`], i.e. by a successful [`UserVerifier::verify`]
+//!   call. It has no public constructor, is not `Clone`, and is consumed by value.
+//! * An approval is bound to one operation ([`OperationBinding`]: a hash of the operation kind, rpIdHash and
+//!   clientDataHash) and expires at a monotonic deadline.
+//! * [`Approval::redeem`] checks both and yields [`Presence::Verified`], the only value whose flags carry
+//!   UP|UV. The silent `up=false` pre-flight uses [`Presence::Silent`], which can only produce UP=0, UV=0.
+//!
+//! The authenticator-data builder ([`crate::authdata`]) takes a [`Presence`], so no code path can set UP/UV
+//! without a redeemed approval.
+
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+
+use crate::platform::{Operation, UserVerifier, VerificationPrompt};
+use crate::status::EngineError;
+
+/// Default lifetime of an approval.
+pub const DEFAULT_APPROVAL_TTL: Duration = Duration::from_secs(60);
+
+/// Binds an approval to one operation: SHA-256("tandem-uv-binding-v1" ‖ kind ‖ rpIdHash ‖ clientDataHash).
+#[derive(Clone, PartialEq, Eq)]
+pub struct OperationBinding([u8; 32]);
+
+impl std::fmt::Debug for OperationBinding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "OperationBinding({:02x}{:02x}..)", self.0[0], self.0[1])
+    }
+}
+
+impl OperationBinding {
+    /// Computes the binding of an operation.
+    pub fn new(operation: Operation, rp_id_hash: &[u8; 32], client_data_hash: &[u8]) -> Self {
+        let kind: u8 = match operation {
+            Operation::Register => 1,
+            Operation::SignIn => 2,
+        };
+        let mut h = Sha256::new();
+        h.update(b"tandem-uv-binding-v1");
+        h.update([kind]);
+        h.update(rp_id_hash);
+        h.update(client_data_hash);
+        OperationBinding(h.finalize().into())
+    }
+}
+
+/// Proof that the user passed verification for one operation, valid until a deadline. Single use.
+#[derive(Debug)]
+pub struct Approval {
+    binding: OperationBinding,
+    deadline: Instant,
+}
+
+impl Approval {
+    /// Consumes the approval for `binding` at time `now`. Fails if it was issued for another operation or has
+    /// expired; the approval is gone either way.
+    pub fn redeem(self, binding: &OperationBinding, now: Instant) -> Result<Presence, EngineError> {
+        if self.binding != *binding {
+            return Err(EngineError::ApprovalRejected(
+                "approval is bound to another operation",
+            ));
+        }
+        if now >= self.deadline {
+            return Err(EngineError::ApprovalRejected("approval has expired"));
+        }
+        Ok(Presence::Verified(Verified { _private: () }))
+    }
+}
+
+/// Asks the platform's [`UserVerifier`] and mints approvals.
+pub struct UvGate<'a> {
+    verifier: &'a dyn UserVerifier,
+    ttl: Duration,
+}
+
+impl<'a> UvGate<'a> {
+    /// A gate issuing approvals that live for `ttl`.
+    pub fn new(verifier: &'a dyn UserVerifier, ttl: Duration) -> Self {
+        UvGate { verifier, ttl }
+    }
+
+    /// Shows `prompt`; on success returns an approval for `binding`.
+    pub fn verify(
+        &self,
+        prompt: &VerificationPrompt,
+        binding: OperationBinding,
+    ) -> Result<Approval, EngineError> {
+        self.verifier.verify(prompt)?;
+        // The clock starts after the user answered: the TTL bounds the time between approval and signature.
+        let now = Instant::now();
+        Ok(Approval {
+            binding,
+            deadline: now.checked_add(self.ttl).unwrap_or(now),
+        })
+    }
+}
+
+/// Witness of a redeemed approval. Only [`Approval::redeem`] makes one.
+#[derive(Debug)]
+pub struct Verified {
+    _private: (),
+}
+
+/// Witness of the silent `up=false` pre-flight: anyone may make one, it only ever yields UP=0, UV=0.
+#[derive(Debug, Default)]
+pub struct Silent;
+
+/// How the user took part in an operation; decides the UP and UV flags.
+#[derive(Debug)]
+pub enum Presence {
+    /// The user was verified through the gate: UP=1, UV=1.
+    Verified(Verified),
+    /// No user interaction: UP=0, UV=0.
+    Silent(Silent),
+}
+
+impl Presence {
+    /// The UP|UV bits of the authenticator-data flags.
+    pub fn flag_bits(&self) -> u8 {
+        match self {
+            Presence::Verified(_) => crate::authdata::FLAG_UP | crate::authdata::FLAG_UV,
+            Presence::Silent(_) => 0,
+        }
+    }
+
+    /// Whether user verification happened.
+    pub fn user_verified(&self) -> bool {
+        matches!(self, Presence::Verified(_))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platform::VerificationError;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    struct Counting(AtomicUsize, Result<(), VerificationError>);
+    impl UserVerifier for Counting {
+        fn verify(&self, _: &VerificationPrompt) -> Result<(), VerificationError> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            self.1.clone()
+        }
+    }
+
+    fn prompt() -> VerificationPrompt {
+        VerificationPrompt {
+            operation: Operation::SignIn,
+            rp_id: "example.com".into(),
+            rp_name: None,
+            account: None,
+        }
+    }
+
+    #[test]
+    fn approval_redeems_once_for_its_own_operation() {
+        let v = Counting(AtomicUsize::new(0), Ok(()));
+        let gate = UvGate::new(&v, DEFAULT_APPROVAL_TTL);
+        let b = OperationBinding::new(Operation::SignIn, &[1; 32], &[2; 32]);
+        let approval = gate.verify(&prompt(), b.clone()).unwrap();
+        assert_eq!(v.0.load(Ordering::SeqCst), 1);
+        let p = approval.redeem(&b, Instant::now()).unwrap();
+        assert_eq!(p.flag_bits(), 0x05);
+    }
+
+    #[test]
+    fn approval_for_another_operation_is_rejected() {
+        let v = Counting(AtomicUsize::new(0), Ok(()));
+        let gate = UvGate::new(&v, DEFAULT_APPROVAL_TTL);
+        let b = OperationBinding::new(Operation::SignIn, &[1; 32], &[2; 32]);
+        for other in [
+            OperationBinding::new(Operation::Register, &[1; 32], &[2; 32]),
+            OperationBinding::new(Operation::SignIn, &[9; 32], &[2; 32]),
+            OperationBinding::new(Operation::SignIn, &[1; 32], &[3; 32]),
+        ] {
+            let approval = gate.verify(&prompt(), b.clone()).unwrap();
+            assert!(matches!(
+                approval.redeem(&other, Instant::now()),
+                Err(EngineError::ApprovalRejected(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn expired_approval_is_rejected() {
+        let v = Counting(AtomicUsize::new(0), Ok(()));
+        let b = OperationBinding::new(Operation::SignIn, &[1; 32], &[2; 32]);
+        // Zero lifetime: already expired when issued.
+        let approval = UvGate::new(&v, Duration::ZERO)
+            .verify(&prompt(), b.clone())
+            .unwrap();
+        assert!(matches!(
+            approval.redeem(&b, Instant::now()),
+            Err(EngineError::ApprovalRejected(_))
+        ));
+        // A redeem time past the deadline fails even with a normal lifetime.
+        let approval = UvGate::new(&v, Duration::from_secs(60))
+            .verify(&prompt(), b.clone())
+            .unwrap();
+        let later = Instant::now() + Duration::from_secs(61);
+        assert!(matches!(
+            approval.redeem(&b, later),
+            Err(EngineError::ApprovalRejected(_))
+        ));
+    }
+
+    #[test]
+    fn failed_verification_maps_to_ctap_errors() {
+        use crate::status::CtapStatus;
+        let b = OperationBinding::new(Operation::SignIn, &[1; 32], &[2; 32]);
+        for (err, status) in [
+            (VerificationError::Denied, CtapStatus::OperationDenied),
+            (VerificationError::Cancelled, CtapStatus::OperationDenied),
+            (VerificationError::TimedOut, CtapStatus::UserActionTimeout),
+            (
+                VerificationError::Unavailable("none enrolled".into()),
+                CtapStatus::UvBlocked,
+            ),
+        ] {
+            let v = Counting(AtomicUsize::new(0), Err(err));
+            let e = UvGate::new(&v, DEFAULT_APPROVAL_TTL)
+                .verify(&prompt(), b.clone())
+                .unwrap_err();
+            assert_eq!(e.status(), status);
+        }
+    }
+
+    #[test]
+    fn silent_presence_has_no_flags() {
+        assert_eq!(Presence::Silent(Silent).flag_bits(), 0);
+        assert!(!Presence::Silent(Silent).user_verified());
+    }
+}
