@@ -1,1 +1,22 @@
 //! SQLite credential store with private keys encrypted at rest.
+//!
+//! [`SqliteStore`] implements the engine's [`tandem_core::store::CredentialStore`] and the phone's
+//! [`HybridStateStore`]. Secrets (each credential's engine-owned blob, and named hybrid secrets) are sealed
+//! with AES-256-GCM under a random 32-byte data key, with associated data binding each blob to its row, so a
+//! blob that is altered, truncated or moved to another row fails to decrypt ([`StoreError::Corrupt`]).
+//! The data key is stored only wrapped by a [`KeyProtector`]: the Android Keystore or iOS Keychain in the
+//! apps, or [`SoftwareKeyProtector`] for tests and desktops.
+//!
+//! [`StoreError::Corrupt`]: tandem_core::store::StoreError::Corrupt
+
+mod hybrid;
+mod protector;
+mod row;
+pub mod schema;
+mod seal;
+mod sqlite;
+
+pub use hybrid::{HybridStateStore, LINK_ID_LEN, LinkedDesktop};
+pub use protector::{KeyProtector, ProtectorError, SOFTWARE_KEY_LEN, SoftwareKeyProtector};
+pub use seal::DATA_KEY_LEN;
+pub use sqlite::SqliteStore;
