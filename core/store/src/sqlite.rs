@@ -207,6 +207,20 @@ fn load_or_create_data_key(
             key
         }
         None => {
+            // Sealed rows without a data key mean the key row was removed: making a new key would
+            // silently orphan them.
+            let sealed_rows: i64 = tx
+                .query_row(
+                    "SELECT (SELECT count(*) FROM credentials) + (SELECT count(*) FROM hybrid_secrets)",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(db_error)?;
+            if sealed_rows > 0 {
+                return Err(StoreError::Corrupt(format!(
+                    "the wrapped data key is missing but {sealed_rows} sealed rows exist"
+                )));
+            }
             let mut raw = Zeroizing::new([0u8; DATA_KEY_LEN]);
             getrandom::fill(raw.as_mut_slice())
                 .map_err(|e| StoreError::Database(format!("random number generator failed: {e}")))?;
