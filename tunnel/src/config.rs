@@ -1,0 +1,150 @@
+//! Server configuration: listen address, instance ID, TLS material and resource limits.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use zeroize::Zeroizing;
+
+/// Everything [`crate::TunnelServer::bind`] needs.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Address to listen on. Port 0 picks a free port (see [`crate::RunningServer::local_addr`]).
+    pub listen: SocketAddr,
+    /// This instance's ID, written into byte 0 of every routing ID it issues so a reverse proxy can route
+    /// `/cable/connect/<routing id>/…` back to it.
+    pub instance_id: u8,
+    /// TLS certificate and key; `None` serves plain `ws://` (meant for loopback or behind a TLS proxy).
+    pub tls: Option<TlsConfig>,
+    /// Resource limits.
+    pub limits: Limits,
+}
+
+impl ServerConfig {
+    /// Plain-TCP server on `listen` with default limits and instance ID 0.
+    pub fn plain(listen: SocketAddr) -> Self {
+        Self {
+            listen,
+            instance_id: 0,
+            tls: None,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// TLS certificate chain and private key, PEM-encoded.
+#[derive(Clone)]
+pub enum TlsConfig {
+    /// Read both from files when binding.
+    PemFiles {
+        /// Certificate chain, leaf first.
+        cert_chain: PathBuf,
+        /// PKCS#8, PKCS#1 or SEC1 private key.
+        private_key: PathBuf,
+    },
+    /// PEM text already in memory.
+    Pem {
+        /// Certificate chain, leaf first.
+        cert_chain: Vec<u8>,
+        /// Private key.
+        private_key: Zeroizing<Vec<u8>>,
+    },
+}
+
+impl std::fmt::Debug for TlsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::PemFiles {
+                cert_chain,
+                private_key,
+            } => f
+                .debug_struct("PemFiles")
+                .field("cert_chain", cert_chain)
+                .field("private_key", private_key)
+                .finish(),
+            Self::Pem { .. } => f.write_str("Pem { .. }"),
+        }
+    }
+}
+
+/// Resource limits. Defaults are sized for a small public instance; see the crate documentation for the
+/// reasoning and a comparison with webauthn-rs' tunnel server.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest WebSocket message (and frame) accepted from a client, in bytes. Larger ⇒ close 1009.
+    pub max_message_size: usize,
+    /// Most data messages one side may send during a tunnel's life (buffered ones included). More ⇒ 1008.
+    pub max_messages_per_direction: u32,
+    /// Most bytes held for a peer that has not joined yet, per tunnel. More ⇒ 1008.
+    pub max_buffered_bytes: usize,
+    /// A paired tunnel that relays nothing (in either direction) for this long is closed with 1008. A write
+    /// blocked on a slow reader counts as no progress.
+    pub idle_timeout: Duration,
+    /// How long a tunnel waits for its second party before it is closed with 1008.
+    pub join_timeout: Duration,
+    /// Hard cap on a tunnel's life, counted from its creation. Closed with 1008.
+    pub tunnel_lifetime: Duration,
+    /// Most tunnels (waiting or paired) at once. More ⇒ HTTP 503.
+    pub max_tunnels: usize,
+    /// Most connections still in TLS/WebSocket handshake. Further connections are dropped on accept.
+    pub max_pending_handshakes: usize,
+    /// Time a connection gets to finish TLS and the WebSocket upgrade.
+    pub handshake_timeout: Duration,
+    /// Most phones listening on wake channels at once. More ⇒ HTTP 503.
+    pub max_wake_listeners: usize,
+    /// Most contact IDs remembered (listening or not). More ⇒ HTTP 503 on a new wake registration.
+    pub max_contacts: usize,
+    /// A contact ID whose phone has not listened for this long is forgotten (then `/cable/contact` ⇒ 410).
+    pub contact_ttl: Duration,
+    /// Interval of server pings on wake channels; a listener silent for two intervals is closed (1008).
+    pub wake_ping_interval: Duration,
+    /// Time allowed for a close handshake before the connection is simply dropped.
+    pub close_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_message_size: 16 * 1024,
+            max_messages_per_direction: 32,
+            max_buffered_bytes: 64 * 1024,
+            idle_timeout: Duration::from_secs(120),
+            join_timeout: Duration::from_secs(60),
+            tunnel_lifetime: Duration::from_secs(180),
+            max_tunnels: 10_000,
+            max_pending_handshakes: 512,
+            handshake_timeout: Duration::from_secs(10),
+            max_wake_listeners: 10_000,
+            max_contacts: 100_000,
+            contact_ttl: Duration::from_secs(30 * 24 * 3600),
+            wake_ping_interval: Duration::from_secs(30),
+            close_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+impl Limits {
+    /// Checks that the limits are usable (non-zero where zero would make the server useless).
+    pub fn validate(&self) -> Result<(), &'static str> {
+        if self.max_message_size == 0 {
+            return Err("max_message_size must be > 0");
+        }
+        if self.max_pending_handshakes == 0 {
+            return Err("max_pending_handshakes must be > 0");
+        }
+        if self.wake_ping_interval.is_zero() {
+            return Err("wake_ping_interval must be > 0");
+        }
+        for d in [
+            self.idle_timeout,
+            self.join_timeout,
+            self.tunnel_lifetime,
+            self.handshake_timeout,
+        ] {
+            if d.is_zero() {
+                return Err("timeouts must be > 0");
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,422 @@
+//! Shared server state: tunnels waiting for or paired with their second party, and the wake-channel
+//! contacts. Every entry is owned by an RAII guard held by the task serving it, so a task that ends for
+//! any reason (including a panic or a failed handshake) removes its entry.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::config::Limits;
+use crate::conn::Ws;
+use crate::ids::{ContactId, RoutingId, TunnelId};
+use crate::wake::WakeMessage;
+
+/// Wakes held for a phone that is not listening right now (it may reconnect within the join timeout).
+const MAX_QUEUED_WAKES: usize = 4;
+/// Capacity of a listener's wake queue; wakes beyond it are dropped (their tunnels time out).
+const LISTENER_QUEUE: usize = 8;
+
+/// A snapshot of the server's counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Tunnels that exist (waiting or paired).
+    pub tunnels: usize,
+    /// Tunnels whose second party has not joined yet.
+    pub waiting_tunnels: usize,
+    /// Connections currently in TLS/WebSocket handshake.
+    pub pending_handshakes: usize,
+    /// Phones listening on a wake channel.
+    pub wake_listeners: usize,
+    /// Contact IDs remembered.
+    pub known_contacts: usize,
+    /// Bytes held for peers that have not joined yet, over all tunnels.
+    pub buffered_bytes: usize,
+    /// TCP connections accepted since start.
+    pub connections_accepted: u64,
+    /// TCP connections dropped at once because too many handshakes were pending.
+    pub connections_refused: u64,
+    /// Upgrade requests answered with an HTTP error status.
+    pub requests_rejected: u64,
+    /// Tunnels created since start.
+    pub tunnels_created: u64,
+    /// Tunnels whose second party joined, since start.
+    pub tunnels_paired: u64,
+}
+
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub pending_handshakes: AtomicUsize,
+    pub buffered_bytes: AtomicUsize,
+    pub wake_listeners: AtomicUsize,
+    pub connections_accepted: AtomicU64,
+    pub connections_refused: AtomicU64,
+    pub requests_rejected: AtomicU64,
+    pub tunnels_created: AtomicU64,
+    pub tunnels_paired: AtomicU64,
+}
+
+enum JoinState {
+    /// Creator connected; the sender hands the joiner's socket to the tunnel task.
+    Waiting(oneshot::Sender<Ws>),
+    /// A joiner passed the path check and is finishing its handshake.
+    Joining,
+    /// Both parties are connected.
+    Paired,
+}
+
+struct Slot {
+    routing: RoutingId,
+    state: JoinState,
+}
+
+struct Listener {
+    id: u64,
+    tx: mpsc::Sender<WakeMessage>,
+}
+
+struct ContactEntry {
+    listener: Option<Listener>,
+    last_seen: Instant,
+    queued: VecDeque<WakeMessage>,
+}
+
+#[derive(Default)]
+struct Inner {
+    tunnels: HashMap<TunnelId, Slot>,
+    contacts: HashMap<ContactId, ContactEntry>,
+    next_listener_id: u64,
+}
+
+/// The state shared by the accept loop and every connection task.
+pub(crate) struct Registry {
+    pub instance_id: u8,
+    pub limits: Limits,
+    pub counters: Counters,
+    inner: Mutex<Inner>,
+}
+
+/// Why a tunnel could not be created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CreateError {
+    /// The tunnel ID is in use (HTTP 409).
+    Duplicate,
+    /// `max_tunnels` reached (HTTP 503).
+    Full,
+    /// The system RNG failed (HTTP 500).
+    Rng,
+}
+
+/// Why a tunnel could not be joined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ClaimError {
+    /// No such tunnel, or the routing ID does not match (HTTP 404).
+    NotFound,
+    /// The tunnel already has (or is getting) its second party (HTTP 409).
+    Busy,
+}
+
+/// A freshly created tunnel, before its creator's handshake has completed.
+pub(crate) struct TunnelHandle {
+    pub guard: TunnelGuard,
+    pub routing: RoutingId,
+    pub join_rx: oneshot::Receiver<Ws>,
+}
+
+/// Removes its tunnel from the registry when dropped.
+pub(crate) struct TunnelGuard {
+    registry: Arc<Registry>,
+    tunnel: TunnelId,
+}
+
+impl TunnelGuard {
+    pub fn tunnel(&self) -> TunnelId {
+        self.tunnel
+    }
+}
+
+impl Drop for TunnelGuard {
+    fn drop(&mut self) {
+        self.registry.lock().tunnels.remove(&self.tunnel);
+    }
+}
+
+/// The right to join a waiting tunnel. If dropped without [`JoinTicket::complete`] (the joiner's
+/// handshake failed), the tunnel goes back to waiting.
+pub(crate) struct JoinTicket {
+    registry: Arc<Registry>,
+    tunnel: TunnelId,
+    sender: Option<oneshot::Sender<Ws>>,
+}
+
+impl JoinTicket {
+    pub fn tunnel(&self) -> TunnelId {
+        self.tunnel
+    }
+
+    /// Hands the joiner's socket to the tunnel task; gives it back if the tunnel is gone meanwhile.
+    pub fn complete(mut self, ws: Ws) -> Result<(), Box<Ws>> {
+        let Some(sender) = self.sender.take() else {
+            return Err(Box::new(ws));
+        };
+        if let Some(slot) = self.registry.lock().tunnels.get_mut(&self.tunnel) {
+            slot.state = JoinState::Paired;
+        }
+        self.registry
+            .counters
+            .tunnels_paired
+            .fetch_add(1, Ordering::Relaxed);
+        sender.send(ws).map_err(Box::new)
+    }
+}
+
+impl Drop for JoinTicket {
+    fn drop(&mut self) {
+        if let Some(sender) = self.sender.take() {
+            let mut inner = self.registry.lock();
+            if let Some(slot) = inner.tunnels.get_mut(&self.tunnel)
+                && matches!(slot.state, JoinState::Joining)
+            {
+                slot.state = JoinState::Waiting(sender);
+            }
+        }
+    }
+}
+
+/// A reserved wake-listener place; released when dropped.
+pub(crate) struct WakeReservation {
+    registry: Arc<Registry>,
+}
+
+impl Drop for WakeReservation {
+    fn drop(&mut self) {
+        self.registry
+            .counters
+            .wake_listeners
+            .fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A registered wake listener: receives wakes; unregisters itself when dropped.
+pub(crate) struct ListenerRegistration {
+    registry: Arc<Registry>,
+    contact: ContactId,
+    id: u64,
+    pub rx: mpsc::Receiver<WakeMessage>,
+    _reservation: WakeReservation,
+}
+
+impl Drop for ListenerRegistration {
+    fn drop(&mut self) {
+        let mut inner = self.registry.lock();
+        if let Some(entry) = inner.contacts.get_mut(&self.contact)
+            && entry.listener.as_ref().is_some_and(|l| l.id == self.id)
+        {
+            entry.listener = None;
+            entry.last_seen = Instant::now();
+        }
+    }
+}
+
+impl Registry {
+    pub fn new(instance_id: u8, limits: Limits) -> Self {
+        Self {
+            instance_id,
+            limits,
+            counters: Counters::default(),
+            inner: Mutex::new(Inner::default()),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave the maps inconsistent (each update is one step).
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn stats(&self) -> Stats {
+        let inner = self.lock();
+        let waiting = inner
+            .tunnels
+            .values()
+            .filter(|s| !matches!(s.state, JoinState::Paired))
+            .count();
+        let c = &self.counters;
+        Stats {
+            tunnels: inner.tunnels.len(),
+            waiting_tunnels: waiting,
+            pending_handshakes: c.pending_handshakes.load(Ordering::Relaxed),
+            wake_listeners: c.wake_listeners.load(Ordering::Relaxed),
+            known_contacts: inner.contacts.len(),
+            buffered_bytes: c.buffered_bytes.load(Ordering::Relaxed),
+            connections_accepted: c.connections_accepted.load(Ordering::Relaxed),
+            connections_refused: c.connections_refused.load(Ordering::Relaxed),
+            requests_rejected: c.requests_rejected.load(Ordering::Relaxed),
+            tunnels_created: c.tunnels_created.load(Ordering::Relaxed),
+            tunnels_paired: c.tunnels_paired.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Creates a waiting tunnel with the given ID.
+    pub fn create_tunnel(self: &Arc<Self>, tunnel: TunnelId) -> Result<TunnelHandle, CreateError> {
+        let routing = RoutingId::for_instance(self.instance_id).map_err(|_| CreateError::Rng)?;
+        let (tx, rx) = oneshot::channel();
+        let mut inner = self.lock();
+        if inner.tunnels.contains_key(&tunnel) {
+            return Err(CreateError::Duplicate);
+        }
+        if inner.tunnels.len() >= self.limits.max_tunnels {
+            return Err(CreateError::Full);
+        }
+        inner.tunnels.insert(
+            tunnel,
+            Slot {
+                routing,
+                state: JoinState::Waiting(tx),
+            },
+        );
+        drop(inner);
+        self.counters.tunnels_created.fetch_add(1, Ordering::Relaxed);
+        Ok(TunnelHandle {
+            guard: TunnelGuard {
+                registry: Arc::clone(self),
+                tunnel,
+            },
+            routing,
+            join_rx: rx,
+        })
+    }
+
+    /// Creates a waiting tunnel with a fresh random ID (state-assisted flow).
+    pub fn create_random_tunnel(self: &Arc<Self>) -> Result<TunnelHandle, CreateError> {
+        // A collision of 128-bit random IDs is practically impossible; retry a little anyway.
+        for _ in 0..4 {
+            let id = TunnelId::random().map_err(|_| CreateError::Rng)?;
+            match self.create_tunnel(id) {
+                Err(CreateError::Duplicate) => continue,
+                other => return other,
+            }
+        }
+        Err(CreateError::Rng)
+    }
+
+    /// Claims the right to join a waiting tunnel.
+    pub fn claim(self: &Arc<Self>, routing: RoutingId, tunnel: TunnelId) -> Result<JoinTicket, ClaimError> {
+        let mut inner = self.lock();
+        let slot = inner.tunnels.get_mut(&tunnel).ok_or(ClaimError::NotFound)?;
+        if slot.routing != routing {
+            return Err(ClaimError::NotFound);
+        }
+        match std::mem::replace(&mut slot.state, JoinState::Joining) {
+            JoinState::Waiting(sender) => Ok(JoinTicket {
+                registry: Arc::clone(self),
+                tunnel,
+                sender: Some(sender),
+            }),
+            other => {
+                slot.state = other;
+                Err(ClaimError::Busy)
+            }
+        }
+    }
+
+    /// Whether a contact ID is known (a phone listens now, or listened within `contact_ttl`).
+    pub fn contact_known(&self, contact: &ContactId) -> bool {
+        let mut inner = self.lock();
+        let ttl = self.limits.contact_ttl;
+        match inner.contacts.get(contact) {
+            None => false,
+            Some(e) if e.listener.is_some() || e.last_seen.elapsed() < ttl => true,
+            Some(_) => {
+                inner.contacts.remove(contact);
+                false
+            }
+        }
+    }
+
+    /// Sends a wake to the contact's listener, or holds it until the phone listens again.
+    pub fn deliver_wake(&self, contact: &ContactId, wake: WakeMessage) {
+        let mut inner = self.lock();
+        let Some(entry) = inner.contacts.get_mut(contact) else {
+            return;
+        };
+        if let Some(listener) = &entry.listener
+            && listener.tx.try_send(wake.clone()).is_ok()
+        {
+            return;
+        }
+        if entry.queued.len() >= MAX_QUEUED_WAKES {
+            entry.queued.pop_front();
+        }
+        entry.queued.push_back(wake);
+    }
+
+    /// Reserves a wake-listener place (checked during the upgrade so excess phones get HTTP 503).
+    pub fn reserve_wake_listener(self: &Arc<Self>) -> Option<WakeReservation> {
+        let max = self.limits.max_wake_listeners;
+        self.counters
+            .wake_listeners
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| WakeReservation {
+                registry: Arc::clone(self),
+            })
+    }
+
+    /// Whether a new contact could be registered (known contacts are always accepted).
+    pub fn contact_room(&self, contact: &ContactId) -> bool {
+        let mut inner = self.lock();
+        if inner.contacts.contains_key(contact) || inner.contacts.len() < self.limits.max_contacts {
+            return true;
+        }
+        let ttl = self.limits.contact_ttl;
+        inner
+            .contacts
+            .retain(|_, e| e.listener.is_some() || e.last_seen.elapsed() < ttl);
+        inner.contacts.len() < self.limits.max_contacts
+    }
+
+    /// Makes this connection the contact's wake listener (replacing an older one, whose queue closes),
+    /// and hands it the wakes queued for tunnels still waiting.
+    pub fn register_listener(
+        self: &Arc<Self>,
+        contact: ContactId,
+        reservation: WakeReservation,
+    ) -> ListenerRegistration {
+        let (tx, rx) = mpsc::channel(LISTENER_QUEUE);
+        let mut inner = self.lock();
+        inner.next_listener_id += 1;
+        let id = inner.next_listener_id;
+        let entry = inner
+            .contacts
+            .entry(contact.clone())
+            .or_insert_with(|| ContactEntry {
+                listener: None,
+                last_seen: Instant::now(),
+                queued: VecDeque::new(),
+            });
+        let queued = std::mem::take(&mut entry.queued);
+        entry.listener = Some(Listener { id, tx: tx.clone() });
+        entry.last_seen = Instant::now();
+        for wake in queued {
+            let waiting = inner
+                .tunnels
+                .get(&wake.tunnel)
+                .is_some_and(|s| s.routing == wake.routing && matches!(s.state, JoinState::Waiting(_)));
+            if waiting {
+                let _ = tx.try_send(wake);
+            }
+        }
+        drop(inner);
+        ListenerRegistration {
+            registry: Arc::clone(self),
+            contact,
+            id,
+            rx,
+            _reservation: reservation,
+        }
+    }
+}
