@@ -51,7 +51,8 @@ fn run(args: &[String]) -> Result<(), String> {
                 id: id.clone(),
                 rp_id: format!("rp{}.example", n % 7),
                 rp_name: Some("Torture RP".into()),
-                user_id: n.to_be_bytes().to_vec(),
+                // Unique per credential, so no discoverable credential replaces an earlier one.
+                user_id: id.clone(),
                 user_name: Some(format!("user{n}")),
                 user_display_name: None,
                 algorithm: -7,
