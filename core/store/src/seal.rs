@@ -264,4 +264,37 @@ mod tests {
         assert!(SealKey::from_bytes(&[0u8; 31]).is_none());
         assert!(SealKey::from_bytes(&[0u8; 33]).is_none());
     }
+
+    mod random {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Arbitrary bytes never panic the decoder and never authenticate.
+            #[test]
+            fn random_blobs_are_corrupt(blob in proptest::collection::vec(any::<u8>(), 0..200)) {
+                let r = key().open(Purpose::CredentialSecret, &[b"id", b"rp"], &blob);
+                prop_assert!(matches!(r, Err(StoreError::Corrupt(_))));
+            }
+
+            /// Any single-bit flip or truncation of a valid blob is rejected.
+            #[test]
+            fn damaged_blobs_are_corrupt(
+                plaintext in proptest::collection::vec(any::<u8>(), 0..80),
+                flip in any::<prop::sample::Index>(),
+                bit in 0u8..8,
+                cut in any::<prop::sample::Index>(),
+            ) {
+                let k = key();
+                let sealed = k.seal(Purpose::HybridSecret, &[b"name"], &plaintext).unwrap();
+                let opened = k.open(Purpose::HybridSecret, &[b"name"], &sealed).unwrap();
+                prop_assert_eq!(opened.as_slice(), &plaintext[..]);
+                let mut flipped = sealed.clone();
+                flipped[flip.index(sealed.len())] ^= 1 << bit;
+                prop_assert!(matches!(k.open(Purpose::HybridSecret, &[b"name"], &flipped), Err(StoreError::Corrupt(_))));
+                let truncated = &sealed[..cut.index(sealed.len())];
+                prop_assert!(matches!(k.open(Purpose::HybridSecret, &[b"name"], truncated), Err(StoreError::Corrupt(_))));
+            }
+        }
+    }
 }

@@ -103,3 +103,17 @@ fn concurrent_creation_agrees_on_one_key() {
         assert_eq!(p.unwrap(&wrapped).unwrap().as_slice(), &[5; 32]);
     }
 }
+
+mod random {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Arbitrary bytes given as a wrapped key never panic and are always rejected.
+        #[test]
+        fn random_wrapped_keys_are_rejected(wrapped in proptest::collection::vec(any::<u8>(), 0..100)) {
+            let p = SoftwareKeyProtector::from_key_bytes(&[9; 32]);
+            prop_assert!(matches!(p.unwrap(&wrapped), Err(ProtectorError::Rejected(_))));
+        }
+    }
+}
