@@ -58,7 +58,7 @@ pub enum QrError {
     IdentityKey(#[from] KeyError),
 }
 
-/// QR key 6, whose meaning changed (spec §2.3 [CONFLICT]); both shapes are kept.
+/// QR key 6, whose meaning changed (spec §2.3, marked CONFLICT); both shapes are kept.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QrKey6 {
     /// Legacy (Google Play services before CTAP 2.3): desktop supports non-discoverable makeCredential.

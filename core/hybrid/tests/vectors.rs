@@ -10,7 +10,7 @@ use tandem_hybrid_proto::ids::{ConnectionNonce, RoutingId};
 use tandem_hybrid_proto::kdf::{Purpose, derive};
 use tandem_hybrid_proto::keys::{PrivateKey, PublicKey};
 use tandem_hybrid_proto::noise::{HandshakeHash, InitiatorHandshake, ResponderHandshake};
-use tandem_hybrid_proto::secrets::{EidKey, QrSecret, TrafficKey};
+use tandem_hybrid_proto::secrets::{QrSecret, TrafficKey};
 
 fn vectors() -> &'static Json {
     static V: OnceLock<Json> = OnceLock::new();
@@ -286,7 +286,6 @@ fn derived_state_assisted_handshake() {
 fn derived_state_assisted_secrets_and_advert() {
     let q = session();
     let v = state_assisted();
-    let _ = EidKey::LEN;
     let root = tandem_hybrid_proto::secrets::RootSecret::from_bytes(arr(q, "root_secret"));
     let contact = tandem_hybrid_proto::ids::ContactId::new(h(q, "contact_id")).unwrap();
     let link = tandem_hybrid_proto::ids::LinkId::from_bytes(arr(q, "pairing_id"));
@@ -303,4 +302,220 @@ fn derived_state_assisted_secrets_and_advert() {
     assert_eq!(eid_key.encrypt(&plaintext).as_bytes().to_vec(), h(v, "advert"));
     assert_eq!(eid_key.trial_decrypt(&h(v, "advert")).unwrap(), plaintext);
     assert_eq!(paired.psk(&plaintext).as_bytes().to_vec(), h(v, "psk"));
+}
+
+use tandem_hybrid_proto::client_payload::ClientPayload;
+use tandem_hybrid_proto::ids::{ClientNonce, ContactId, LinkId, TunnelId};
+use tandem_hybrid_proto::linking::{LinkingInfo, handshake_signature};
+use tandem_hybrid_proto::messages::{AuthenticatorMessage, ClientMessage, CtapRequest, CtapResponse};
+use tandem_hybrid_proto::post_handshake::{Feature, PostHandshakeMessage};
+use tandem_hybrid_proto::qr::{QrData, QrKey6};
+use tandem_hybrid_proto::request_type::RequestType;
+use tandem_hybrid_proto::secrets::RootSecret;
+use tandem_hybrid_proto::tunnel;
+use tandem_hybrid_proto::update::UpdateMessage;
+
+fn check_qr_fields(qr: &QrData, fields: &Json) {
+    assert_eq!(qr.identity_key.to_compressed().to_vec(), h(fields, "0"));
+    assert_eq!(qr.secret.as_bytes().to_vec(), h(fields, "1"));
+    assert_eq!(qr.known_domains, fields["2"].as_u64());
+    assert_eq!(qr.timestamp, fields["3"].as_u64());
+    assert_eq!(qr.supports_linking, fields["4"].as_bool());
+    assert_eq!(qr.request_type, Some(RequestType::parse(s(fields, "5"))));
+    assert_eq!(qr.key6, None::<QrKey6>);
+}
+
+#[test]
+fn real_qr_codes() {
+    for name in ["chrome", "safari_ios"] {
+        let v = &vectors()["real_qr_codes"][name];
+        let qr = QrData::from_url(s(v, "url")).unwrap();
+        check_qr_fields(&qr, &v["fields"]);
+        // The decompressed key is what the handshake hashes; it must re-compress to key 0.
+        assert_eq!(qr.identity_key.to_uncompressed().len(), 65);
+        assert_eq!(qr.to_cbor(), h(v, "cbor"));
+        assert_eq!(qr.to_url(), s(v, "url"));
+        assert_eq!(qr.effective_request_type(), RequestType::MakeCredential);
+    }
+    let chrome = QrData::from_url(s(&vectors()["real_qr_codes"]["chrome"], "url")).unwrap();
+    assert!(chrome.desktop_can_link());
+}
+
+#[test]
+fn real_android_qr_url() {
+    let v = &vectors()["real_android_advert"];
+    let qr = QrData::from_url(s(v, "qr_url")).unwrap();
+    assert_eq!(qr.to_cbor(), h(v, "qr_cbor"));
+    assert_eq!(qr.secret.as_bytes().to_vec(), h(v, "qr_secret"));
+    // This older QR has no key 4 (and five keys in all).
+    assert_eq!(qr.supports_linking, None);
+    let plaintext = qr.secret.eid_key().trial_decrypt(&h(v, "advert")).unwrap();
+    let path = tunnel::connect_path(&plaintext.routing_id(), &qr.secret.tunnel_id());
+    assert_eq!(tunnel::url(plaintext.domain(), &path), s(v, "connect_url"));
+    let kdf = &vectors()["kdf"]["cases"][2];
+    let zero = QrSecret::from_bytes([0; 16]);
+    assert_eq!(
+        tunnel::url(DomainId::GOOGLE, &tunnel::new_tunnel_path(&zero.tunnel_id())),
+        s(kdf, "new_tunnel_url")
+    );
+}
+
+#[test]
+fn real_post_handshake_messages() {
+    for name in ["android_chrome", "ios16"] {
+        let v = &vectors()["real_post_handshake_messages"][name];
+        let m = PostHandshakeMessage::parse(&h(v, "plaintext")).unwrap();
+        assert_eq!(m.features(), &[Feature::Ctap], "absent key 3 means [\"ctap\"]");
+        assert!(m.linking().is_none());
+        let get_info = tandem_cbor::decode_canonical(m.get_info().unwrap()).unwrap();
+        let versions: Vec<&str> = get_info
+            .get_int(1)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_text().unwrap())
+            .collect();
+        let expected: Vec<&str> = v["getinfo_decoded"]["1"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert_eq!(versions, expected);
+        assert_eq!(
+            get_info.get_int(3).unwrap().as_bytes().unwrap().to_vec(),
+            h(&v["getinfo_decoded"], "3")
+        );
+    }
+}
+
+#[test]
+fn derived_session_qr_and_paths() {
+    let v = session();
+    let qr = QrData::from_url(s(v, "qr_url")).unwrap();
+    assert_eq!(qr.to_cbor(), h(v, "qr_cbor"));
+    assert_eq!(
+        qr.identity_key.to_uncompressed().to_vec(),
+        h(v, "desktop_identity_public_uncompressed")
+    );
+    assert_eq!(qr.effective_request_type(), RequestType::GetAssertion);
+    // Desktop-side generation of the same content reproduces the URL.
+    let desktop_id = key(v, "desktop_identity_private");
+    let generated = QrData {
+        identity_key: desktop_id.public_key(),
+        secret: QrSecret::from_bytes(arr(v, "qr_secret")),
+        known_domains: Some(2),
+        timestamp: Some(1_700_000_000),
+        supports_linking: Some(true),
+        request_type: Some(RequestType::GetAssertion),
+        key6: None,
+    };
+    assert_eq!(generated.to_url(), s(v, "qr_url"));
+    let tunnel_id = TunnelId::from_bytes(arr(v, "tunnel_id"));
+    assert_eq!(tunnel::new_tunnel_path(&tunnel_id), s(v, "new_tunnel_path"));
+    let routing = tunnel::parse_routing_id(s(v, "routing_id")).unwrap();
+    assert_eq!(tunnel::connect_path(&routing, &tunnel_id), s(v, "connect_path"));
+}
+
+#[test]
+fn derived_session_messages() {
+    let v = session();
+    let post = PostHandshakeMessage::ctap(h(v, "getinfo_cbor"));
+    assert_eq!(post.to_bytes(), h(v, "post_handshake_plaintext"));
+    assert_eq!(
+        PostHandshakeMessage::parse(&h(v, "post_handshake_plaintext")).unwrap(),
+        post
+    );
+
+    let req = ClientMessage::parse(&h(v, "request_plaintext_with_type_byte")).unwrap();
+    let ClientMessage::Ctap(CtapRequest { command, params }) = &req else {
+        panic!("not CTAP: {req:?}")
+    };
+    assert_eq!(*command, 0x02, "getAssertion");
+    assert_eq!(
+        tandem_cbor::decode_canonical(params)
+            .unwrap()
+            .get_int(1)
+            .unwrap()
+            .as_text(),
+        Some("example.com")
+    );
+    assert_eq!(req.to_bytes(), h(v, "request_plaintext_with_type_byte"));
+
+    let resp = AuthenticatorMessage::Ctap(CtapResponse::error(0x2e));
+    assert_eq!(resp.to_bytes(), h(v, "response_plaintext_with_type_byte"));
+    assert_eq!(ClientMessage::Shutdown.to_bytes(), vec![0]);
+}
+
+#[test]
+fn derived_session_linking_update() {
+    let v = session();
+    let hash = HandshakeHash::from_bytes(arr(v, "handshake_hash"));
+    let desktop_id = key(v, "desktop_identity_private");
+    let phone_id = key(v, "phone_identity_private");
+    assert_eq!(
+        handshake_signature(&phone_id, &desktop_id.public_key(), &hash).to_vec(),
+        h(v, "linking_signature")
+    );
+    assert_eq!(
+        handshake_signature(&desktop_id, &phone_id.public_key(), &hash).to_vec(),
+        h(v, "linking_signature")
+    );
+
+    let root = RootSecret::from_bytes(arr(v, "root_secret"));
+    let contact = ContactId::new(h(v, "contact_id")).unwrap();
+    let link = LinkId::from_bytes(arr(v, "pairing_id"));
+    let info = LinkingInfo::new(
+        contact.clone(),
+        link,
+        root.paired_secret(&contact, &link),
+        &phone_id,
+        "Example Phone",
+        &desktop_id.public_key(),
+        &hash,
+    );
+    let update = AuthenticatorMessage::Update(UpdateMessage {
+        linking: Some(info.clone()),
+    });
+    let bytes = update.to_bytes();
+    assert_eq!(bytes, h(v, "update_plaintext_with_type_byte"));
+    assert_eq!(tandem_hybrid_proto::crypter::pad(&bytes).len(), 512);
+
+    // Desktop side: parse and verify with the QR private key.
+    let AuthenticatorMessage::Update(parsed) = AuthenticatorMessage::parse(&bytes).unwrap() else {
+        panic!("not an update")
+    };
+    let parsed = parsed.linking.unwrap();
+    assert_eq!(parsed, info);
+    parsed.verify(&desktop_id, &hash).unwrap();
+    assert!(
+        parsed
+            .verify(&desktop_id, &HandshakeHash::from_bytes([0; 32]))
+            .is_err()
+    );
+    assert_eq!(parsed.link_secret().as_bytes().to_vec(), h(v, "paired_secret"));
+    assert_eq!(
+        parsed.authenticator_key().to_uncompressed().to_vec(),
+        h(v, "phone_identity_public")
+    );
+}
+
+#[test]
+fn derived_state_assisted_payload_and_paths() {
+    let q = session();
+    let v = state_assisted();
+    let payload = ClientPayload {
+        link_id: LinkId::from_bytes(arr(q, "pairing_id")),
+        client_nonce: ClientNonce::from_bytes(arr(v, "client_nonce")),
+        request_type: RequestType::GetAssertion,
+    };
+    assert_eq!(payload.to_cbor(), h(v, "client_payload_cbor"));
+    assert_eq!(payload.to_header_value(), s(v, "X-caBLE-Client-Payload"));
+    assert_eq!(
+        ClientPayload::from_header_value(s(v, "X-caBLE-Client-Payload")).unwrap(),
+        payload
+    );
+    let contact = ContactId::new(h(q, "contact_id")).unwrap();
+    assert_eq!(tunnel::contact_path(&contact), s(v, "contact_path"));
 }
