@@ -1,0 +1,141 @@
+//! Loopback client helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tandem_tunnel::{Limits, RunningServer, ServerConfig, TunnelServer};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::handshake::client::Response;
+use tokio_tungstenite::tungstenite::http::StatusCode;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub type Client = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Upper bound for any single wait in the tests: generous, only there so a bug hangs no CI run.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+pub async fn start(limits: Limits) -> RunningServer {
+    let mut config = ServerConfig::plain("127.0.0.1:0".parse().unwrap());
+    config.instance_id = 7;
+    config.limits = limits;
+    TunnelServer::bind(config).await.expect("bind")
+}
+
+/// Opens a WebSocket at `path` with the given extra headers; `Err(status)` when the server refused.
+pub async fn open(
+    server: &RunningServer,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> Result<(Client, Response), StatusCode> {
+    let url = format!("{}{}", server.ws_url(), path);
+    let mut req = url.into_client_request().unwrap();
+    for (k, v) in headers {
+        req.headers_mut().append(
+            tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+            v.parse().unwrap(),
+        );
+    }
+    let tcp = TcpStream::connect(server.local_addr()).await.unwrap();
+    let fut = tokio_tungstenite::client_async(req, MaybeTlsStream::Plain(tcp));
+    match tokio::time::timeout(WAIT, fut).await.expect("handshake hung") {
+        Ok(pair) => Ok(pair),
+        Err(WsError::Http(resp)) => Err(resp.status()),
+        Err(e) => panic!("unexpected handshake error: {e}"),
+    }
+}
+
+pub const SP: (&str, &str) = ("Sec-WebSocket-Protocol", "fido.cable");
+
+/// `/cable/new/<tunnel>`; returns the socket and the routing ID header.
+pub async fn new_tunnel(server: &RunningServer, tunnel_hex: &str) -> (Client, String) {
+    let (ws, resp) = open(server, &format!("/cable/new/{tunnel_hex}"), &[SP])
+        .await
+        .expect("new");
+    assert_eq!(
+        resp.headers().get("sec-websocket-protocol").unwrap(),
+        "fido.cable"
+    );
+    let routing = resp
+        .headers()
+        .get("x-cable-routing-id")
+        .expect("routing id header")
+        .to_str()
+        .unwrap();
+    (ws, routing.to_string())
+}
+
+pub async fn connect(server: &RunningServer, routing: &str, tunnel_hex: &str) -> Client {
+    let (ws, resp) = open(server, &format!("/cable/connect/{routing}/{tunnel_hex}"), &[SP])
+        .await
+        .expect("connect");
+    assert_eq!(
+        resp.headers().get("sec-websocket-protocol").unwrap(),
+        "fido.cable"
+    );
+    ws
+}
+
+pub async fn send(ws: &mut Client, data: &[u8]) {
+    ws.send(Message::Binary(Bytes::copy_from_slice(data)))
+        .await
+        .expect("send");
+}
+
+/// Next data message (pings/pongs skipped); panics on close or timeout.
+pub async fn recv(ws: &mut Client) -> Vec<u8> {
+    loop {
+        let msg = tokio::time::timeout(WAIT, ws.next())
+            .await
+            .expect("recv timed out");
+        match msg {
+            Some(Ok(Message::Binary(b))) => return b.to_vec(),
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            other => panic!("expected a binary message, got {other:?}"),
+        }
+    }
+}
+
+/// Reads until the server closes; returns the close code (None if the connection just dropped).
+pub async fn closed_with(ws: &mut Client) -> Option<CloseCode> {
+    loop {
+        let msg = tokio::time::timeout(WAIT, ws.next())
+            .await
+            .expect("close timed out");
+        match msg {
+            Some(Ok(Message::Close(frame))) => {
+                // Keep polling so tungstenite sends our close reply and the handshake completes.
+                while let Ok(Some(Ok(_))) = tokio::time::timeout(WAIT, ws.next()).await {}
+                return frame.map(|f| f.code);
+            }
+            Some(Ok(_)) => continue,
+            Some(Err(_)) | None => return None,
+        }
+    }
+}
+
+/// A random 16-byte tunnel ID in hex.
+pub fn tunnel_id() -> String {
+    let mut id = [0u8; 16];
+    getrandom::fill(&mut id).unwrap();
+    hex::encode_upper(id)
+}
+
+/// Polls the server's stats until `pred` holds (bounded by [`WAIT`]).
+pub async fn wait_stats(server: &RunningServer, pred: impl Fn(&tandem_tunnel::Stats) -> bool) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let s = server.stats();
+        if pred(&s) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "stats never reached the expected state: {s:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
