@@ -47,6 +47,17 @@ const NEXT_ASSERTION_TTL: Duration = Duration::from_secs(30);
 /// Length of generated credential IDs.
 const CREDENTIAL_ID_LEN: usize = 32;
 
+/// The public part of a credential just created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatedCredential {
+    /// Credential ID.
+    pub id: Vec<u8>,
+    /// COSE algorithm.
+    pub algorithm: i64,
+    /// Raw public key (uncompressed SEC1 point or Ed25519 key).
+    pub public_key_raw: Vec<u8>,
+}
+
 struct PinToken {
     token: Zeroizing<[u8; 32]>,
     permissions: u64,
@@ -290,6 +301,14 @@ impl Authenticator {
 
     /// authenticatorMakeCredential on a typed request.
     pub fn make_credential(&self, req: MakeCredentialRequest) -> Result<MakeCredentialResponse, EngineError> {
+        self.make_credential_full(req).map(|(response, _)| response)
+    }
+
+    /// makeCredential that also reports the new credential's public key (for the WebAuthn-level API).
+    pub(crate) fn make_credential_full(
+        &self,
+        req: MakeCredentialRequest,
+    ) -> Result<(MakeCredentialResponse, CreatedCredential), EngineError> {
         if req.pin_uv_auth_param.as_deref().is_some_and(<[u8]>::is_empty) {
             return Err(self.pin_probe(Operation::Register, &req.rp.id));
         }
@@ -444,14 +463,20 @@ impl Authenticator {
         if token_used {
             self.spend_token();
         }
-        Ok(MakeCredentialResponse {
+        let created = CreatedCredential {
+            id: stored.meta.id.clone(),
+            algorithm: alg,
+            public_key_raw: secret.key.public_raw(),
+        };
+        let response = MakeCredentialResponse {
             fmt: statement.fmt.to_owned(),
             auth_data,
             att_stmt: statement.att_stmt,
             ep_att: statement.ep_att,
             large_blob_key: ext.large_blob_key.then(|| secret.large_blob_key.to_vec()),
             unsigned_extension_outputs: unsigned,
-        })
+        };
+        Ok((response, created))
     }
 
     // ---------------------------------------------------------------- getAssertion
@@ -582,8 +607,10 @@ impl Authenticator {
         if req.extensions.cred_blob {
             signed_ext = signed_ext.insert("credBlob", stored.meta.cred_blob.clone().unwrap_or_default());
         }
-        let unsigned = match (&req.extensions.prf, secret.hmac_secret) {
-            (Some(prf), true) => {
+        // PRF is offered for every credential (as platform passkey providers do); raw CTAP hmac-secret only
+        // for credentials created with it.
+        let unsigned = match &req.extensions.prf {
+            Some(prf) => {
                 let salts = prf
                     .eval_by_credential
                     .iter()
@@ -601,7 +628,7 @@ impl Authenticator {
                         .build()
                 })
             }
-            _ => None,
+            None => None,
         };
 
         // Backup-eligible credentials use no counter (always 0); device-bound ones count atomically.

@@ -21,6 +21,7 @@ pub mod platform;
 pub mod status;
 pub mod store;
 pub mod uv;
+pub mod webauthn;
 
 pub use authenticator::Authenticator;
 pub use config::{

@@ -1,0 +1,482 @@
+//! WebAuthn-level API for platform passkey providers.
+//!
+//! Android 14's Credential Manager hands a provider the W3C `PublicKeyCredentialCreationOptions` /
+//! `PublicKeyCredentialRequestOptions` as JSON plus the clientDataHash; iOS 17's credential-provider
+//! extension gives the same fields. This module parses that JSON (base64url binary fields), converts it to the
+//! engine's typed CTAP requests and runs them through the very same [`Authenticator`] code path as CTAP, then
+//! returns what an app needs to answer: credential ID, attestationObject, authenticatorData, SPKI public key,
+//! signature, userHandle and client extension results. [`registration_response_json`] and
+//! [`assertion_response_json`] build the W3C `RegistrationResponseJSON` / `AuthenticationResponseJSON`.
+//!
+//! Mapping choices: `residentKey` "required" or "preferred" (or `requireResidentKey`) create a discoverable
+//! credential; `attestation` "none" (the default) asks for fmt "none", "indirect"/"direct" for "packed",
+//! "enterprise" for enterprise attestation when a certificate is configured (else "packed"); PRF inputs are
+//! hashed as WebAuthn requires (SHA-256("WebAuthn PRF" ‖ 0x00 ‖ input)) and evaluated like hmac-secret with
+//! the credential's UV CredRandom, so values match those obtained over hybrid or CTAP.
+
+use base64::Engine as _;
+use base64::engine::DecodePaddingMode;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_SAFE_NO_PAD};
+use serde::Deserialize;
+use serde_json::{Map, Value as Json, json};
+use sha2::{Digest, Sha256};
+
+use crate::authenticator::Authenticator;
+use crate::ctap::{
+    CredentialDescriptor, GetAssertionExtensions, GetAssertionOptions, GetAssertionRequest,
+    MakeCredentialExtensions, MakeCredentialOptions, MakeCredentialRequest, PrfInput, PrfSalts, RpEntity,
+    UserEntity,
+};
+use crate::keys::spki_der;
+use crate::status::EngineError;
+
+/// Why a WebAuthn-level request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum WebAuthnError {
+    /// The options JSON is malformed or lacks a required member.
+    #[error("invalid options JSON: {0}")]
+    Json(String),
+    /// The engine refused (user declined, no credentials, ...); the CTAP status tells which.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+/// base64url, with or without padding (Android and webauthn-rs omit it; some servers add it).
+const B64: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::URL_SAFE,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Bytes(Vec<u8>);
+
+impl<'de> Deserialize<'de> for Bytes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        B64.decode(s.as_bytes())
+            .map(Bytes)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+#[derive(Deserialize)]
+struct RpJson {
+    id: Option<String>,
+    name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UserJson {
+    id: Bytes,
+    name: Option<String>,
+    display_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ParamJson {
+    #[serde(rename = "type")]
+    ty: String,
+    alg: i64,
+}
+
+#[derive(Deserialize)]
+struct DescriptorJson {
+    #[serde(rename = "type")]
+    ty: String,
+    id: Bytes,
+    transports: Option<Vec<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct SelectionJson {
+    resident_key: Option<String>,
+    #[serde(default)]
+    require_resident_key: bool,
+}
+
+#[derive(Deserialize)]
+struct PrfValuesJson {
+    first: Bytes,
+    second: Option<Bytes>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct PrfJson {
+    eval: Option<PrfValuesJson>,
+    eval_by_credential: Option<std::collections::BTreeMap<String, PrfValuesJson>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct ExtensionsJson {
+    #[serde(default)]
+    cred_props: bool,
+    prf: Option<PrfJson>,
+    credential_protection_policy: Option<String>,
+    cred_blob: Option<Bytes>,
+    #[serde(default)]
+    get_cred_blob: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreationOptionsJson {
+    rp: RpJson,
+    user: UserJson,
+    pub_key_cred_params: Vec<ParamJson>,
+    #[serde(default)]
+    exclude_credentials: Vec<DescriptorJson>,
+    #[serde(default)]
+    authenticator_selection: Option<SelectionJson>,
+    attestation: Option<String>,
+    #[serde(default)]
+    extensions: Option<ExtensionsJson>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RequestOptionsJson {
+    rp_id: Option<String>,
+    #[serde(default)]
+    allow_credentials: Vec<DescriptorJson>,
+    #[serde(default)]
+    extensions: Option<ExtensionsJson>,
+}
+
+/// Accepts either the bare options object or one wrapped as `{"publicKey": {...}}` (webauthn-rs and
+/// `navigator.credentials` style).
+fn unwrap_public_key(json: &str) -> Result<Json, WebAuthnError> {
+    let v: Json = serde_json::from_str(json).map_err(|e| WebAuthnError::Json(e.to_string()))?;
+    Ok(match v {
+        Json::Object(mut m) if m.contains_key("publicKey") => m.remove("publicKey").unwrap_or(Json::Null),
+        other => other,
+    })
+}
+
+fn prf_hash(input: &[u8]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"WebAuthn PRF");
+    h.update([0u8]);
+    h.update(input);
+    h.finalize().into()
+}
+
+fn prf_salts(v: &PrfValuesJson) -> PrfSalts {
+    PrfSalts {
+        first: prf_hash(&v.first.0),
+        second: v.second.as_ref().map(|s| prf_hash(&s.0)),
+    }
+}
+
+fn descriptors(list: &[DescriptorJson]) -> Vec<CredentialDescriptor> {
+    list.iter()
+        .filter(|d| d.ty == "public-key")
+        .map(|d| CredentialDescriptor {
+            id: d.id.0.clone(),
+            transports: d.transports.clone(),
+        })
+        .collect()
+}
+
+fn b64(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn prf_results_json(results: &tandem_cbor::Value) -> Json {
+    let mut out = Map::new();
+    for key in ["first", "second"] {
+        if let Some(b) = results.get_text(key).and_then(tandem_cbor::Value::as_bytes) {
+            out.insert(key.to_owned(), Json::String(b64(b)));
+        }
+    }
+    Json::Object(out)
+}
+
+/// Everything an app needs to finish a registration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegistrationResult {
+    /// Credential ID (rawId).
+    pub credential_id: Vec<u8>,
+    /// The CBOR attestation object.
+    pub attestation_object: Vec<u8>,
+    /// The authenticator data inside it.
+    pub authenticator_data: Vec<u8>,
+    /// DER SubjectPublicKeyInfo of the credential key.
+    pub public_key_spki_der: Vec<u8>,
+    /// COSE algorithm of the credential key.
+    pub public_key_algorithm: i64,
+    /// Transports to report.
+    pub transports: Vec<String>,
+    /// `clientExtensionResults` (credProps, prf).
+    pub client_extension_results: Json,
+}
+
+/// Everything an app needs to finish an authentication.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssertionResult {
+    /// Credential ID (rawId).
+    pub credential_id: Vec<u8>,
+    /// Authenticator data.
+    pub authenticator_data: Vec<u8>,
+    /// Signature over authenticatorData ‖ clientDataHash.
+    pub signature: Vec<u8>,
+    /// User handle (discoverable credentials).
+    pub user_handle: Option<Vec<u8>>,
+    /// `clientExtensionResults` (prf).
+    pub client_extension_results: Json,
+}
+
+/// Runs a registration described by `PublicKeyCredentialCreationOptions` JSON.
+pub fn register(
+    authenticator: &Authenticator,
+    options_json: &str,
+    client_data_hash: &[u8],
+) -> Result<RegistrationResult, WebAuthnError> {
+    let v = unwrap_public_key(options_json)?;
+    let o: CreationOptionsJson = serde_json::from_value(v).map_err(|e| WebAuthnError::Json(e.to_string()))?;
+    let rp_id =
+        o.rp.id
+            .ok_or_else(|| WebAuthnError::Json("rp.id is required".into()))?;
+    let selection = o.authenticator_selection.unwrap_or_default();
+    let rk = match selection.resident_key.as_deref() {
+        Some("required") | Some("preferred") => true,
+        Some(_) => false,
+        None => selection.require_resident_key,
+    };
+    let ext_json = o.extensions.unwrap_or_default();
+    let prf_requested = ext_json.prf.is_some();
+    if ext_json
+        .prf
+        .as_ref()
+        .is_some_and(|p| p.eval_by_credential.is_some())
+    {
+        return Err(WebAuthnError::Json(
+            "prf.evalByCredential is not allowed on create".into(),
+        ));
+    }
+    let cred_protect = match ext_json.credential_protection_policy.as_deref() {
+        None => None,
+        Some("userVerificationOptional") => Some(1),
+        Some("userVerificationOptionalWithCredentialIDList") => Some(2),
+        Some("userVerificationRequired") => Some(3),
+        Some(other) => {
+            return Err(WebAuthnError::Json(format!(
+                "unknown credentialProtectionPolicy {other}"
+            )));
+        }
+    };
+    let (formats, enterprise) = match o.attestation.as_deref().unwrap_or("none") {
+        "none" => (vec!["none".to_owned()], None),
+        "enterprise" if authenticator.config().attestation.enterprise.is_some() => {
+            (vec!["packed".to_owned()], Some(1))
+        }
+        _ => (vec!["packed".to_owned()], None),
+    };
+    let req = MakeCredentialRequest {
+        client_data_hash: client_data_hash.to_vec(),
+        rp: RpEntity {
+            id: rp_id,
+            name: o.rp.name,
+        },
+        user: UserEntity {
+            id: o.user.id.0,
+            name: o.user.name,
+            display_name: o.user.display_name,
+        },
+        algorithms: o
+            .pub_key_cred_params
+            .iter()
+            .filter(|p| p.ty == "public-key")
+            .map(|p| p.alg)
+            .collect(),
+        exclude_list: descriptors(&o.exclude_credentials),
+        extensions: MakeCredentialExtensions {
+            cred_protect,
+            hmac_secret: false,
+            hmac_secret_mc: None,
+            prf: ext_json.prf.as_ref().map(|p| PrfInput {
+                eval: p.eval.as_ref().map(prf_salts),
+                eval_by_credential: vec![],
+            }),
+            cred_blob: ext_json.cred_blob.map(|b| b.0),
+            large_blob_key: false,
+        },
+        options: MakeCredentialOptions {
+            rk,
+            up: None,
+            uv: true,
+        },
+        pin_uv_auth_param: None,
+        pin_uv_auth_protocol: None,
+        // Vendor-facilitated: applies only to the RP IDs configured for enterprise attestation.
+        enterprise_attestation: enterprise,
+        attestation_formats_preference: Some(formats),
+    };
+    let (response, created) = authenticator.make_credential_full(req)?;
+
+    let mut ext = Map::new();
+    if ext_json.cred_props {
+        ext.insert("credProps".into(), json!({ "rk": rk }));
+    }
+    if prf_requested {
+        let mut prf = Map::new();
+        prf.insert("enabled".into(), Json::Bool(true));
+        if let Some(results) = response
+            .unsigned_extension_outputs
+            .as_ref()
+            .and_then(|u| u.get_text("prf"))
+            .and_then(|p| p.get_text("results"))
+        {
+            prf.insert("results".into(), prf_results_json(results));
+        }
+        ext.insert("prf".into(), Json::Object(prf));
+    }
+    Ok(RegistrationResult {
+        credential_id: created.id,
+        attestation_object: response.attestation_object(),
+        authenticator_data: response.auth_data.clone(),
+        public_key_spki_der: spki_der(created.algorithm, &created.public_key_raw).unwrap_or_default(),
+        public_key_algorithm: created.algorithm,
+        transports: vec!["hybrid".to_owned(), "internal".to_owned()],
+        client_extension_results: Json::Object(ext),
+    })
+}
+
+/// Runs an authentication described by `PublicKeyCredentialRequestOptions` JSON. `rpId` must be present
+/// (the provider fills it from the calling origin when the page omitted it).
+pub fn authenticate(
+    authenticator: &Authenticator,
+    options_json: &str,
+    client_data_hash: &[u8],
+) -> Result<AssertionResult, WebAuthnError> {
+    let v = unwrap_public_key(options_json)?;
+    let o: RequestOptionsJson = serde_json::from_value(v).map_err(|e| WebAuthnError::Json(e.to_string()))?;
+    let rp_id = o
+        .rp_id
+        .ok_or_else(|| WebAuthnError::Json("rpId is required".into()))?;
+    let ext_json = o.extensions.unwrap_or_default();
+    let prf = match &ext_json.prf {
+        None => None,
+        Some(p) => {
+            let mut by = Vec::new();
+            for (id, values) in p.eval_by_credential.iter().flatten() {
+                let id = B64
+                    .decode(id.as_bytes())
+                    .map_err(|e| WebAuthnError::Json(format!("evalByCredential key: {e}")))?;
+                by.push((id, prf_salts(values)));
+            }
+            Some(PrfInput {
+                eval: p.eval.as_ref().map(prf_salts),
+                eval_by_credential: by,
+            })
+        }
+    };
+    let req = GetAssertionRequest {
+        rp_id,
+        client_data_hash: client_data_hash.to_vec(),
+        allow_list: descriptors(&o.allow_credentials),
+        extensions: GetAssertionExtensions {
+            hmac_secret: None,
+            prf,
+            cred_blob: ext_json.get_cred_blob,
+            large_blob_key: false,
+        },
+        options: GetAssertionOptions {
+            rk_present: false,
+            up: true,
+            uv: true,
+        },
+        pin_uv_auth_param: None,
+        pin_uv_auth_protocol: None,
+    };
+    let response = authenticator.get_assertion(req)?;
+    let mut ext = Map::new();
+    if ext_json.prf.is_some() {
+        let mut prf = Map::new();
+        if let Some(results) = response
+            .unsigned_extension_outputs
+            .as_ref()
+            .and_then(|u| u.get_text("prf"))
+            .and_then(|p| p.get_text("results"))
+        {
+            prf.insert("results".into(), prf_results_json(results));
+        }
+        ext.insert("prf".into(), Json::Object(prf));
+    }
+    Ok(AssertionResult {
+        credential_id: response.credential_id,
+        authenticator_data: response.auth_data,
+        signature: response.signature,
+        user_handle: response.user.map(|u| u.id),
+        client_extension_results: Json::Object(ext),
+    })
+}
+
+/// The W3C `RegistrationResponseJSON` for `result`, given the clientDataJSON the platform built.
+pub fn registration_response_json(result: &RegistrationResult, client_data_json: &[u8]) -> String {
+    json!({
+        "id": b64(&result.credential_id),
+        "rawId": b64(&result.credential_id),
+        "type": "public-key",
+        "authenticatorAttachment": "platform",
+        "response": {
+            "clientDataJSON": b64(client_data_json),
+            "attestationObject": b64(&result.attestation_object),
+            "authenticatorData": b64(&result.authenticator_data),
+            "transports": result.transports,
+            "publicKey": b64(&result.public_key_spki_der),
+            "publicKeyAlgorithm": result.public_key_algorithm,
+        },
+        "clientExtensionResults": result.client_extension_results,
+    })
+    .to_string()
+}
+
+/// The W3C `AuthenticationResponseJSON` for `result`, given the clientDataJSON the platform built.
+pub fn assertion_response_json(result: &AssertionResult, client_data_json: &[u8]) -> String {
+    let mut response = json!({
+        "clientDataJSON": b64(client_data_json),
+        "authenticatorData": b64(&result.authenticator_data),
+        "signature": b64(&result.signature),
+    });
+    if let (Some(handle), Some(obj)) = (&result.user_handle, response.as_object_mut()) {
+        obj.insert("userHandle".into(), Json::String(b64(handle)));
+    }
+    json!({
+        "id": b64(&result.credential_id),
+        "rawId": b64(&result.credential_id),
+        "type": "public-key",
+        "authenticatorAttachment": "platform",
+        "response": response,
+        "clientExtensionResults": result.client_extension_results,
+    })
+    .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prf_salt_hash_known_answer() {
+        // SHA-256("WebAuthn PRF" ‖ 0x00 ‖ "abc"), computed with Python's hashlib.
+        assert_eq!(
+            hex::encode(prf_hash(b"abc")),
+            "425507dfa7404b2fc3743ff9673c78e7b3c2f9d298b533ae2d8277203f73f4b7"
+        );
+    }
+
+    #[test]
+    fn base64url_accepts_padding_or_not() {
+        let a: Bytes = serde_json::from_str("\"AQID\"").unwrap();
+        let b: Bytes = serde_json::from_str("\"AQI\"").unwrap();
+        let c: Bytes = serde_json::from_str("\"AQI=\"").unwrap();
+        assert_eq!(a.0, vec![1, 2, 3]);
+        assert_eq!(b.0, vec![1, 2]);
+        assert_eq!(c.0, vec![1, 2]);
+        assert!(serde_json::from_str::<Bytes>("\"A+/=\"").is_err());
+    }
+}
