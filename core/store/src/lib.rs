@@ -7,7 +7,22 @@
 //! The data key is stored only wrapped by a [`KeyProtector`]: the Android Keystore or iOS Keychain in the
 //! apps, or [`SoftwareKeyProtector`] for tests and desktops.
 //!
+//! ```
+//! use std::sync::Arc;
+//! use tandem_core::store::CredentialStore;
+//! use tandem_store::{HybridStateStore, SoftwareKeyProtector, SqliteStore};
+//!
+//! let protector = Arc::new(SoftwareKeyProtector::from_key_bytes(&[7; 32]));
+//! let store = SqliteStore::open_in_memory(protector)?;
+//! store.put_secret("identity", b"phone identity key")?;
+//! assert_eq!(store.get_secret("identity")?.as_deref().map(Vec::as_slice), Some(&b"phone identity key"[..]));
+//! assert!(store.list_all()?.is_empty());
+//! # Ok::<(), tandem_core::store::StoreError>(())
+//! ```
+//!
 //! [`StoreError::Corrupt`]: tandem_core::store::StoreError::Corrupt
+
+#![warn(missing_docs)]
 
 mod hybrid;
 mod protector;

@@ -12,7 +12,8 @@ use crate::seal::{DATA_KEY_LEN, Purpose, SealKey};
 /// Why a key protector could not wrap or unwrap the data key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProtectorError {
-    /// The keystore is unavailable or refused to act (locked device, key invalidated, user not authenticated).
+    /// The keystore is unavailable or refused to act (locked device, key invalidated, user not
+    /// authenticated).
     #[error("key protector unavailable: {0}")]
     Unavailable(String),
     /// The wrapped key is not one this protector produced (tampered, or wrapped under another key).

@@ -54,7 +54,8 @@ pub(crate) fn associated_data(purpose: Purpose, parts: &[&[u8]]) -> Vec<u8> {
     out
 }
 
-/// An AES-256-GCM key (the data key, or the software protector's wrapping key), held only as an expanded cipher that zeroizes itself on drop.
+/// An AES-256-GCM key (the data key, or the software protector's wrapping key), held only as an expanded
+/// cipher that zeroizes itself on drop.
 pub(crate) struct SealKey {
     cipher: Aes256Gcm,
 }
@@ -291,9 +292,11 @@ mod tests {
                 prop_assert_eq!(opened.as_slice(), &plaintext[..]);
                 let mut flipped = sealed.clone();
                 flipped[flip.index(sealed.len())] ^= 1 << bit;
-                prop_assert!(matches!(k.open(Purpose::HybridSecret, &[b"name"], &flipped), Err(StoreError::Corrupt(_))));
+                let r = k.open(Purpose::HybridSecret, &[b"name"], &flipped);
+                prop_assert!(matches!(r, Err(StoreError::Corrupt(_))));
                 let truncated = &sealed[..cut.index(sealed.len())];
-                prop_assert!(matches!(k.open(Purpose::HybridSecret, &[b"name"], truncated), Err(StoreError::Corrupt(_))));
+                let r = k.open(Purpose::HybridSecret, &[b"name"], truncated);
+                prop_assert!(matches!(r, Err(StoreError::Corrupt(_))));
             }
         }
     }

@@ -126,7 +126,8 @@ impl SqliteStore {
         self.read(|tx| {
             let sql = match rp_id {
                 Some(_) => format!(
-                    "SELECT {META_COLUMNS} FROM credentials WHERE rp_id = ?1 ORDER BY created_at DESC, seq DESC"
+                    "SELECT {META_COLUMNS} FROM credentials WHERE rp_id = ?1 \
+                     ORDER BY created_at DESC, seq DESC"
                 ),
                 None => format!("SELECT {META_COLUMNS} FROM credentials ORDER BY created_at DESC, seq DESC"),
             };
@@ -257,9 +258,9 @@ impl CredentialStore for SqliteStore {
                 .map_err(db_error)?;
             }
             tx.execute(
-                "INSERT INTO credentials (id, rp_id, rp_name, user_id, user_name, user_display_name, algorithm, \
-                 discoverable, cred_protect, backup_eligible, backup_state, sign_count, created_at, cred_blob, \
-                 secret) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                "INSERT INTO credentials (id, rp_id, rp_name, user_id, user_name, user_display_name, \
+                 algorithm, discoverable, cred_protect, backup_eligible, backup_state, sign_count, created_at, \
+                 cred_blob, secret) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
                 params![
                     m.id,
                     m.rp_id,
