@@ -47,6 +47,9 @@ pub(crate) async fn shutdown_signal(rx: &mut watch::Receiver<bool>) {
     let _ = rx.wait_for(|stop| *stop).await;
 }
 
+/// Frames read while waiting for a close reply before giving up on the client.
+const CLOSE_DRAIN_FRAMES: usize = 8;
+
 /// Closes a socket: with a close frame if `code` is given, then waits (bounded) for the client's close
 /// reply so the close handshake completes; a broken or slow client is simply dropped.
 pub(crate) async fn finish(mut ws: Ws, code: Option<(CloseCode, &'static str)>, limit: Duration) {
@@ -62,7 +65,13 @@ pub(crate) async fn finish(mut ws: Ws, code: Option<(CloseCode, &'static str)>, 
         {
             return;
         }
-        while let Some(Ok(_)) = ws.next().await {}
+        // Only a few frames: a client that keeps sending data instead of a close reply is not drained.
+        for _ in 0..CLOSE_DRAIN_FRAMES {
+            match ws.next().await {
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
+                Some(Ok(_)) => {}
+            }
+        }
     })
     .await;
 }

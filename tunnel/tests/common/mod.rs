@@ -19,6 +19,11 @@ pub type Client = WebSocketStream<MaybeTlsStream<TcpStream>>;
 pub const WAIT: Duration = Duration::from_secs(10);
 
 pub async fn start(limits: Limits) -> RunningServer {
+    // Logs on demand (RUST_LOG=tandem_tunnel=debug); ignore "already set" from other tests.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
     let mut config = ServerConfig::plain("127.0.0.1:0".parse().unwrap());
     config.instance_id = 7;
     config.limits = limits;
