@@ -247,3 +247,54 @@ pub fn verify_es256(cose: &Value, auth_data: &[u8], cdh: &[u8], sig_der: &[u8]) 
     msg.extend_from_slice(cdh);
     vk.verify(&msg, &sig).is_ok()
 }
+
+/// AAGUID used by attestation tests.
+pub const TEST_AAGUID: [u8; 16] = [
+    0x7a, 0x4d, 0x9e, 0x01, 0x52, 0x8c, 0x4b, 0x1f, 0x9a, 0x3e, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66,
+];
+
+/// A root CA and a packed attestation certificate below it (WebAuthn §8.2.1 requirements: C/O/OU/CN subject,
+/// OU "Authenticator Attestation", CA false, AAGUID extension 1.3.6.1.4.1.45724.1.1.4). Returns the engine's
+/// certificate config (key + [leaf]) and the root's DER.
+pub fn attestation_chain(aaguid: [u8; 16]) -> (tandem_core::AttestationCertificate, Vec<u8>) {
+    use rcgen::{
+        BasicConstraints, CertificateParams, CustomExtension, DnType, IsCa, Issuer, KeyPair,
+        PKCS_ECDSA_P256_SHA256,
+    };
+    let root_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut root = CertificateParams::new(Vec::<String>::new()).unwrap();
+    root.distinguished_name.push(DnType::CountryName, "DE");
+    root.distinguished_name
+        .push(DnType::OrganizationName, "Tandem Test");
+    root.distinguished_name
+        .push(DnType::CommonName, "Tandem Test Attestation Root");
+    root.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let root_cert = root.self_signed(&root_key).unwrap();
+
+    let leaf_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut leaf = CertificateParams::new(Vec::<String>::new()).unwrap();
+    leaf.distinguished_name.push(DnType::CountryName, "DE");
+    leaf.distinguished_name
+        .push(DnType::OrganizationName, "Tandem Test");
+    leaf.distinguished_name
+        .push(DnType::OrganizationalUnitName, "Authenticator Attestation");
+    leaf.distinguished_name
+        .push(DnType::CommonName, "Tandem Test Batch 1");
+    leaf.is_ca = IsCa::ExplicitNoCa;
+    // extnValue = OCTET STRING { OCTET STRING (16) aaguid }.
+    let mut content = vec![0x04, 0x10];
+    content.extend_from_slice(&aaguid);
+    leaf.custom_extensions.push(CustomExtension::from_oid_content(
+        &[1, 3, 6, 1, 4, 1, 45724, 1, 1, 4],
+        content,
+    ));
+    let issuer = Issuer::new(root, &root_key);
+    let leaf_cert = leaf.signed_by(&leaf_key, &issuer).unwrap();
+    (
+        tandem_core::AttestationCertificate {
+            private_key_pkcs8: zeroize::Zeroizing::new(leaf_key.serialize_der()),
+            chain: vec![leaf_cert.der().to_vec()],
+        },
+        root_cert.der().to_vec(),
+    )
+}

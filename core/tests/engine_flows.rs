@@ -1,0 +1,823 @@
+//! End-to-end engine behaviour through `handle_ctap`, against the real SQLite store.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use tandem_cbor::Value;
+use tandem_core::pin::{KeyAgreementKey, PinProtocol};
+use tandem_core::platform::{Operation, VerificationError};
+use tandem_core::store::CredentialStore;
+use tandem_core::{AttestationConfig, AuthenticatorConfig, CtapStatus};
+
+const RP: &str = "example.com";
+
+fn register(h: &Harness, params: &Value) -> (Value, ParsedAuthData) {
+    let resp = h.ok(0x01, params);
+    let ad = parse_auth_data(resp.get_int(2).unwrap().as_bytes().unwrap());
+    (resp, ad)
+}
+
+fn register_default(h: &Harness, user: &[u8], rk: bool) -> (Vec<u8>, Value) {
+    let (_, ad) = register(h, &make_credential_params(RP, user, &[-7], rk));
+    (ad.credential_id.unwrap(), ad.cose_key.unwrap())
+}
+
+#[test]
+fn hybrid_registration_and_sign_in_round_trip() {
+    let h = harness(AuthenticatorConfig::hybrid());
+    let (resp, ad) = register(&h, &make_credential_params(RP, b"user-1", &[-7, -8], true));
+    // UP|UV|BE|BS|AT; synced passkeys use counter 0; Chromium-phone AAGUID of zeros.
+    assert_eq!(ad.flags, 0x5d);
+    assert_eq!(ad.rp_id_hash, sha256(RP.as_bytes()));
+    assert_eq!(ad.sign_count, 0);
+    assert_eq!(ad.aaguid, Some([0; 16]));
+    let id = ad.credential_id.clone().unwrap();
+    assert_eq!(id.len(), 32);
+    let cose = ad.cose_key.unwrap();
+    assert_eq!(cose.get_int(3), Some(&Value::from(-7)));
+    // Self attestation (no batch certificate configured) verifies under the new credential key.
+    assert_eq!(resp.get_int(1).unwrap().as_text(), Some("packed"));
+    let stmt = resp.get_int(3).unwrap();
+    assert_eq!(stmt.get_text("alg"), Some(&Value::from(-7)));
+    assert!(stmt.get_text("x5c").is_none());
+    let auth_data = resp.get_int(2).unwrap().as_bytes().unwrap();
+    assert!(verify_es256(
+        &cose,
+        auth_data,
+        &CDH,
+        stmt.get_text("sig").unwrap().as_bytes().unwrap()
+    ));
+    let prompt = h.verifier.last_prompt();
+    assert_eq!(prompt.operation, Operation::Register);
+    assert_eq!(prompt.rp_id, RP);
+    assert_eq!(prompt.rp_name.as_deref(), Some("Example"));
+    assert_eq!(prompt.account.as_ref().unwrap().user_id, b"user-1");
+    let stored = h.store.list_all().unwrap();
+    assert_eq!(stored.len(), 1);
+    assert!(stored[0].discoverable && stored[0].backup_eligible && stored[0].backup_state);
+
+    let a = h.ok(0x02, &get_assertion_params(RP, &[]));
+    let cred = a.get_int(1).unwrap();
+    assert_eq!(cred.get_text("id").unwrap().as_bytes(), Some(&id[..]));
+    assert_eq!(
+        cred.get_text("transports"),
+        Some(&Value::Array(vec![Value::text("internal"), Value::text("cable")]))
+    );
+    let ad2 = a.get_int(2).unwrap().as_bytes().unwrap();
+    let parsed = parse_auth_data(ad2);
+    assert_eq!(parsed.flags, 0x1d);
+    assert!(verify_es256(
+        &cose,
+        ad2,
+        &CDH,
+        a.get_int(3).unwrap().as_bytes().unwrap()
+    ));
+    let user = a.get_int(4).unwrap();
+    assert_eq!(user.get_text("id").unwrap().as_bytes(), Some(&b"user-1"[..]));
+    assert_eq!(
+        user.get_text("name").unwrap().as_text(),
+        Some("alice@example.com")
+    );
+    assert_eq!(a.get_int(6), Some(&Value::Bool(true)));
+    assert!(a.get_int(5).is_none());
+    assert_eq!(h.verifier.prompt_count(), 2);
+    assert_eq!(h.verifier.last_prompt().operation, Operation::SignIn);
+}
+
+#[test]
+fn device_bound_credentials_count_signatures() {
+    let h = harness(AuthenticatorConfig::direct());
+    let (_, ad) = register(&h, &make_credential_params(RP, b"u", &[-7], true));
+    assert_eq!(ad.flags, 0x45, "UP|UV|AT, no backup flags");
+    let id = ad.credential_id.unwrap();
+    for expected in 1..=3u32 {
+        let a = h.ok(0x02, &get_assertion_params(RP, &[&id]));
+        let p = parse_auth_data(a.get_int(2).unwrap().as_bytes().unwrap());
+        assert_eq!((p.flags, p.sign_count), (0x05, expected));
+        assert!(a.get_int(1).unwrap().get_text("transports").is_none());
+    }
+}
+
+#[test]
+fn ed25519_is_chosen_by_request_order() {
+    use ed25519_dalek::Verifier;
+    let h = harness(AuthenticatorConfig::hybrid());
+    let (_, ad) = register(&h, &make_credential_params(RP, b"u", &[-8, -7], true));
+    let cose = ad.cose_key.unwrap();
+    assert_eq!(cose.get_int(1), Some(&Value::from(1)), "OKP key");
+    assert_eq!(cose.get_int(3), Some(&Value::from(-8)));
+    assert_eq!(cose.get_int(-1), Some(&Value::from(6)), "Ed25519");
+    let pk: [u8; 32] = cose.get_int(-2).unwrap().as_bytes().unwrap().try_into().unwrap();
+    let vk = ed25519_dalek::VerifyingKey::from_bytes(&pk).unwrap();
+    let a = h.ok(0x02, &get_assertion_params(RP, &[]));
+    let mut msg = a.get_int(2).unwrap().as_bytes().unwrap().to_vec();
+    msg.extend_from_slice(&CDH);
+    let sig = ed25519_dalek::Signature::from_slice(a.get_int(3).unwrap().as_bytes().unwrap()).unwrap();
+    assert!(vk.verify(&msg, &sig).is_ok());
+    // Unknown algorithms before a supported one are skipped.
+    let (_, ad) = register(&h, &make_credential_params(RP, b"v", &[-257, -7], true));
+    assert_eq!(ad.cose_key.unwrap().get_int(3), Some(&Value::from(-7)));
+}
+
+#[test]
+fn refusal_stores_nothing_and_maps_status() {
+    let h = harness(AuthenticatorConfig::hybrid());
+    for (outcome, status) in [
+        (VerificationError::Denied, CtapStatus::OperationDenied),
+        (VerificationError::Cancelled, CtapStatus::OperationDenied),
+        (VerificationError::TimedOut, CtapStatus::UserActionTimeout),
+        (
+            VerificationError::Unavailable("no biometrics".into()),
+            CtapStatus::UvBlocked,
+        ),
+    ] {
+        h.verifier.push(Err(outcome));
+        let (s, body) = h.ctap(0x01, Some(&make_credential_params(RP, b"u", &[-7], true)));
+        assert_eq!(s, status.code());
+        assert!(body.is_empty());
+    }
+    assert_eq!(h.credential_count(), 0);
+    assert_eq!(h.verifier.prompt_count(), 4);
+    // A refused sign-in returns nothing and changes no counter.
+    let hd = harness(AuthenticatorConfig::direct());
+    let (id, _) = register_default(&hd, b"u", true);
+    hd.verifier.push(Err(VerificationError::Denied));
+    assert_eq!(
+        hd.ctap(0x02, Some(&get_assertion_params(RP, &[&id]))).0,
+        CtapStatus::OperationDenied.code()
+    );
+    assert_eq!(hd.store.list_all().unwrap()[0].sign_count, 0);
+}
+
+#[test]
+fn expired_approval_signs_and_stores_nothing() {
+    let mut config = AuthenticatorConfig::hybrid();
+    config.approval_ttl = Duration::ZERO;
+    let h = harness(config);
+    let (s, _) = h.ctap(0x01, Some(&make_credential_params(RP, b"u", &[-7], true)));
+    assert_eq!(s, CtapStatus::Other.code());
+    assert_eq!(h.credential_count(), 0);
+    assert_eq!(h.verifier.prompt_count(), 1);
+}
+
+#[test]
+fn make_credential_up_false_is_invalid_option_without_prompt() {
+    let h = harness(AuthenticatorConfig::hybrid());
+    let params = with(
+        make_credential_params(RP, b"u", &[-7], true),
+        7,
+        Value::map().insert("rk", true).insert("up", false).build(),
+    );
+    assert_eq!(h.ctap(0x01, Some(&params)).0, CtapStatus::InvalidOption.code());
+    assert_eq!((h.verifier.prompt_count(), h.credential_count()), (0, 0));
+}
+
+#[test]
+fn exclude_list_reports_only_after_user_presence() {
+    let h = harness(AuthenticatorConfig::hybrid());
+    let (id, _) = register_default(&h, b"u", true);
+    let params = with(
+        make_credential_params(RP, b"u2", &[-7], true),
+        5,
+        descriptor_list(&[b"other", &id]),
+    );
+    assert_eq!(
+        h.ctap(0x01, Some(&params)).0,
+        CtapStatus::CredentialExcluded.code()
+    );
+    assert_eq!(h.verifier.prompt_count(), 2);
+    // If the user declines the presence check, the RP learns nothing about the exclusion.
+    h.verifier.push(Err(VerificationError::Denied));
+    assert_eq!(h.ctap(0x01, Some(&params)).0, CtapStatus::OperationDenied.code());
+    assert_eq!(h.credential_count(), 1);
+    // An exclude list naming another RP's credential does not block.
+    let other_rp = with(
+        make_credential_params("other.example", b"u", &[-7], true),
+        5,
+        descriptor_list(&[&id]),
+    );
+    assert_eq!(h.ctap(0x01, Some(&other_rp)).0, 0);
+}
+
+#[test]
+fn silent_preflight_has_no_prompt_and_no_up_uv() {
+    let h = harness(AuthenticatorConfig::hybrid());
+    let (id, _) = register_default(&h, b"u", false);
+    let before = h.verifier.prompt_count();
+    let params = with(
+        get_assertion_params(RP, &[&id]),
+        5,
+        Value::map().insert("up", false).build(),
+    );
+    let a = h.ok(0x02, &params);
+    let p = parse_auth_data(a.get_int(2).unwrap().as_bytes().unwrap());
+    assert_eq!(p.flags, 0x18, "BE|BS only");
+    assert_eq!(h.verifier.prompt_count(), before);
+    // up=false, uv=true cannot be honoured silently.
+    let params = with(
+        params,
+        5,
+        Value::map().insert("up", false).insert("uv", true).build(),
+    );
+    assert_eq!(h.ctap(0x02, Some(&params)).0, CtapStatus::InvalidOption.code());
+    // No credential for an unknown ID, without prompting.
+    assert_eq!(
+        h.ctap(0x02, Some(&get_assertion_params(RP, &[b"nope"]))).0,
+        CtapStatus::NoCredentials.code()
+    );
+    assert_eq!(h.verifier.prompt_count(), before);
+}
+
+#[test]
+fn non_discoverable_credentials_need_the_allow_list() {
+    let h = harness(AuthenticatorConfig::hybrid());
+    let (id, cose) = register_default(&h, b"u", false);
+    assert_eq!(
+        h.ctap(0x02, Some(&get_assertion_params(RP, &[]))).0,
+        CtapStatus::NoCredentials.code()
+    );
+    let a = h.ok(0x02, &get_assertion_params(RP, &[&id]));
+    assert!(
+        a.get_int(4).is_none(),
+        "no user entity for a non-discoverable credential"
+    );
+    assert!(a.get_int(6).is_none());
+    assert!(verify_es256(
+        &cose,
+        a.get_int(2).unwrap().as_bytes().unwrap(),
+        &CDH,
+        a.get_int(3).unwrap().as_bytes().unwrap()
+    ));
+    // The allow list is scoped to the RP.
+    assert_eq!(
+        h.ctap(0x02, Some(&get_assertion_params("evil.example", &[&id])))
+            .0,
+        CtapStatus::NoCredentials.code()
+    );
+}
+
+fn register_protected(h: &Harness, user: &[u8], level: u8, rk: bool) -> Vec<u8> {
+    let params = with(
+        make_credential_params(RP, user, &[-7], rk),
+        6,
+        Value::map().insert("credProtect", level).build(),
+    );
+    let (_, ad) = register(h, &params);
+    assert_eq!(ad.flags & 0x80, 0x80);
+    assert_eq!(
+        ad.extensions.unwrap().get_text("credProtect"),
+        Some(&Value::from(level))
+    );
+    ad.credential_id.unwrap()
+}
+
+#[test]
+fn cred_protect_levels_are_enforced() {
+    let silent = |v: Value| with(v, 5, Value::map().insert("up", false).build());
+    let h = harness(AuthenticatorConfig::hybrid());
+    let l2 = register_protected(&h, b"two", 2, true);
+    let l3 = register_protected(&h, b"three", 3, true);
+    // Silent, no allow list: neither level 2 nor 3 may be revealed.
+    assert_eq!(
+        h.ctap(0x02, Some(&silent(get_assertion_params(RP, &[])))).0,
+        CtapStatus::NoCredentials.code()
+    );
+    // Silent with an allow list: level 2 yes, level 3 no.
+    assert_eq!(h.ctap(0x02, Some(&silent(get_assertion_params(RP, &[&l2])))).0, 0);
+    assert_eq!(
+        h.ctap(0x02, Some(&silent(get_assertion_params(RP, &[&l3])))).0,
+        CtapStatus::NoCredentials.code()
+    );
+    // With the verifier (UV), both are usable, with and without allow list.
+    assert_eq!(h.ctap(0x02, Some(&get_assertion_params(RP, &[&l3]))).0, 0);
+    *h.chooser.answer.lock().unwrap() = Some(1);
+    let a = h.ok(0x02, &get_assertion_params(RP, &[]));
+    assert_eq!(h.chooser.offered.lock().unwrap().last().unwrap().len(), 2);
+    assert!(a.get_int(1).unwrap().get_text("id").is_some());
+    // Level 1 credentials are found silently without a list.
+    let h1 = harness(AuthenticatorConfig::hybrid());
+    register_protected(&h1, b"one", 1, true);
+    assert_eq!(h1.ctap(0x02, Some(&silent(get_assertion_params(RP, &[])))).0, 0);
+    let stored = h.store.list_all().unwrap();
+    assert!(stored.iter().any(|m| m.cred_protect == 3) && stored.iter().any(|m| m.cred_protect == 2));
+}
+
+#[test]
+fn account_chooser_resolves_several_passkeys() {
+    let h = harness(AuthenticatorConfig::hybrid());
+    register_default(&h, b"first", true);
+    register_default(&h, b"second", true);
+    *h.chooser.answer.lock().unwrap() = Some(1);
+    let a = h.ok(0x02, &get_assertion_params(RP, &[]));
+    let offered = h.chooser.offered.lock().unwrap().last().unwrap().clone();
+    let chosen = a
+        .get_int(4)
+        .unwrap()
+        .get_text("id")
+        .unwrap()
+        .as_bytes()
+        .unwrap()
+        .to_vec();
+    assert_eq!(chosen, offered[1].user_id);
+    assert_eq!(
+        h.verifier.last_prompt().account.unwrap().user_id,
+        chosen,
+        "prompt names the chosen account"
+    );
+    // Cancelling the chooser denies the operation before any biometric prompt.
+    let prompts = h.verifier.prompt_count();
+    *h.chooser.answer.lock().unwrap() = None;
+    assert_eq!(
+        h.ctap(0x02, Some(&get_assertion_params(RP, &[]))).0,
+        CtapStatus::OperationDenied.code()
+    );
+    *h.chooser.answer.lock().unwrap() = Some(7);
+    assert_eq!(
+        h.ctap(0x02, Some(&get_assertion_params(RP, &[]))).0,
+        CtapStatus::OperationDenied.code()
+    );
+    assert_eq!(h.verifier.prompt_count(), prompts);
+}
+
+#[test]
+fn discoverable_credential_for_same_user_is_replaced() {
+    let h = harness(AuthenticatorConfig::hybrid());
+    register_default(&h, b"same", true);
+    let (second, _) = register_default(&h, b"same", true);
+    let all = h.store.list_all().unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].id, second);
+}
+
+#[test]
+fn silent_multi_credential_uses_get_next_assertion() {
+    let h = harness(AuthenticatorConfig::hybrid());
+    register_default(&h, b"first", true);
+    register_default(&h, b"second", true);
+    let params = with(
+        get_assertion_params(RP, &[]),
+        5,
+        Value::map().insert("up", false).build(),
+    );
+    let a = h.ok(0x02, &params);
+    assert_eq!(a.get_int(5), Some(&Value::from(2)));
+    let first = a.get_int(1).unwrap().get_text("id").unwrap().clone();
+    let (s, body) = h.ctap(0x08, None);
+    assert_eq!(s, 0);
+    let b = tandem_cbor::decode_canonical(&body).unwrap();
+    assert_ne!(b.get_int(1).unwrap().get_text("id").unwrap(), &first);
+    assert_eq!(
+        parse_auth_data(b.get_int(2).unwrap().as_bytes().unwrap()).flags & 0x05,
+        0
+    );
+    assert!(
+        b.get_int(4).unwrap().get_text("name").is_none(),
+        "no identifying info without UV"
+    );
+    assert_eq!(h.ctap(0x08, None).0, CtapStatus::NotAllowed.code());
+    assert_eq!(
+        h.verifier.prompt_count(),
+        2,
+        "only the two registrations prompted"
+    );
+}
+
+/// A CTAP client's side of the PIN/UV auth protocol.
+struct Platform {
+    key: KeyAgreementKey,
+    protocol: PinProtocol,
+    shared: tandem_core::pin::SharedSecret,
+}
+
+fn platform(h: &Harness, protocol: PinProtocol) -> Platform {
+    let resp = h.ok(
+        0x06,
+        &Value::map().insert(1, protocol.wire()).insert(2, 2).build(),
+    );
+    let auth_key = resp.get_int(1).unwrap().clone();
+    assert_eq!(auth_key.get_int(3), Some(&Value::from(-25)));
+    let key = KeyAgreementKey::generate().unwrap();
+    let shared = key.shared_secret(protocol, &auth_key).unwrap();
+    Platform {
+        key,
+        protocol,
+        shared,
+    }
+}
+
+impl Platform {
+    fn hmac_input(&self, salts: &[u8]) -> Value {
+        let enc = self.shared.encrypt(salts).unwrap();
+        Value::map()
+            .insert(1, self.key.cose_public())
+            .insert(2, enc.clone())
+            .insert(3, self.shared.authenticate(&enc))
+            .insert(4, self.protocol.wire())
+            .build()
+    }
+}
+
+#[test]
+fn hmac_secret_matches_hmac_secret_mc_and_prf() {
+    for protocol in [PinProtocol::One, PinProtocol::Two] {
+        let h = harness(AuthenticatorConfig::direct());
+        let p = platform(&h, protocol);
+        let salt1 = [0x11u8; 32];
+        let salt2 = [0x22u8; 32];
+        let salts = [salt1, salt2].concat();
+        let mc = with(
+            make_credential_params(RP, b"u", &[-7], true),
+            6,
+            Value::map()
+                .insert("hmac-secret", true)
+                .insert("hmac-secret-mc", p.hmac_input(&salts))
+                .build(),
+        );
+        let (_, ad) = register(&h, &mc);
+        let ext = ad.extensions.unwrap();
+        assert_eq!(ext.get_text("hmac-secret"), Some(&Value::Bool(true)));
+        let mc_out = p
+            .shared
+            .decrypt(ext.get_text("hmac-secret-mc").unwrap().as_bytes().unwrap())
+            .unwrap();
+        assert_eq!(mc_out.len(), 64);
+
+        let ga = with(
+            get_assertion_params(RP, &[]),
+            4,
+            Value::map().insert("hmac-secret", p.hmac_input(&salts)).build(),
+        );
+        let a = h.ok(0x02, &ga);
+        let ext = parse_auth_data(a.get_int(2).unwrap().as_bytes().unwrap())
+            .extensions
+            .unwrap();
+        let ga_out = p
+            .shared
+            .decrypt(ext.get_text("hmac-secret").unwrap().as_bytes().unwrap())
+            .unwrap();
+        assert_eq!(
+            ga_out.as_slice(),
+            mc_out.as_slice(),
+            "same CredRandom (UV) at creation and assertion"
+        );
+        assert_ne!(ga_out[..32], ga_out[32..]);
+
+        // The hybrid `prf` form with the same salts gives the same values, in unsigned outputs.
+        let prf = Value::map()
+            .insert(
+                "prf",
+                Value::map()
+                    .insert(
+                        "eval",
+                        Value::map()
+                            .insert("first", salt1.to_vec())
+                            .insert("second", salt2.to_vec())
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build();
+        let a = h.ok(0x02, &with(get_assertion_params(RP, &[]), 4, prf));
+        let results = a
+            .get_int(8)
+            .unwrap()
+            .get_text("prf")
+            .unwrap()
+            .get_text("results")
+            .unwrap();
+        assert_eq!(
+            results.get_text("first").unwrap().as_bytes().unwrap(),
+            &ga_out[..32]
+        );
+        assert_eq!(
+            results.get_text("second").unwrap().as_bytes().unwrap(),
+            &ga_out[32..]
+        );
+
+        // A tampered saltAuth is rejected before any prompt.
+        let prompts = h.verifier.prompt_count();
+        let mut bad = p.hmac_input(&salts);
+        if let Value::Map(m) = &mut bad {
+            m.retain(|(k, _)| k.as_int() != Some(3));
+            m.push((
+                Value::from(3),
+                Value::bytes(vec![0u8; if protocol == PinProtocol::One { 16 } else { 32 }]),
+            ));
+        }
+        let ga = with(
+            get_assertion_params(RP, &[]),
+            4,
+            Value::map().insert("hmac-secret", bad).build(),
+        );
+        assert_eq!(h.ctap(0x02, Some(&ga)).0, CtapStatus::PinAuthInvalid.code());
+        // Salts of the wrong size.
+        let ga = with(
+            get_assertion_params(RP, &[]),
+            4,
+            Value::map()
+                .insert("hmac-secret", p.hmac_input(&[0u8; 48]))
+                .build(),
+        );
+        assert_eq!(h.ctap(0x02, Some(&ga)).0, CtapStatus::InvalidLength.code());
+        assert_eq!(h.verifier.prompt_count(), prompts);
+    }
+}
+
+#[test]
+fn prf_at_creation_and_by_credential() {
+    let h = harness(AuthenticatorConfig::hybrid());
+    let salt = [0x33u8; 32];
+    let prf = Value::map()
+        .insert(
+            "prf",
+            Value::map()
+                .insert("eval", Value::map().insert("first", salt.to_vec()).build())
+                .build(),
+        )
+        .build();
+    let resp = h.ok(
+        0x01,
+        &with(make_credential_params(RP, b"u", &[-7], true), 6, prf.clone()),
+    );
+    let out = resp.get_int(6).unwrap().get_text("prf").unwrap();
+    assert_eq!(out.get_text("enabled"), Some(&Value::Bool(true)));
+    let at_create = out
+        .get_text("results")
+        .unwrap()
+        .get_text("first")
+        .unwrap()
+        .clone();
+    assert!(out.get_text("results").unwrap().get_text("second").is_none());
+    let id = parse_auth_data(resp.get_int(2).unwrap().as_bytes().unwrap())
+        .credential_id
+        .unwrap();
+    // evalByCredential for this ID wins over eval.
+    let by = Value::map()
+        .insert(
+            "prf",
+            Value::map()
+                .insert("eval", Value::map().insert("first", vec![0u8; 32]).build())
+                .insert(
+                    "evalByCredential",
+                    Value::Map(vec![(
+                        Value::bytes(id.clone()),
+                        Value::map().insert("first", salt.to_vec()).build(),
+                    )]),
+                )
+                .build(),
+        )
+        .build();
+    let a = h.ok(0x02, &with(get_assertion_params(RP, &[&id]), 4, by));
+    let results = a
+        .get_int(8)
+        .unwrap()
+        .get_text("prf")
+        .unwrap()
+        .get_text("results")
+        .unwrap();
+    assert_eq!(results.get_text("first"), Some(&at_create));
+    // evalByCredential is not allowed at creation.
+    let bad = Value::map()
+        .insert(
+            "prf",
+            Value::map()
+                .insert("evalByCredential", Value::Map(vec![]))
+                .build(),
+        )
+        .build();
+    assert_eq!(
+        h.ctap(
+            0x01,
+            Some(&with(make_credential_params(RP, b"v", &[-7], true), 6, bad))
+        )
+        .0,
+        CtapStatus::InvalidParameter.code()
+    );
+}
+
+#[test]
+fn cred_blob_and_large_blob_key() {
+    let h = harness(AuthenticatorConfig::direct());
+    let blob = vec![0xb1u8; 16];
+    let mc = with(
+        make_credential_params(RP, b"u", &[-7], true),
+        6,
+        Value::map()
+            .insert("credBlob", blob.clone())
+            .insert("largeBlobKey", true)
+            .build(),
+    );
+    let resp = h.ok(0x01, &mc);
+    let ad = parse_auth_data(resp.get_int(2).unwrap().as_bytes().unwrap());
+    assert_eq!(
+        ad.extensions.unwrap().get_text("credBlob"),
+        Some(&Value::Bool(true))
+    );
+    let lbk = resp.get_int(5).unwrap().as_bytes().unwrap().to_vec();
+    assert_eq!(lbk.len(), 32);
+    let ga = with(
+        get_assertion_params(RP, &[]),
+        4,
+        Value::map()
+            .insert("credBlob", true)
+            .insert("largeBlobKey", true)
+            .build(),
+    );
+    let a = h.ok(0x02, &ga);
+    let ext = parse_auth_data(a.get_int(2).unwrap().as_bytes().unwrap())
+        .extensions
+        .unwrap();
+    assert_eq!(ext.get_text("credBlob").unwrap().as_bytes(), Some(&blob[..]));
+    assert_eq!(a.get_int(7).unwrap().as_bytes(), Some(&lbk[..]));
+    // Too long: not stored, reported false.
+    let mc = with(
+        make_credential_params(RP, b"v", &[-7], true),
+        6,
+        Value::map().insert("credBlob", vec![0u8; 33]).build(),
+    );
+    let (_, ad) = register(&h, &mc);
+    assert_eq!(
+        ad.extensions.unwrap().get_text("credBlob"),
+        Some(&Value::Bool(false))
+    );
+}
+
+#[test]
+fn pin_uv_auth_token_is_validated_but_never_replaces_the_prompt() {
+    for protocol in [PinProtocol::Two, PinProtocol::One] {
+        let h = harness(AuthenticatorConfig::direct());
+        let p = platform(&h, protocol);
+        let req = Value::map()
+            .insert(1, protocol.wire())
+            .insert(2, 6)
+            .insert(3, p.key.cose_public())
+            .insert(9, 0x03)
+            .insert(10, RP)
+            .build();
+        let resp = h.ok(0x06, &req);
+        assert_eq!(h.verifier.prompt_count(), 1);
+        let token = p
+            .shared
+            .decrypt(resp.get_int(2).unwrap().as_bytes().unwrap())
+            .unwrap();
+        assert_eq!(token.len(), 32);
+        let param = protocol.authenticate(&token, &CDH);
+        let mc = with(
+            make_credential_params(RP, b"u", &[-7], true),
+            8,
+            Value::bytes(param.clone()),
+        );
+        let mc = with(mc, 9, Value::from(protocol.wire()));
+        // A wrong tag fails.
+        let mut wrong = param.clone();
+        wrong[0] ^= 1;
+        let bad = with(mc.clone(), 8, Value::bytes(wrong));
+        assert_eq!(h.ctap(0x01, Some(&bad)).0, CtapStatus::PinAuthInvalid.code());
+        // The right one works, and the verifier still ran for the operation itself.
+        let (_, ad) = register(&h, &mc);
+        assert_eq!(ad.flags & 0x05, 0x05);
+        assert_eq!(h.verifier.prompt_count(), 2);
+        // The token is spent.
+        assert_eq!(h.ctap(0x01, Some(&mc)).0, CtapStatus::PinAuthInvalid.code());
+        // Missing protocol with a param.
+        let no_proto = without(mc.clone(), 9);
+        assert_eq!(
+            h.ctap(0x01, Some(&no_proto)).0,
+            CtapStatus::MissingParameter.code()
+        );
+    }
+    let h = harness(AuthenticatorConfig::direct());
+    let p = platform(&h, PinProtocol::Two);
+    let base = Value::map()
+        .insert(1, 2)
+        .insert(2, 6)
+        .insert(3, p.key.cose_public());
+    assert_eq!(
+        h.ctap(0x06, Some(&base.clone().insert(9, 0x04).build())).0,
+        CtapStatus::UnauthorizedPermission.code()
+    );
+    assert_eq!(
+        h.ctap(0x06, Some(&base.clone().insert(9, 0).build())).0,
+        CtapStatus::InvalidParameter.code()
+    );
+    assert_eq!(
+        h.ctap(0x06, Some(&base.build())).0,
+        CtapStatus::MissingParameter.code()
+    );
+    // A token bound to one RP does not work for another.
+    let resp = h.ok(
+        0x06,
+        &Value::map()
+            .insert(1, 2)
+            .insert(2, 6)
+            .insert(3, p.key.cose_public())
+            .insert(9, 2)
+            .insert(10, "a.example")
+            .build(),
+    );
+    let token = p
+        .shared
+        .decrypt(resp.get_int(2).unwrap().as_bytes().unwrap())
+        .unwrap();
+    register_default(&h, b"u", true);
+    let ga = with(
+        get_assertion_params(RP, &[]),
+        6,
+        Value::bytes(PinProtocol::Two.authenticate(&token, &CDH)),
+    );
+    assert_eq!(
+        h.ctap(0x02, Some(&with(ga, 7, Value::from(2)))).0,
+        CtapStatus::PinAuthInvalid.code()
+    );
+}
+
+#[test]
+fn zero_length_pin_uv_auth_param_probe() {
+    let h = harness(AuthenticatorConfig::direct());
+    let mc = with(
+        make_credential_params(RP, b"u", &[-7], true),
+        8,
+        Value::bytes(vec![]),
+    );
+    assert_eq!(h.ctap(0x01, Some(&mc)).0, CtapStatus::PinInvalid.code());
+    assert_eq!(h.verifier.prompt_count(), 1);
+    h.verifier.push(Err(VerificationError::Denied));
+    assert_eq!(h.ctap(0x01, Some(&mc)).0, CtapStatus::OperationDenied.code());
+    assert_eq!(h.credential_count(), 0);
+}
+
+#[test]
+fn attestation_choices() {
+    let (cert, _root) = attestation_chain(TEST_AAGUID);
+    let mut config = AuthenticatorConfig::direct();
+    config.aaguid = TEST_AAGUID;
+    config.attestation = AttestationConfig {
+        batch: Some(cert.clone()),
+        enterprise: Some(cert.clone()),
+        enterprise_rp_ids: vec!["corp.example".into()],
+    };
+    let h = harness(config);
+    let resp = h.ok(0x01, &make_credential_params(RP, b"u", &[-8], true));
+    assert_eq!(resp.get_int(1).unwrap().as_text(), Some("packed"));
+    let stmt = resp.get_int(3).unwrap();
+    assert_eq!(
+        stmt.get_text("alg"),
+        Some(&Value::from(-7)),
+        "batch key is ES256 whatever the credential"
+    );
+    assert_eq!(
+        stmt.get_text("x5c"),
+        Some(&Value::Array(vec![Value::bytes(cert.chain[0].clone())]))
+    );
+    assert!(resp.get_int(4).is_none());
+    // Preference for none.
+    let pref = |list: &[&str]| Value::Array(list.iter().map(|s| Value::text(*s)).collect());
+    let resp = h.ok(
+        0x01,
+        &with(
+            make_credential_params(RP, b"v", &[-7], true),
+            11,
+            pref(&["tpm", "none", "packed"]),
+        ),
+    );
+    assert_eq!(resp.get_int(1).unwrap().as_text(), Some("none"));
+    assert_eq!(resp.get_int(3), Some(&Value::Map(vec![])));
+    // Enterprise: 1 only for listed RPs, 2 for all; epAtt reported.
+    let ep = |rp: &str, v: i64| with(make_credential_params(rp, b"w", &[-7], true), 10, Value::from(v));
+    assert_eq!(
+        h.ok(0x01, &ep("corp.example", 1)).get_int(4),
+        Some(&Value::Bool(true))
+    );
+    assert!(h.ok(0x01, &ep(RP, 1)).get_int(4).is_none());
+    assert_eq!(h.ok(0x01, &ep(RP, 2)).get_int(4), Some(&Value::Bool(true)));
+    assert_eq!(h.ctap(0x01, Some(&ep(RP, 3))).0, CtapStatus::InvalidOption.code());
+    // Not configured: enterpriseAttestation is an invalid parameter.
+    let plain = harness(AuthenticatorConfig::direct());
+    assert_eq!(
+        plain.ctap(0x01, Some(&ep(RP, 2))).0,
+        CtapStatus::InvalidParameter.code()
+    );
+    assert_eq!(plain.credential_count(), 0);
+}
+
+#[test]
+fn selection_command() {
+    let h = harness(AuthenticatorConfig::hybrid());
+    assert_eq!(h.auth.handle_ctap(&[0x0b]), vec![0]);
+    assert_eq!(h.verifier.prompt_count(), 0);
+    let d = harness(AuthenticatorConfig::direct());
+    assert_eq!(d.auth.handle_ctap(&[0x0b]), vec![0]);
+    d.verifier.push(Err(VerificationError::Cancelled));
+    assert_eq!(
+        d.auth.handle_ctap(&[0x0b]),
+        vec![CtapStatus::OperationDenied.code()]
+    );
+}
+
+#[test]
+fn authenticator_is_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<tandem_core::Authenticator>();
+}
