@@ -124,6 +124,12 @@ pub enum SessionError {
         /// What the WebSocket layer reported.
         reason: String,
     },
+    /// A wake message or client payload is malformed.
+    #[error("bad wake-up: {0}")]
+    BadWake(String),
+    /// A state-assisted request named a link this phone does not have (never linked, or revoked).
+    #[error("unknown link: {0}")]
+    UnknownLink(String),
     /// The session was cancelled by the caller.
     #[error("cancelled")]
     Cancelled,

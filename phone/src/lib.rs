@@ -1,9 +1,25 @@
 //! Phone-side hybrid session driver: tunnel client, BLE advert, Noise responder, CTAP serving.
+//!
+//! [`Phone::run_qr`] runs a QR-initiated session from the scanned text; [`WakeChannel`] and
+//! [`Phone::run_linked`] serve linked (state-assisted) sessions. Progress goes to a [`ProgressListener`];
+//! failures are [`SessionError`]s that name the step. The public API uses owned types, `Arc<dyn Trait>`
+//! callbacks and async fns so a uniffi layer can wrap it directly.
 
 pub mod ble;
+pub mod config;
+pub mod engine;
 pub mod error;
+pub mod linking;
 pub mod progress;
+mod proto;
+pub mod session;
 pub mod ws;
 
+pub use config::{PhoneConfig, ResolvedTunnel, Timeouts, TunnelChoice};
+pub use engine::CtapEngine;
 pub use error::{SessionError, Step};
+pub use linking::{ClientPayload, LinkIdentity, WakeChannel, WakeRequest};
 pub use progress::{NoProgress, ProgressEvent, ProgressListener};
+pub use proto::LinkingInfo;
+pub use session::{Phone, SessionOutcome};
+pub use ws::TlsOptions;

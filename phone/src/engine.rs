@@ -1,0 +1,23 @@
+//! The CTAP engine edge: what the driver needs from an authenticator.
+//!
+//! A trait (rather than the concrete engine) keeps the driver usable with any engine behind the bindings;
+//! `tandem_core::Authenticator` implements it. Both calls may block (user verification), so the driver
+//! calls [`CtapEngine::handle_ctap`] on tokio's blocking pool.
+
+/// An authenticator engine answering raw CTAP2 messages.
+pub trait CtapEngine: Send + Sync + 'static {
+    /// The authenticatorGetInfo response CBOR (no status byte), for the post-handshake message.
+    fn get_info(&self) -> Vec<u8>;
+    /// Answers one CTAP message (command byte ‖ CBOR) with status byte ‖ CBOR. May block on the user.
+    fn handle_ctap(&self, request: &[u8]) -> Vec<u8>;
+}
+
+impl CtapEngine for tandem_core::Authenticator {
+    fn get_info(&self) -> Vec<u8> {
+        self.get_info_cbor()
+    }
+
+    fn handle_ctap(&self, request: &[u8]) -> Vec<u8> {
+        tandem_core::Authenticator::handle_ctap(self, request)
+    }
+}
