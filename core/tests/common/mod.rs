@@ -258,7 +258,7 @@ pub const TEST_AAGUID: [u8; 16] = [
 /// certificate config (key + [leaf]) and the root's DER.
 pub fn attestation_chain(aaguid: [u8; 16]) -> (tandem_core::AttestationCertificate, Vec<u8>) {
     use rcgen::{
-        BasicConstraints, CertificateParams, CustomExtension, DnType, IsCa, Issuer, KeyPair,
+        BasicConstraints, CertificateParams, CustomExtension, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
         PKCS_ECDSA_P256_SHA256,
     };
     let root_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
@@ -269,6 +269,7 @@ pub fn attestation_chain(aaguid: [u8; 16]) -> (tandem_core::AttestationCertifica
     root.distinguished_name
         .push(DnType::CommonName, "Tandem Test Attestation Root");
     root.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    root.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
     let root_cert = root.self_signed(&root_key).unwrap();
 
     let leaf_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
@@ -281,6 +282,7 @@ pub fn attestation_chain(aaguid: [u8; 16]) -> (tandem_core::AttestationCertifica
     leaf.distinguished_name
         .push(DnType::CommonName, "Tandem Test Batch 1");
     leaf.is_ca = IsCa::ExplicitNoCa;
+    leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     // extnValue = OCTET STRING { OCTET STRING (16) aaguid }.
     let mut content = vec![0x04, 0x10];
     content.extend_from_slice(&aaguid);
