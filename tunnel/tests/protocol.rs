@@ -470,3 +470,72 @@ async fn bad_tls_material_is_a_typed_error() {
         Err(tandem_tunnel::TunnelError::Config(_))
     ));
 }
+
+#[tokio::test]
+async fn wake_listener_and_contact_caps() {
+    let limits = Limits {
+        max_wake_listeners: 2,
+        max_contacts: 3,
+        ..Limits::default()
+    };
+    let server = start(limits).await;
+    let (a, _) = open(&server, "/tandem/wake/AAAA", &[SP]).await.unwrap();
+    let (b, _) = open(&server, "/tandem/wake/AAAB", &[SP]).await.unwrap();
+    assert_eq!(
+        open(&server, "/tandem/wake/AAAC", &[SP]).await.err(),
+        Some(StatusCode::SERVICE_UNAVAILABLE)
+    );
+    drop(a);
+    wait_stats(&server, |s| s.wake_listeners == 1).await;
+    let (c, _) = open(&server, "/tandem/wake/AAAC", &[SP]).await.unwrap();
+    drop(c);
+    wait_stats(&server, |s| s.wake_listeners == 1 && s.known_contacts == 3).await;
+    // Three contacts remembered (within their TTL): a fourth cannot register.
+    assert_eq!(
+        open(&server, "/tandem/wake/AAAD", &[SP]).await.err(),
+        Some(StatusCode::SERVICE_UNAVAILABLE)
+    );
+    // A remembered contact re-registers fine.
+    let (a2, _) = open(&server, "/tandem/wake/AAAA", &[SP]).await.unwrap();
+    // Oversized client payload.
+    let huge = "00".repeat(tandem_tunnel::MAX_CLIENT_PAYLOAD + 1);
+    assert_eq!(
+        open(
+            &server,
+            "/cable/contact/AAAA",
+            &[SP, ("X-caBLE-Client-Payload", &huge)]
+        )
+        .await
+        .err(),
+        Some(StatusCode::BAD_REQUEST)
+    );
+    drop((a2, b));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn expired_contacts_are_gone() {
+    let limits = Limits {
+        contact_ttl: Duration::from_millis(50),
+        ..Limits::default()
+    };
+    let server = start(limits).await;
+    let (wake, _) = open(&server, "/tandem/wake/AAAA", &[SP]).await.unwrap();
+    drop(wake);
+    wait_stats(&server, |s| s.wake_listeners == 0).await;
+    // Once the TTL has passed since the phone last listened, the contact is permanently invalid.
+    let status = loop {
+        match open(
+            &server,
+            "/cable/contact/AAAA",
+            &[SP, ("X-caBLE-Client-Payload", "00")],
+        )
+        .await
+        {
+            Ok(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            Err(s) => break s,
+        }
+    };
+    assert_eq!(status, StatusCode::GONE);
+    server.shutdown().await;
+}
