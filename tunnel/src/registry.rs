@@ -420,3 +420,120 @@ impl Registry {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn registry(limits: Limits) -> Arc<Registry> {
+        Arc::new(Registry::new(9, limits))
+    }
+
+    #[test]
+    fn create_rejects_duplicates_and_respects_the_cap() {
+        let r = registry(Limits {
+            max_tunnels: 2,
+            ..Limits::default()
+        });
+        let a = r.create_tunnel(TunnelId([1; 16])).unwrap();
+        assert_eq!(a.routing.instance_id(), 9);
+        assert_eq!(
+            r.create_tunnel(TunnelId([1; 16])).err(),
+            Some(CreateError::Duplicate)
+        );
+        let _b = r.create_random_tunnel().unwrap();
+        assert_eq!(r.create_tunnel(TunnelId([2; 16])).err(), Some(CreateError::Full));
+        assert_eq!(r.stats().tunnels, 2);
+        drop(a);
+        assert_eq!(r.stats().tunnels, 1, "dropping the guard removes the tunnel");
+        assert!(r.create_tunnel(TunnelId([1; 16])).is_ok());
+        assert_eq!(r.stats().tunnels_created, 3);
+    }
+
+    #[test]
+    fn claim_checks_routing_and_state_and_restores_on_drop() {
+        let r = registry(Limits::default());
+        let t = TunnelId([3; 16]);
+        let h = r.create_tunnel(t).unwrap();
+        let mut wrong = h.routing;
+        wrong.0[2] ^= 1;
+        assert_eq!(r.claim(wrong, t).err(), Some(ClaimError::NotFound));
+        assert_eq!(
+            r.claim(h.routing, TunnelId([4; 16])).err(),
+            Some(ClaimError::NotFound)
+        );
+        let ticket = r.claim(h.routing, t).unwrap();
+        assert_eq!(r.claim(h.routing, t).err(), Some(ClaimError::Busy), "joining");
+        assert_eq!(r.stats().waiting_tunnels, 1, "joining still counts as waiting");
+        // The joiner's handshake failed: the tunnel waits again and can be claimed again.
+        drop(ticket);
+        let again = r.claim(h.routing, t).unwrap();
+        // The tunnel ends while a joiner is mid-handshake: the ticket's drop must not resurrect it.
+        drop(h);
+        drop(again);
+        assert_eq!(r.stats().tunnels, 0);
+    }
+
+    #[test]
+    fn contacts_queue_wakes_until_a_listener_registers() {
+        let r = registry(Limits::default());
+        let c = ContactId::from_bytes(vec![5; 8]).unwrap();
+        assert!(!r.contact_known(&c));
+        let res = r.reserve_wake_listener().unwrap();
+        let listener = r.register_listener(c.clone(), res);
+        assert!(r.contact_known(&c));
+        assert_eq!(r.stats().wake_listeners, 1);
+        drop(listener);
+        assert_eq!(r.stats().wake_listeners, 0);
+        assert!(r.contact_known(&c), "remembered within the TTL");
+
+        // Two wakes while away: one for a live tunnel, one for a tunnel that ended meanwhile.
+        let live = r.create_random_tunnel().unwrap();
+        let dead = r.create_random_tunnel().unwrap();
+        for h in [&live, &dead] {
+            let wake = WakeMessage {
+                tunnel: h.guard.tunnel(),
+                routing: h.routing,
+                client_payload: vec![1],
+            };
+            r.deliver_wake(&c, wake);
+        }
+        drop(dead);
+        let mut listener = r.register_listener(c.clone(), r.reserve_wake_listener().unwrap());
+        let got = listener.rx.try_recv().unwrap();
+        assert_eq!(got.tunnel, live.guard.tunnel());
+        assert!(
+            listener.rx.try_recv().is_err(),
+            "the wake for the ended tunnel is dropped"
+        );
+    }
+
+    #[test]
+    fn wake_listener_reservations_are_capped() {
+        let r = registry(Limits {
+            max_wake_listeners: 1,
+            ..Limits::default()
+        });
+        let a = r.reserve_wake_listener().unwrap();
+        assert!(r.reserve_wake_listener().is_none());
+        drop(a);
+        assert!(r.reserve_wake_listener().is_some());
+    }
+
+    #[test]
+    fn contact_ttl_expires_and_frees_room() {
+        let r = registry(Limits {
+            contact_ttl: Duration::ZERO,
+            max_contacts: 1,
+            ..Limits::default()
+        });
+        let c = ContactId::from_bytes(vec![1]).unwrap();
+        let d = ContactId::from_bytes(vec![2]).unwrap();
+        drop(r.register_listener(c.clone(), r.reserve_wake_listener().unwrap()));
+        // Full, but the only entry has expired: room is made by purging it.
+        assert!(r.contact_room(&d));
+        assert!(!r.contact_known(&c));
+    }
+}
