@@ -539,3 +539,74 @@ async fn expired_contacts_are_gone() {
     assert_eq!(status, StatusCode::GONE);
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn silent_wake_listener_is_dropped_but_a_responsive_one_stays() {
+    let limits = Limits {
+        wake_ping_interval: Duration::from_millis(50),
+        ..Limits::default()
+    };
+    let server = start(limits).await;
+    let (mut silent, _) = open(&server, "/tandem/wake/AAAA", &[SP]).await.unwrap();
+    let (mut live, _) = open(&server, "/tandem/wake/AAAB", &[SP]).await.unwrap();
+    // `live` is polled, so tungstenite answers the server's pings; `silent` is not polled.
+    let code = tokio::select! {
+        code = async {
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            closed_with(&mut silent).await
+        } => code,
+        other = async {
+            loop {
+                match live.next().await {
+                    Some(Ok(Message::Ping(_))) => continue,
+                    other => return other,
+                }
+            }
+        } => panic!("responsive listener got {other:?}"),
+    };
+    assert_eq!(code, Some(CloseCode::Policy));
+    // The responsive listener still receives wakes.
+    let (_d, _) = open(
+        &server,
+        "/cable/contact/AAAB",
+        &[SP, ("X-caBLE-Client-Payload", "07")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        WakeMessage::decode(&recv(&mut live).await)
+            .unwrap()
+            .client_payload,
+        [7]
+    );
+    drop((live, _d));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn tls_pem_files_are_read() {
+    let dir = std::env::temp_dir().join(format!("tandem-tunnel-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert_path, cert.cert.pem()).unwrap();
+    std::fs::write(&key_path, cert.signing_key.serialize_pem()).unwrap();
+    let mut config = ServerConfig::plain("127.0.0.1:0".parse().unwrap());
+    config.tls = Some(TlsConfig::PemFiles {
+        cert_chain: cert_path.clone(),
+        private_key: key_path,
+    });
+    let server = TunnelServer::bind(config).await.unwrap();
+    assert!(server.ws_url().starts_with("wss://"));
+    server.shutdown().await;
+    let mut config = ServerConfig::plain("127.0.0.1:0".parse().unwrap());
+    config.tls = Some(TlsConfig::PemFiles {
+        cert_chain: cert_path,
+        private_key: dir.join("missing.pem"),
+    });
+    assert!(matches!(
+        TunnelServer::bind(config).await,
+        Err(tandem_tunnel::TunnelError::TlsFile { .. })
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+}
