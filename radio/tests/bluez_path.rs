@@ -50,6 +50,45 @@ fn read_until(
     })
 }
 
+/// The first service data under `uuid16` carried by a btleplug `ServiceDataAdvertisement` event.
+fn raw_btleplug_service_data(rt: &tokio::runtime::Runtime, uuid16: u16) -> Vec<u8> {
+    use btleplug::api::{Central, CentralEvent, Manager as _, ScanFilter, bleuuid::uuid_from_u16};
+    use futures_util::StreamExt;
+    rt.block_on(async {
+        tokio::time::timeout(LIMIT, async {
+            let manager = btleplug::platform::Manager::new()
+                .await
+                .expect("btleplug manager");
+            let adapter = manager
+                .adapters()
+                .await
+                .expect("adapters")
+                .into_iter()
+                .next()
+                .expect("an adapter");
+            let mut events = adapter.events().await.expect("events");
+            adapter
+                .start_scan(ScanFilter::default())
+                .await
+                .expect("start scan");
+            let data = loop {
+                match events.next().await.expect("event stream ended") {
+                    CentralEvent::ServiceDataAdvertisement { mut service_data, .. } => {
+                        if let Some(data) = service_data.remove(&uuid_from_u16(uuid16)) {
+                            break data;
+                        }
+                    }
+                    _ => continue,
+                }
+            };
+            adapter.stop_scan().await.expect("stop scan");
+            data
+        })
+        .await
+        .expect("no ServiceDataAdvertisement event in time")
+    })
+}
+
 /// Waits (bounded) for a condition on the fake's state that follows an asynchronous D-Bus event.
 fn eventually(what: &str, condition: impl Fn() -> bool) {
     let deadline = Instant::now() + LIMIT;
@@ -139,6 +178,10 @@ fn run(sim: &SimBluez) {
         seen.iter().all(|s| *s == fido || *s == legacy),
         "unexpected adverts: {seen:?}"
     );
+
+    // webauthn-authenticator-rs reads only btleplug's ServiceDataAdvertisement events (no
+    // properties look-up), so the fake must deliver the data that way too.
+    assert_eq!(raw_btleplug_service_data(&rt, 0xFFF9), advert(2).to_vec());
 
     // Restarting replaces the advert (BlueZ needs a fresh registration).
     advertiser.start(&advert(3)).expect("restart");
