@@ -9,6 +9,10 @@
 //! Environment: `TANDEM_TUNNEL_BENCH_N` (default 1000; target 10 000, clamped to what RLIMIT_NOFILE
 //! allows: each tunnel needs two sockets in the server and two in the load generator),
 //! `TANDEM_TUNNEL_BENCH_ROUNDS` (default 2000).
+//!
+//! Measured on the 2-core dev machine (bench profile, RLIMIT_NOFILE hard limit 20 000 ⇒ N = 9 968):
+//! server VmRSS delta 148 992 KiB = 14.9 KiB per paired idle tunnel (≈ 146 MB for 10 000, target ≤ 200 MB);
+//! relay round trip (two hops, 81 B) p50 18 µs, p99 30 µs, max 87 µs with the 9 968 idle tunnels open.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
