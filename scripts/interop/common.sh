@@ -56,7 +56,7 @@ node_modules() {
 
 # Builds a tandem-tests bridge binary (debug profile) into the interop target dir and prints its path.
 build_bridge() { # bin-name
-    local target="${CARGO_TARGET_DIR:-$INTEROP_DIR/cargo-target}"
-    (cd "$ROOT" && CARGO_TARGET_DIR="$target" cargo build --quiet --locked -p tandem-tests --bin "$1") >&2
+    local target="${CARGO_TARGET_DIR:-$ROOT/target}"
+    (cd "$ROOT" && CARGO_TARGET_DIR="$target" cargo build --quiet -p tandem-tests --bin "$1") >&2
     echo "$target/debug/$1"
 }

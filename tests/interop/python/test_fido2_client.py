@@ -13,11 +13,16 @@ import os
 import pytest
 from fido2.attestation import Attestation, UnsupportedType
 from fido2.client import ClientError, DefaultClientDataCollector, Fido2Client, UserInteraction
+from fido2 import cbor
 from fido2.cose import EdDSA, ES256
 from fido2.ctap import CtapError
-from fido2.ctap2 import Ctap2
+from fido2.ctap2 import AttestationResponse, Ctap2
 from fido2.server import Fido2Server
 from fido2.webauthn import (
+    AttestationObject,
+    AuthenticatorAttestationResponse,
+    CollectedClientData,
+    RegistrationResponse,
     PublicKeyCredentialDescriptor,
     PublicKeyCredentialParameters,
     PublicKeyCredentialRpEntity,
@@ -131,20 +136,59 @@ def test_unknown_command_is_a_ctap_error(bridge):
 
 
 @pytest.mark.parametrize("alg", [ES256.ALGORITHM, EdDSA.ALGORITHM], ids=["ES256", "Ed25519"])
-def test_register_and_sign_in_none_attestation(bridge, alg):
+def test_register_and_sign_in(bridge, alg):
     client, srv = client_for(bridge), server(algs=[alg])
     response, auth_data = register(client, srv, user(1))
     assert auth_data.credential_data.public_key[3] == alg
     assert auth_data.is_user_present() and auth_data.is_user_verified()
-    assert response.response.attestation_object.fmt == "none"
+    # fido2 2.2 sends no attestationFormatsPreference, so Tandem answers with its default (packed self).
+    att = response.response.attestation_object
+    assert att.fmt == "packed" and "x5c" not in att.att_stmt
+    assert att.att_stmt["alg"] == alg, "self attestation is signed by the credential key itself"
     creds = [auth_data.credential_data]
+    counters = []
     for _ in range(2):
         r = sign_in(client, srv, creds)
         assert r.response.authenticator_data.is_user_verified()
+        counters.append(r.response.authenticator_data.counter)
+    assert counters[1] > counters[0] > 0, "device-bound credentials keep a strictly increasing counter"
     # Discoverable: the same credential is found without an allow list, and it names its user.
     r = sign_in(client, srv, creds, allow=False)
     assert r.raw_id == auth_data.credential_data.credential_id
     assert r.response.user_handle == user(1).id
+
+
+@pytest.mark.parametrize("alg", [ES256.ALGORITHM, EdDSA.ALGORITHM], ids=["ES256", "Ed25519"])
+def test_none_attestation_via_formats_preference(bridge, alg):
+    """Raw CTAP 2.2 makeCredential with attestationFormatsPreference ["none"], checked by Fido2Server."""
+    srv = server(algs=[alg])
+    options, state = srv.register_begin(
+        user(12), resident_key_requirement=ResidentKeyRequirement.REQUIRED, user_verification="required"
+    )
+    client_data = CollectedClientData.create(
+        type=CollectedClientData.TYPE.CREATE, challenge=options.public_key.challenge, origin=ORIGIN
+    )
+    request = {
+        1: client_data.hash,
+        2: {"id": RP.id, "name": RP.name},
+        3: {"id": user(12).id, "name": user(12).name, "displayName": user(12).display_name},
+        4: [{"type": "public-key", "alg": alg}],
+        7: {"rk": True, "uv": True},
+        11: ["none"],
+    }
+    reply = bridge.ctap(b"\x01" + cbor.encode(request))
+    assert reply[0] == 0, f"CTAP status {reply[0]:#x}"
+    assert cbor.encode(cbor.decode(reply[1:])) == reply[1:], "reply CBOR must be canonical"
+    att = AttestationResponse.from_dict(cbor.decode(reply[1:]))
+    assert att.fmt == "none" and att.att_stmt == {}
+    response = RegistrationResponse(
+        raw_id=att.auth_data.credential_data.credential_id,
+        response=AuthenticatorAttestationResponse(
+            client_data=client_data, attestation_object=AttestationObject.create(att.fmt, att.auth_data, att.att_stmt)
+        ),
+    )
+    auth_data = srv.register_complete(state, response)
+    sign_in(client_for(bridge), srv, [auth_data.credential_data])
 
 
 def test_packed_attestation_verifies(bridge):
@@ -218,9 +262,22 @@ def test_prf_and_hmac_secret(bridge):
     assert c.client_extension_results.prf.results.first != a.first
 
 
+# Known engine defect, found by this harness: with a valid pinUvAuthToken the request is user-verified
+# (CTAP 2.1 §6.2.2), but tandem-core's getAssertion derives "verified" only from up=true, so python-fido2's
+# silent pre-flight (up=false + pinUvAuthParam) hides a level-3 credential and the sign-in fails with
+# NO_CREDENTIALS. strict=True: this turns into a failure (XPASS) as soon as the engine is fixed.
+UV_TOKEN_BUG = pytest.mark.xfail(
+    strict=True, reason="tandem-core ignores pinUvAuthToken UV for credProtect filtering on silent requests"
+)
+
+
 @pytest.mark.parametrize(
     "policy,level",
-    [("userVerificationOptional", 1), ("userVerificationOptionalWithCredentialIDList", 2), ("userVerificationRequired", 3)],
+    [
+        ("userVerificationOptional", 1),
+        ("userVerificationOptionalWithCredentialIDList", 2),
+        pytest.param("userVerificationRequired", 3, marks=UV_TOKEN_BUG),
+    ],
 )
 def test_cred_protect_levels(bridge, policy, level):
     client, srv = client_for(bridge), server()
