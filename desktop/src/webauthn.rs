@@ -285,6 +285,71 @@ impl WebAuthnRequest {
     }
 }
 
+/// Why WebAuthn options JSON could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("WebAuthn options JSON: {0}")]
+pub struct OptionsError(pub String);
+
+fn b64_field(v: &serde_json::Value, what: &str) -> Result<Vec<u8>, OptionsError> {
+    let text = v.as_str().ok_or_else(|| OptionsError(format!("{what} is not a string")))?;
+    let trimmed = text.trim_end_matches('=');
+    URL_SAFE_NO_PAD
+        .decode(trimmed)
+        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(trimmed))
+        .map_err(|_| OptionsError(format!("{what} is not base64url")))
+}
+
+fn str_field(v: &serde_json::Value, what: &str) -> Result<String, OptionsError> {
+    v.as_str().map(str::to_string).ok_or_else(|| OptionsError(format!("{what} missing or not a string")))
+}
+
+fn descriptors(v: &serde_json::Value) -> Result<Vec<Vec<u8>>, OptionsError> {
+    match v.as_array() {
+        None => Ok(Vec::new()),
+        Some(list) => list.iter().map(|d| b64_field(&d["id"], "credential descriptor id")).collect(),
+    }
+}
+
+impl WebAuthnRequest {
+    /// Reads `PublicKeyCredentialCreationOptionsJSON` (optionally wrapped in `{"publicKey": …}`), as a
+    /// relying party sends it to the browser; `origin` is the calling page's origin.
+    pub fn from_create_options_json(options: &serde_json::Value, origin: &str) -> Result<Self, OptionsError> {
+        let o = options.get("publicKey").unwrap_or(options);
+        let selection = &o["authenticatorSelection"];
+        let resident_key = selection["residentKey"].as_str() == Some("required")
+            || selection["requireResidentKey"].as_bool() == Some(true);
+        let algorithms: Vec<i64> =
+            o["pubKeyCredParams"].as_array().map(|a| a.iter().filter_map(|p| p["alg"].as_i64()).collect()).unwrap_or_default();
+        if algorithms.is_empty() {
+            return Err(OptionsError("pubKeyCredParams has no algorithm".into()));
+        }
+        Ok(WebAuthnRequest::Create(CreateRequest {
+            origin: origin.to_string(),
+            rp: RelyingParty { id: str_field(&o["rp"]["id"], "rp.id")?, name: str_field(&o["rp"]["name"], "rp.name")? },
+            user: UserEntity {
+                id: b64_field(&o["user"]["id"], "user.id")?,
+                name: str_field(&o["user"]["name"], "user.name")?,
+                display_name: str_field(&o["user"]["displayName"], "user.displayName")?,
+            },
+            challenge: b64_field(&o["challenge"], "challenge")?,
+            algorithms,
+            resident_key,
+            exclude: descriptors(&o["excludeCredentials"])?,
+        }))
+    }
+
+    /// Reads `PublicKeyCredentialRequestOptionsJSON` (optionally wrapped in `{"publicKey": …}`).
+    pub fn from_get_options_json(options: &serde_json::Value, origin: &str) -> Result<Self, OptionsError> {
+        let o = options.get("publicKey").unwrap_or(options);
+        Ok(WebAuthnRequest::Get(GetRequest {
+            origin: origin.to_string(),
+            rp_id: str_field(&o["rpId"], "rpId")?,
+            challenge: b64_field(&o["challenge"], "challenge")?,
+            allow: descriptors(&o["allowCredentials"])?,
+        }))
+    }
+}
+
 /// SHA-256 of the client data JSON.
 pub fn client_data_hash(client_data_json: &str) -> [u8; 32] {
     Sha256::digest(client_data_json.as_bytes()).into()
@@ -379,6 +444,35 @@ mod tests {
             "f5"
         );
         assert_eq!(hex::encode(ctap), expected);
+    }
+
+    #[test]
+    fn options_json() {
+        let create = json!({"publicKey": {
+            "rp": {"id": "example.com", "name": "Example"},
+            "user": {"id": "AQID", "name": "alice", "displayName": "Alice"},
+            "challenge": "-_v7-w",
+            "pubKeyCredParams": [{"type": "public-key", "alg": -7}, {"type": "public-key", "alg": -257}],
+            "authenticatorSelection": {"residentKey": "required", "userVerification": "required"}
+        }});
+        let r = WebAuthnRequest::from_create_options_json(&create, "https://example.com").unwrap();
+        let WebAuthnRequest::Create(c) = &r else { panic!("not a create request") };
+        assert_eq!(c.user.id, vec![1, 2, 3]);
+        assert_eq!(c.algorithms, vec![-7, -257]);
+        assert!(c.resident_key);
+        assert_eq!(r, create_with_algs(vec![-7, -257]));
+        let get = json!({"challenge": "AAAA", "rpId": "example.com", "allowCredentials": [{"type": "public-key", "id": "qrs"}]});
+        let WebAuthnRequest::Get(g) = WebAuthnRequest::from_get_options_json(&get, "https://example.com").unwrap() else {
+            panic!("not a get request")
+        };
+        assert_eq!(g.allow, vec![vec![0xaa, 0xbb]]);
+        assert!(WebAuthnRequest::from_get_options_json(&json!({"rpId": "x"}), "o").is_err());
+    }
+
+    fn create_with_algs(algorithms: Vec<i64>) -> WebAuthnRequest {
+        let WebAuthnRequest::Create(mut c) = create() else { unreachable!() };
+        c.algorithms = algorithms;
+        WebAuthnRequest::Create(c)
     }
 
     #[test]

@@ -1,0 +1,157 @@
+//! Whole hybrid ceremonies over loopback through the real tunnel server: QR registration, QR sign-in and a
+//! linked (state-assisted) sign-in, each verified by webauthn-rs as the relying party.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tandem_core::store::CredentialStore;
+use tandem_desktop::QrSession;
+use tandem_phone::{ProgressEvent, WakeChannel};
+use tandem_radio::SimRadio;
+use tandem_store::HybridStateStore;
+use tandem_tests::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn qr_register_then_sign_in_verified_by_relying_party() {
+    let server = start_tunnel().await;
+    let url = server.ws_url();
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_store(&dir.path().join("phone.sqlite"));
+    let radio = SimRadio::new();
+    let (pt, dt) = test_timeouts();
+    let recorder = Arc::new(Recorder::default());
+    let phone = make_phone(
+        phone_config(&url, pt),
+        store.clone(),
+        &radio,
+        Arc::new(AutoApprove),
+        recorder.clone(),
+    );
+    let desktop = desktop_config(&url, dt);
+    let rp = RelyingParty::new();
+
+    // Registration: QR without linking.
+    let (request, reg_state) = rp.start_registration("alice");
+    let qr = QrSession::new(request.hint(), false).unwrap();
+    let phone_task = {
+        let phone = phone.clone();
+        let url = qr.url().to_string();
+        tokio::spawn(async move { phone.run_qr(&url).await })
+    };
+    let result = qr
+        .run(&radio.scanner(), &request, &desktop)
+        .await
+        .expect("desktop registration");
+    let outcome = phone_task.await.unwrap().expect("phone session");
+    assert_eq!(outcome.requests_served, 1);
+    assert_eq!(outcome.last_status, Some(0));
+    assert!(outcome.shutdown_received);
+    assert!(!outcome.linked);
+    assert!(result.link.is_none());
+    assert_eq!(result.credential["authenticatorAttachment"], "cross-platform");
+    let passkey = rp
+        .finish_registration(&result.credential, &reg_state)
+        .expect("RP accepts the registration");
+    assert_eq!(store.list_all().unwrap().len(), 1);
+
+    let events = recorder.events();
+    let expected_order = [
+        ProgressEvent::QrParsed,
+        ProgressEvent::Advertising,
+        ProgressEvent::HandshakeDone,
+        ProgressEvent::RequestReceived { command: 1 },
+        ProgressEvent::AwaitingUser,
+        ProgressEvent::Responded { status: 0 },
+        ProgressEvent::Finished,
+    ];
+    let mut it = events.iter();
+    for e in &expected_order {
+        assert!(it.any(|x| x == e), "missing or out-of-order {e:?} in {events:?}");
+    }
+    assert!(
+        matches!(events.get(1), Some(ProgressEvent::TunnelConnected { routing_id }) if routing_id.len() == 6)
+    );
+    // Advertising stopped after the handshake.
+    assert!(radio.on_air().is_empty());
+
+    // Sign-in with the new passkey.
+    let (request, auth_state) = rp.start_authentication(&[passkey]);
+    let qr = QrSession::new(request.hint(), false).unwrap();
+    let phone_task = {
+        let phone = phone.clone();
+        let url = qr.url().to_string();
+        tokio::spawn(async move { phone.run_qr(&url).await })
+    };
+    let result = qr
+        .run(&radio.scanner(), &request, &desktop)
+        .await
+        .expect("desktop sign-in");
+    phone_task.await.unwrap().expect("phone session");
+    let auth = rp
+        .finish_authentication(&result.credential, &auth_state)
+        .expect("RP accepts the assertion");
+    assert!(auth.user_verified());
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn linked_sign_in_after_qr_registration() {
+    let server = start_tunnel().await;
+    let url = server.ws_url();
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_store(&dir.path().join("phone.sqlite"));
+    let radio = SimRadio::new();
+    let (pt, dt) = test_timeouts();
+    let phone = make_phone(
+        phone_config(&url, pt),
+        store.clone(),
+        &radio,
+        Arc::new(AutoApprove),
+        Arc::new(Recorder::default()),
+    );
+    let desktop = desktop_config(&url, dt);
+    let rp = RelyingParty::new();
+
+    // QR registration with linking (QR key 4 = true).
+    let (request, reg_state) = rp.start_registration("bob");
+    let qr = QrSession::new(request.hint(), true).unwrap();
+    let phone_task = {
+        let phone = phone.clone();
+        let url = qr.url().to_string();
+        tokio::spawn(async move { phone.run_qr(&url).await })
+    };
+    let result = qr
+        .run(&radio.scanner(), &request, &desktop)
+        .await
+        .expect("desktop registration");
+    let outcome = phone_task.await.unwrap().expect("phone session");
+    assert!(outcome.linked);
+    let link = result.link.clone().expect("desktop kept a verified link");
+    let passkey = rp
+        .finish_registration(&result.credential, &reg_state)
+        .expect("RP accepts the registration");
+    let links = store.list_links().unwrap();
+    assert_eq!(links.len(), 1);
+    assert_eq!(hex::encode(links[0].link_id), link.link_id);
+
+    // State-assisted sign-in: the phone listens on its wake channel; the desktop contacts it.
+    let mut wake = WakeChannel::open(&phone).await.expect("wake channel");
+    let (request, auth_state) = rp.start_authentication(&[passkey]);
+    let phone_task = {
+        let phone = phone.clone();
+        tokio::spawn(async move {
+            let wake_request = wake.next(Duration::from_secs(20)).await?;
+            phone.run_linked(wake_request).await
+        })
+    };
+    let result = tandem_desktop::run_linked(&link, &radio.scanner(), &request, &desktop)
+        .await
+        .expect("linked sign-in");
+    let outcome = phone_task.await.unwrap().expect("phone linked session");
+    assert_eq!(outcome.requests_served, 1);
+    let auth = rp
+        .finish_authentication(&result.credential, &auth_state)
+        .expect("RP accepts the linked assertion");
+    assert!(auth.user_verified());
+    server.shutdown().await;
+}
