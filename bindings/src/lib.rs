@@ -1,1 +1,38 @@
 //! uniffi bindings of the Tandem core for Kotlin and Swift.
+//!
+//! What crosses the boundary:
+//! - objects: [`CredentialStore`] (the SQLite store), [`Authenticator`] (the engine) and [`HybridSession`] (the
+//!   phone side of a hybrid ceremony);
+//! - foreign traits the apps implement: [`UserVerifier`], [`KeyProtector`], [`BleAdvertiser`],
+//!   [`AccountChooser`], [`ProgressListener`];
+//! - one error enum, [`TandemError`], that becomes `TandemException` in Kotlin and `TandemError` in Swift.
+//!
+//! No panic crosses the FFI: every exported body runs under [`runtime::guard`] (sync) or on the crate's tokio
+//! runtime (async), and a panic comes out as [`TandemError::Internal`].
+
+mod authenticator;
+mod callbacks;
+mod error;
+mod runtime;
+mod store;
+mod types;
+
+pub use authenticator::{
+    AssertionResult, Authenticator, AuthenticatorOptions, BackupPolicy, RegistrationResult,
+    assertion_response_json, registration_response_json,
+};
+pub use callbacks::{
+    AccountChooser, AdvertiseError, BleAdvertiser, KeyProtector, KeyProtectorError, UserVerifier,
+    VerificationError,
+};
+pub use error::TandemError;
+pub use store::{Credential, CredentialStore, LinkedDesktop};
+pub use types::{AccountInfo, Operation, VerificationPrompt};
+
+uniffi::setup_scaffolding!("tandem");
+
+/// The version of the Tandem core this library was built from.
+#[uniffi::export]
+pub fn core_version() -> String {
+    env!("CARGO_PKG_VERSION").to_owned()
+}

@@ -1,0 +1,92 @@
+package dev.tandem.sdk
+
+import dev.tandem.ffi.CredentialStore
+import dev.tandem.ffi.KeyProtector
+import dev.tandem.ffi.KeyProtectorException
+import dev.tandem.ffi.TandemException
+import kotlinx.coroutines.runBlocking
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.io.TempDir
+import java.nio.file.Path
+import kotlin.test.assertContentEquals
+import kotlin.test.assertEquals
+import kotlin.test.assertFailsWith
+import kotlin.test.assertTrue
+
+class CredentialStoreTest {
+    @TempDir
+    lateinit var dir: Path
+
+    private val key = ByteArray(32) { it.toByte() }
+
+    @Test
+    fun `a new store is empty and reopens with the same key protector`() {
+        val path = dir.resolve("creds.db").toString()
+        CredentialStore.open(path, SoftwareKeyProtector(key)).use { store ->
+            assertEquals(emptyList(), store.list())
+            assertEquals(emptyList(), store.listForRp("example.com"))
+            assertEquals(emptyList(), store.linkedDesktops())
+            assertEquals(0uL, store.deleteAll())
+        }
+        CredentialStore.open(path, SoftwareKeyProtector(key)).use { store -> assertEquals(emptyList(), store.list()) }
+    }
+
+    @Test
+    fun `reopening with another key is a typed KeyProtector error`() {
+        val path = dir.resolve("creds.db").toString()
+        CredentialStore.open(path, SoftwareKeyProtector(key)).close()
+        val e = assertFailsWith<TandemException.KeyProtector> { CredentialStore.open(path, SoftwareKeyProtector.random()) }
+        assertTrue("rejected" in e.reason, e.reason)
+    }
+
+    @Test
+    fun `a protector that throws an undeclared exception gives a typed error, not a crash`() {
+        val broken = object : KeyProtector {
+            override fun wrap(dataKey: ByteArray): ByteArray = throw IllegalStateException("keystore exploded")
+            override fun unwrap(wrapped: ByteArray): ByteArray = throw IllegalStateException("keystore exploded")
+        }
+        val e = assertFailsWith<TandemException.KeyProtector> { CredentialStore.openInMemory(broken) }
+        assertTrue("keystore exploded" in e.reason, e.reason)
+    }
+
+    @Test
+    fun `bad input is rejected with typed exceptions`() {
+        CredentialStore.openInMemory(SoftwareKeyProtector.random()).use { store ->
+            assertFailsWith<TandemException.InvalidInput> { store.delete(ByteArray(0)) }
+            assertFailsWith<TandemException.InvalidInput> { store.listForRp("") }
+            assertFailsWith<TandemException.InvalidInput> { store.unlinkDesktop(ByteArray(3)) }
+            assertFailsWith<TandemException.NotFound> { store.delete(byteArrayOf(1, 2, 3)) }
+            assertFailsWith<TandemException.NotFound> { store.rename(byteArrayOf(1, 2, 3), "x") }
+            assertFailsWith<TandemException.NotFound> { store.unlinkDesktop(ByteArray(8)) }
+        }
+        assertFailsWith<TandemException.InvalidInput> { CredentialStore.open("", SoftwareKeyProtector.random()) }
+    }
+
+    @Test
+    fun `an unopenable path is a typed database error`() {
+        val e = assertFailsWith<TandemException.Database> {
+            CredentialStore.open(dir.resolve("missing/dir/creds.db").toString(), SoftwareKeyProtector.random())
+        }
+        assertTrue(e.reason.isNotEmpty())
+    }
+
+    @Test
+    fun `software protector round-trips and rejects tampering`() {
+        val p = SoftwareKeyProtector(key)
+        val dataKey = ByteArray(32) { (it * 7).toByte() }
+        val wrapped = p.wrap(dataKey)
+        assertContentEquals(dataKey, p.unwrap(wrapped))
+        wrapped[wrapped.size - 1] = (wrapped.last().toInt() xor 1).toByte()
+        assertFailsWith<KeyProtectorException.Rejected> { p.unwrap(wrapped) }
+        assertFailsWith<KeyProtectorException.Rejected> { p.unwrap(ByteArray(5)) }
+    }
+
+    @Test
+    fun `suspending helpers run the same calls`(): Unit = runBlocking {
+        val store = Stores.open(dir.resolve("s.db").toString(), SoftwareKeyProtector(key))
+        store.use {
+            assertEquals(emptyList(), it.credentials())
+            assertFailsWith<TandemException.NotFound> { it.remove(byteArrayOf(9)) }
+        }
+    }
+}

@@ -1,0 +1,23 @@
+package dev.tandem.sdk
+
+import dev.tandem.ffi.Credential
+import dev.tandem.ffi.CredentialStore
+import dev.tandem.ffi.KeyProtector
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.withContext
+
+/**
+ * Suspending versions of the credential store's calls: each is one SQLite transaction (and, on open, a
+ * keystore call that may wait for the user), so they run on [Dispatchers.IO], never on the UI thread.
+ */
+object Stores {
+    /** Opens (creating if needed) the store at [path], its data key protected by [protector]. */
+    suspend fun open(path: String, protector: KeyProtector): CredentialStore =
+        withContext(Dispatchers.IO) { CredentialStore.open(path, protector) }
+}
+
+/** Every credential, newest first, read off the UI thread. */
+suspend fun CredentialStore.credentials(): List<Credential> = withContext(Dispatchers.IO) { list() }
+
+/** Deletes one credential off the UI thread; throws `TandemException.NotFound` if it does not exist. */
+suspend fun CredentialStore.remove(credentialId: ByteArray): Unit = withContext(Dispatchers.IO) { delete(credentialId) }

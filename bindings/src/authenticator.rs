@@ -1,0 +1,265 @@
+//! [`Authenticator`]: the engine as an FFI object, with the WebAuthn-level entry points the platform passkey
+//! providers use (Android 14 CredentialProviderService, iOS 17 credential-provider extension) and raw CTAP.
+//!
+//! Calls are async: the engine blocks while the foreign [`UserVerifier`] shows its prompt, so it runs on the
+//! runtime's blocking pool and the app's coroutine / Swift task just awaits.
+
+use std::sync::Arc;
+
+use tandem_core::webauthn::{self, WebAuthnError};
+use tandem_core::{AuthenticatorConfig, BackupPolicy as CoreBackup, EngineError};
+
+use crate::TandemError;
+use crate::callbacks::{AccountChooser, ChooserAdapter, UserVerifier, VerifierAdapter};
+use crate::runtime::{guard, spawn_blocking};
+use crate::store::CredentialStore;
+
+/// How new credentials relate to backup (the WebAuthn BE/BS flags), fixed at creation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum BackupPolicy {
+    /// Keys never leave this device: BE=0, and every credential keeps a signature counter.
+    DeviceBound,
+    /// Keys are synced by the platform's passkey backup: BE=1, BS=1, counter always 0.
+    Synced,
+}
+
+impl From<BackupPolicy> for CoreBackup {
+    fn from(p: BackupPolicy) -> Self {
+        match p {
+            BackupPolicy::DeviceBound => CoreBackup::DeviceBound,
+            BackupPolicy::Synced => CoreBackup::Synced,
+        }
+    }
+}
+
+/// Engine settings an app chooses.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct AuthenticatorOptions {
+    /// The authenticator model's AAGUID: 16 bytes, or empty for all zeros (what Chromium's phone sends).
+    pub aaguid: Vec<u8>,
+    /// Backup policy for new credentials.
+    pub backup: BackupPolicy,
+}
+
+/// The result of a WebAuthn-level registration.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RegistrationResult {
+    /// Credential ID (rawId).
+    pub credential_id: Vec<u8>,
+    /// CBOR attestation object.
+    pub attestation_object: Vec<u8>,
+    /// The authenticator data inside it.
+    pub authenticator_data: Vec<u8>,
+    /// DER SubjectPublicKeyInfo of the credential key.
+    pub public_key_spki_der: Vec<u8>,
+    /// COSE algorithm of the credential key.
+    pub public_key_algorithm: i64,
+    /// Transports to report.
+    pub transports: Vec<String>,
+    /// `clientExtensionResults` as a JSON object.
+    pub client_extension_results_json: String,
+}
+
+/// The result of a WebAuthn-level authentication.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct AssertionResult {
+    /// Credential ID (rawId).
+    pub credential_id: Vec<u8>,
+    /// Authenticator data.
+    pub authenticator_data: Vec<u8>,
+    /// Signature over authenticatorData ‖ clientDataHash.
+    pub signature: Vec<u8>,
+    /// User handle (discoverable credentials).
+    pub user_handle: Option<Vec<u8>>,
+    /// `clientExtensionResults` as a JSON object.
+    pub client_extension_results_json: String,
+}
+
+impl From<WebAuthnError> for TandemError {
+    fn from(e: WebAuthnError) -> Self {
+        match e {
+            WebAuthnError::Json(reason) => TandemError::InvalidInput { reason },
+            WebAuthnError::Engine(e) => e.into(),
+        }
+    }
+}
+
+impl From<EngineError> for TandemError {
+    fn from(e: EngineError) -> Self {
+        match e {
+            // Storage failures keep their own kinds; the CTAP status would only say "other".
+            EngineError::Store(s) => s.into(),
+            other => TandemError::Ctap {
+                status: other.status().code(),
+                reason: other.to_string(),
+            },
+        }
+    }
+}
+
+fn client_data_hash_len(bytes: &[u8]) -> Result<(), TandemError> {
+    if bytes.len() != 32 {
+        return Err(TandemError::InvalidInput {
+            reason: format!("clientDataHash must be 32 bytes (SHA-256), got {}", bytes.len()),
+        });
+    }
+    Ok(())
+}
+
+/// The authenticator engine over a [`CredentialStore`], asking the app's [`UserVerifier`] before every
+/// signature and its [`AccountChooser`] when several accounts match.
+#[derive(uniffi::Object)]
+pub struct Authenticator {
+    inner: Arc<tandem_core::Authenticator>,
+}
+
+impl std::fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authenticator").finish_non_exhaustive()
+    }
+}
+
+impl Authenticator {
+    /// The engine, for the session driver.
+    pub(crate) fn engine(&self) -> Arc<tandem_core::Authenticator> {
+        Arc::clone(&self.inner)
+    }
+}
+
+#[uniffi::export]
+impl Authenticator {
+    /// Creates an engine over `store`.
+    #[uniffi::constructor]
+    pub fn new(
+        store: Arc<CredentialStore>,
+        verifier: Arc<dyn UserVerifier>,
+        chooser: Arc<dyn AccountChooser>,
+        options: AuthenticatorOptions,
+    ) -> Result<Arc<Self>, TandemError> {
+        guard(|| {
+            let mut config = AuthenticatorConfig::hybrid();
+            config.backup = options.backup.into();
+            if !options.aaguid.is_empty() {
+                config.aaguid = <[u8; 16]>::try_from(options.aaguid.as_slice()).map_err(|_| {
+                    TandemError::InvalidInput {
+                        reason: format!("aaguid must be 16 bytes, got {}", options.aaguid.len()),
+                    }
+                })?;
+            }
+            let engine = tandem_core::Authenticator::new(
+                config,
+                store.sqlite(),
+                Arc::new(VerifierAdapter(verifier)),
+                Arc::new(ChooserAdapter(chooser)),
+            );
+            Ok(Arc::new(Authenticator {
+                inner: Arc::new(engine),
+            }))
+        })
+    }
+
+    /// Registers a passkey from W3C `PublicKeyCredentialCreationOptions` JSON (as Android's
+    /// `CreatePublicKeyCredentialRequest.requestJson`, optionally wrapped in `{"publicKey": ...}`) and the
+    /// 32-byte clientDataHash the platform computed. Asks the verifier first.
+    pub async fn register(
+        &self,
+        options_json: String,
+        client_data_hash: Vec<u8>,
+    ) -> Result<RegistrationResult, TandemError> {
+        client_data_hash_len(&client_data_hash)?;
+        let engine = self.engine();
+        spawn_blocking(move || {
+            let r = webauthn::register(&engine, &options_json, &client_data_hash)?;
+            Ok(RegistrationResult {
+                credential_id: r.credential_id,
+                attestation_object: r.attestation_object,
+                authenticator_data: r.authenticator_data,
+                public_key_spki_der: r.public_key_spki_der,
+                public_key_algorithm: r.public_key_algorithm,
+                transports: r.transports,
+                client_extension_results_json: r.client_extension_results.to_string(),
+            })
+        })
+        .await
+    }
+
+    /// Signs in from W3C `PublicKeyCredentialRequestOptions` JSON (with `rpId` filled in) and the 32-byte
+    /// clientDataHash. Asks the chooser when several accounts match, and the verifier before signing.
+    pub async fn authenticate(
+        &self,
+        options_json: String,
+        client_data_hash: Vec<u8>,
+    ) -> Result<AssertionResult, TandemError> {
+        client_data_hash_len(&client_data_hash)?;
+        let engine = self.engine();
+        spawn_blocking(move || {
+            let r = webauthn::authenticate(&engine, &options_json, &client_data_hash)?;
+            Ok(AssertionResult {
+                credential_id: r.credential_id,
+                authenticator_data: r.authenticator_data,
+                signature: r.signature,
+                user_handle: r.user_handle,
+                client_extension_results_json: r.client_extension_results.to_string(),
+            })
+        })
+        .await
+    }
+
+    /// Handles one raw CTAP2 message (command byte ‖ CBOR); returns status byte ‖ CBOR. CTAP failures are
+    /// in the status byte, not thrown.
+    pub async fn handle_ctap(&self, request: Vec<u8>) -> Result<Vec<u8>, TandemError> {
+        let engine = self.engine();
+        spawn_blocking(move || Ok(engine.handle_ctap(&request))).await
+    }
+
+    /// The CBOR authenticatorGetInfo response body.
+    pub fn get_info(&self) -> Result<Vec<u8>, TandemError> {
+        guard(|| Ok(self.inner.get_info_cbor()))
+    }
+}
+
+fn parse_extensions(json: &str) -> Result<serde_json::Value, TandemError> {
+    serde_json::from_str(json).map_err(|e| TandemError::InvalidInput {
+        reason: format!("clientExtensionResults JSON: {e}"),
+    })
+}
+
+/// The W3C `RegistrationResponseJSON` for `result` and the clientDataJSON the platform built: what an Android
+/// provider puts in `CreatePublicKeyCredentialResponse`.
+#[uniffi::export]
+pub fn registration_response_json(
+    result: RegistrationResult,
+    client_data_json: Vec<u8>,
+) -> Result<String, TandemError> {
+    guard(|| {
+        let r = webauthn::RegistrationResult {
+            credential_id: result.credential_id,
+            attestation_object: result.attestation_object,
+            authenticator_data: result.authenticator_data,
+            public_key_spki_der: result.public_key_spki_der,
+            public_key_algorithm: result.public_key_algorithm,
+            transports: result.transports,
+            client_extension_results: parse_extensions(&result.client_extension_results_json)?,
+        };
+        Ok(webauthn::registration_response_json(&r, &client_data_json))
+    })
+}
+
+/// The W3C `AuthenticationResponseJSON` for `result` and the clientDataJSON the platform built: what an
+/// Android provider puts in `PublicKeyCredential`.
+#[uniffi::export]
+pub fn assertion_response_json(
+    result: AssertionResult,
+    client_data_json: Vec<u8>,
+) -> Result<String, TandemError> {
+    guard(|| {
+        let r = webauthn::AssertionResult {
+            credential_id: result.credential_id,
+            authenticator_data: result.authenticator_data,
+            signature: result.signature,
+            user_handle: result.user_handle,
+            client_extension_results: parse_extensions(&result.client_extension_results_json)?,
+        };
+        Ok(webauthn::assertion_response_json(&r, &client_data_json))
+    })
+}

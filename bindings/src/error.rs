@@ -1,0 +1,129 @@
+//! The one error type every export returns: `TandemException` in Kotlin, `TandemError` in Swift.
+//!
+//! Each variant says which layer refused and why, with the CTAP status or protocol step where there is one, so
+//! an app can branch on the kind and still show the reason.
+
+/// Why a Tandem call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+pub enum TandemError {
+    /// An argument is malformed (bad JSON, wrong length, unknown value). Nothing was done.
+    #[error("invalid input: {reason}")]
+    InvalidInput {
+        /// What was wrong.
+        reason: String,
+    },
+    /// The authenticator refused the request with a CTAP2 status.
+    #[error("CTAP error 0x{status:02x}: {reason}")]
+    Ctap {
+        /// CTAP2 status byte (e.g. 0x27 CTAP2_ERR_OPERATION_DENIED, 0x2E CTAP2_ERR_NO_CREDENTIALS).
+        status: u8,
+        /// The engine's explanation.
+        reason: String,
+    },
+    /// The scanned text is not a valid hybrid QR code.
+    #[error("invalid QR code: {reason}")]
+    InvalidQr {
+        /// What was wrong with it.
+        reason: String,
+    },
+    /// The hybrid session failed at a protocol step (tunnel, handshake, framing, timeouts).
+    #[error("hybrid session failed during {step}: {reason}")]
+    Protocol {
+        /// The step that failed, in words ("the Noise handshake", "connecting to the tunnel service"...).
+        step: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The platform could not advertise over BLE.
+    #[error("BLE advertising failed: {reason}")]
+    Advertise {
+        /// The advertiser's explanation.
+        reason: String,
+    },
+    /// User verification did not succeed (declined, cancelled, timed out, unavailable).
+    #[error("user verification failed: {reason}")]
+    Verification {
+        /// What the verifier reported.
+        reason: String,
+    },
+    /// The platform keystore refused or failed to release the data key.
+    #[error("key protector failed: {reason}")]
+    KeyProtector {
+        /// The key protector's explanation.
+        reason: String,
+    },
+    /// The named credential does not exist.
+    #[error("no such credential")]
+    NotFound,
+    /// A stored credential could not be decrypted or parsed.
+    #[error("stored credential is corrupt: {reason}")]
+    Corrupt {
+        /// What was wrong.
+        reason: String,
+    },
+    /// The credential database failed (I/O, full disk, locked).
+    #[error("database error: {reason}")]
+    Database {
+        /// The database's explanation.
+        reason: String,
+    },
+    /// The operation was cancelled.
+    #[error("cancelled")]
+    Cancelled,
+    /// A bug: a panic or an impossible state inside the library. Report it.
+    #[error("internal error: {reason}")]
+    Internal {
+        /// The panic message or the broken invariant.
+        reason: String,
+    },
+}
+
+impl From<tandem_core::store::StoreError> for TandemError {
+    fn from(e: tandem_core::store::StoreError) -> Self {
+        use tandem_core::store::StoreError as S;
+        match e {
+            S::KeyProtector(reason) => TandemError::KeyProtector { reason },
+            S::Corrupt(reason) => TandemError::Corrupt { reason },
+            S::NotFound => TandemError::NotFound,
+            S::Database(reason) => TandemError::Database { reason },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tandem_core::store::StoreError;
+
+    #[test]
+    fn store_errors_keep_their_kind_and_reason() {
+        assert_eq!(TandemError::from(StoreError::NotFound), TandemError::NotFound);
+        assert_eq!(
+            TandemError::from(StoreError::KeyProtector("locked".into())),
+            TandemError::KeyProtector {
+                reason: "locked".into()
+            }
+        );
+        assert_eq!(
+            TandemError::from(StoreError::Corrupt("bad tag".into())),
+            TandemError::Corrupt {
+                reason: "bad tag".into()
+            }
+        );
+        assert_eq!(
+            TandemError::from(StoreError::Database("disk full".into())),
+            TandemError::Database {
+                reason: "disk full".into()
+            }
+        );
+    }
+
+    #[test]
+    fn ctap_display_names_the_status() {
+        let e = TandemError::Ctap {
+            status: 0x27,
+            reason: "denied".into(),
+        };
+        assert_eq!(e.to_string(), "CTAP error 0x27: denied");
+    }
+}

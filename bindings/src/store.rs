@@ -1,0 +1,215 @@
+//! [`CredentialStore`]: the SQLite credential store as an FFI object (credential list, delete, rename, linked
+//! desktops).
+//!
+//! Methods are synchronous and quick (one SQLite transaction each) but do disk I/O and may call the key
+//! protector, so apps call them off the UI thread (the Kotlin wrapper does, on `Dispatchers.IO`).
+
+use std::sync::Arc;
+
+use tandem_core::store::{CredentialMeta, CredentialStore as _};
+use tandem_store::{HybridStateStore as _, LINK_ID_LEN, LinkedDesktop as CoreLink, SqliteStore};
+
+use crate::TandemError;
+use crate::callbacks::{KeyProtector, ProtectorAdapter};
+use crate::runtime::guard;
+
+/// A passkey as the credentials list shows it (no secret material).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Credential {
+    /// The credential ID handed to the relying party.
+    pub id: Vec<u8>,
+    /// The relying party's identifier (a domain).
+    pub rp_id: String,
+    /// The relying party's display name at registration.
+    pub rp_name: Option<String>,
+    /// The user handle.
+    pub user_id: Vec<u8>,
+    /// The account name at registration.
+    pub user_name: Option<String>,
+    /// The friendly name (as registered or renamed).
+    pub user_display_name: Option<String>,
+    /// COSE algorithm (-7 ES256, -8 EdDSA).
+    pub algorithm: i64,
+    /// Whether the credential is discoverable (a passkey).
+    pub discoverable: bool,
+    /// Backup eligibility (BE flag).
+    pub backup_eligible: bool,
+    /// Signature counter as last stored.
+    pub sign_count: u32,
+    /// Creation time, seconds since the Unix epoch.
+    pub created_at: u64,
+}
+
+impl From<CredentialMeta> for Credential {
+    fn from(m: CredentialMeta) -> Self {
+        Credential {
+            id: m.id,
+            rp_id: m.rp_id,
+            rp_name: m.rp_name,
+            user_id: m.user_id,
+            user_name: m.user_name,
+            user_display_name: m.user_display_name,
+            algorithm: m.algorithm,
+            discoverable: m.discoverable,
+            backup_eligible: m.backup_eligible,
+            sign_count: m.sign_count,
+            created_at: m.created_at,
+        }
+    }
+}
+
+/// A desktop this phone is linked with (hybrid "remember this device").
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct LinkedDesktop {
+    /// Link ID shared with the desktop (8 bytes).
+    pub link_id: Vec<u8>,
+    /// The name the desktop gave itself.
+    pub desktop_name: String,
+    /// When the link was made, seconds since the Unix epoch.
+    pub created_at: u64,
+    /// Tunnel server domain the link uses.
+    pub tunnel_domain: String,
+}
+
+impl From<CoreLink> for LinkedDesktop {
+    fn from(l: CoreLink) -> Self {
+        LinkedDesktop {
+            link_id: l.link_id.to_vec(),
+            desktop_name: l.desktop_name,
+            created_at: l.created_at,
+            tunnel_domain: l.tunnel_domain,
+        }
+    }
+}
+
+/// The credential store: one SQLite file, secrets sealed under a data key that only the app's
+/// [`KeyProtector`] can release.
+#[derive(uniffi::Object)]
+pub struct CredentialStore {
+    inner: Arc<SqliteStore>,
+}
+
+impl std::fmt::Debug for CredentialStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialStore").finish_non_exhaustive()
+    }
+}
+
+impl CredentialStore {
+    /// The store as the engine and the session driver use it.
+    pub(crate) fn sqlite(&self) -> Arc<SqliteStore> {
+        Arc::clone(&self.inner)
+    }
+}
+
+fn require_non_empty(what: &str, bytes: &[u8]) -> Result<(), TandemError> {
+    if bytes.is_empty() {
+        return Err(TandemError::InvalidInput {
+            reason: format!("{what} is empty"),
+        });
+    }
+    Ok(())
+}
+
+#[uniffi::export]
+impl CredentialStore {
+    /// Opens (creating if needed) the store at `path`. A new store gets a fresh data key wrapped by
+    /// `protector`; an existing one asks `protector` to unwrap its key, and fails with `KeyProtector` if it
+    /// cannot.
+    #[uniffi::constructor]
+    pub fn open(path: String, protector: Arc<dyn KeyProtector>) -> Result<Arc<Self>, TandemError> {
+        guard(|| {
+            if path.is_empty() {
+                return Err(TandemError::InvalidInput {
+                    reason: "store path is empty".into(),
+                });
+            }
+            let inner = SqliteStore::open(&path, Arc::new(ProtectorAdapter(protector)))?;
+            Ok(Arc::new(CredentialStore {
+                inner: Arc::new(inner),
+            }))
+        })
+    }
+
+    /// Opens a store that lives in memory only (tests, throw-away sessions).
+    #[uniffi::constructor]
+    pub fn open_in_memory(protector: Arc<dyn KeyProtector>) -> Result<Arc<Self>, TandemError> {
+        guard(|| {
+            let inner = SqliteStore::open_in_memory(Arc::new(ProtectorAdapter(protector)))?;
+            Ok(Arc::new(CredentialStore {
+                inner: Arc::new(inner),
+            }))
+        })
+    }
+
+    /// Every credential, newest first.
+    pub fn list(&self) -> Result<Vec<Credential>, TandemError> {
+        guard(|| Ok(self.inner.list_all()?.into_iter().map(Credential::from).collect()))
+    }
+
+    /// The credentials of one relying party, newest first.
+    pub fn list_for_rp(&self, rp_id: String) -> Result<Vec<Credential>, TandemError> {
+        guard(|| {
+            if rp_id.is_empty() {
+                return Err(TandemError::InvalidInput {
+                    reason: "rp_id is empty".into(),
+                });
+            }
+            Ok(self
+                .inner
+                .list_for_rp(&rp_id)?
+                .into_iter()
+                .map(Credential::from)
+                .collect())
+        })
+    }
+
+    /// Deletes one credential; `NotFound` if there is none with this ID.
+    pub fn delete(&self, credential_id: Vec<u8>) -> Result<(), TandemError> {
+        guard(|| {
+            require_non_empty("credential_id", &credential_id)?;
+            Ok(self.inner.delete(&credential_id)?)
+        })
+    }
+
+    /// Deletes every credential; returns how many were removed.
+    pub fn delete_all(&self) -> Result<u64, TandemError> {
+        guard(|| {
+            let n = self.inner.delete_all()?;
+            u64::try_from(n).map_err(|_| TandemError::Internal {
+                reason: "count overflow".into(),
+            })
+        })
+    }
+
+    /// Changes the display name shown for a credential; `NotFound` if absent.
+    pub fn rename(&self, credential_id: Vec<u8>, display_name: String) -> Result<(), TandemError> {
+        guard(|| {
+            require_non_empty("credential_id", &credential_id)?;
+            Ok(self.inner.rename(&credential_id, &display_name)?)
+        })
+    }
+
+    /// Every linked desktop, newest first.
+    pub fn linked_desktops(&self) -> Result<Vec<LinkedDesktop>, TandemError> {
+        guard(|| {
+            Ok(self
+                .inner
+                .list_links()?
+                .into_iter()
+                .map(LinkedDesktop::from)
+                .collect())
+        })
+    }
+
+    /// Forgets a linked desktop; `NotFound` if absent.
+    pub fn unlink_desktop(&self, link_id: Vec<u8>) -> Result<(), TandemError> {
+        guard(|| {
+            let id =
+                <[u8; LINK_ID_LEN]>::try_from(link_id.as_slice()).map_err(|_| TandemError::InvalidInput {
+                    reason: format!("link_id must be {LINK_ID_LEN} bytes, got {}", link_id.len()),
+                })?;
+            Ok(self.inner.delete_link(&id)?)
+        })
+    }
+}
