@@ -7,7 +7,9 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use p256::ecdsa::signature::Signer;
 use tandem_cbor::Value;
 use tandem_core::keys::{COSE_ES256, CredentialKey, CredentialSecret};
-use tandem_core::platform::{AccountChooser, AccountInfo, UserVerifier, VerificationError, VerificationPrompt};
+use tandem_core::platform::{
+    AccountChooser, AccountInfo, UserVerifier, VerificationError, VerificationPrompt,
+};
 use tandem_core::store::{CredentialMeta, CredentialStore, StoredCredential};
 use tandem_core::{Authenticator, AuthenticatorConfig};
 use tandem_store::{SoftwareKeyProtector, SqliteStore};
@@ -27,14 +29,20 @@ impl AccountChooser for Approve {
 const CREDENTIALS: usize = 10_000;
 const RPS: usize = 100;
 
-fn populate(store: &SqliteStore) -> Vec<u8> {
-    let mut target = Vec::new();
+/// Fills the store; every other credential is a synced passkey (BE=1, counter 0), the rest device-bound
+/// (counter written on each assertion). Returns one credential ID of each kind in the same RP.
+fn populate(store: &SqliteStore) -> (Vec<u8>, Vec<u8>) {
+    let mut synced = Vec::new();
+    let mut device_bound = Vec::new();
     for i in 0..CREDENTIALS {
         let secret = CredentialSecret::generate(CredentialKey::generate(COSE_ES256).unwrap(), false).unwrap();
         let id = format!("credential-{i:08}").into_bytes();
         let rp = format!("rp{}.example", i % RPS);
         if i == CREDENTIALS / 2 {
-            target = id.clone();
+            synced = id.clone();
+        }
+        if i == CREDENTIALS / 2 + RPS {
+            device_bound = id.clone();
         }
         store
             .insert(&StoredCredential {
@@ -48,8 +56,8 @@ fn populate(store: &SqliteStore) -> Vec<u8> {
                     algorithm: COSE_ES256,
                     discoverable: true,
                     cred_protect: 1,
-                    backup_eligible: false,
-                    backup_state: false,
+                    backup_eligible: i % 2 == 0,
+                    backup_state: i % 2 == 0,
                     sign_count: 0,
                     created_at: 0,
                     cred_blob: None,
@@ -58,28 +66,47 @@ fn populate(store: &SqliteStore) -> Vec<u8> {
             })
             .unwrap();
     }
-    target
+    (synced, device_bound)
+}
+
+fn get_assertion(rp: &str, id: &[u8]) -> Vec<u8> {
+    let mut ga = vec![0x02];
+    ga.extend(
+        Value::map()
+            .insert(1, rp)
+            .insert(2, vec![0x5au8; 32])
+            .insert(
+                3,
+                Value::Array(vec![
+                    Value::map()
+                        .insert("id", id.to_vec())
+                        .insert("type", "public-key")
+                        .build(),
+                ]),
+            )
+            .build()
+            .to_vec(),
+    );
+    ga
 }
 
 fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let protector = Arc::new(SoftwareKeyProtector::from_key_bytes(&[9u8; 32]));
     let store = Arc::new(SqliteStore::open(dir.path().join("bench.sqlite"), protector).unwrap());
-    let target = populate(&store);
+    let (synced, device_bound) = populate(&store);
     let rp = format!("rp{}.example", (CREDENTIALS / 2) % RPS);
     let approve = Arc::new(Approve);
-    let auth = Authenticator::new(AuthenticatorConfig::direct(), store.clone(), approve.clone(), approve);
-
-    let mut ga = vec![0x02];
-    ga.extend(
-        Value::map()
-            .insert(1, rp.as_str())
-            .insert(2, vec![0x5au8; 32])
-            .insert(3, Value::Array(vec![Value::map().insert("id", target.clone()).insert("type", "public-key").build()]))
-            .build()
-            .to_vec(),
+    let auth = Authenticator::new(
+        AuthenticatorConfig::hybrid(),
+        store.clone(),
+        approve.clone(),
+        approve,
     );
-    assert_eq!(auth.handle_ctap(&ga)[0], 0);
+    let ga_synced = get_assertion(&rp, &synced);
+    let ga_device_bound = get_assertion(&rp, &device_bound);
+    assert_eq!(auth.handle_ctap(&ga_synced)[0], 0);
+    assert_eq!(auth.handle_ctap(&ga_device_bound)[0], 0);
 
     let key = p256::ecdsa::SigningKey::from_slice(&[0x42; 32]).unwrap();
     let message = [0x17u8; 69];
@@ -89,7 +116,13 @@ fn bench(c: &mut Criterion) {
             sig.to_der()
         })
     });
-    c.bench_function("get_assertion_allow_list_10k", |b| b.iter(|| auth.handle_ctap(std::hint::black_box(&ga))));
+    c.bench_function("get_assertion_synced_10k", |b| {
+        b.iter(|| auth.handle_ctap(std::hint::black_box(&ga_synced)))
+    });
+    // Includes the durable (fsync'd) signature-counter write of the SQLite store.
+    c.bench_function("get_assertion_device_bound_10k", |b| {
+        b.iter(|| auth.handle_ctap(std::hint::black_box(&ga_device_bound)))
+    });
 
     let mut n = 0u64;
     c.bench_function("make_credential_10k", |b| {
@@ -101,7 +134,15 @@ fn bench(c: &mut Criterion) {
                     .insert(1, vec![0x5au8; 32])
                     .insert(2, Value::map().insert("id", "bench.example").build())
                     .insert(3, Value::map().insert("id", n.to_be_bytes().to_vec()).build())
-                    .insert(4, Value::Array(vec![Value::map().insert("alg", -7).insert("type", "public-key").build()]))
+                    .insert(
+                        4,
+                        Value::Array(vec![
+                            Value::map()
+                                .insert("alg", -7)
+                                .insert("type", "public-key")
+                                .build(),
+                        ]),
+                    )
                     .insert(7, Value::map().insert("rk", true).build())
                     .build()
                     .to_vec(),

@@ -513,19 +513,30 @@ impl Authenticator {
         // Every prompted assertion is user-verified, so credProtect filtering depends only on `silent`.
         let will_verify = !silent;
         let allow_list_given = !req.allow_list.is_empty();
-        let mut candidates: Vec<CredentialMeta> = self
-            .store
-            .list_for_rp(&req.rp_id)?
-            .into_iter()
-            .filter(|m| {
-                if allow_list_given {
-                    req.allow_list.iter().any(|d| d.id == m.id)
-                } else {
-                    m.discoverable
+        // With an allow list, look each ID up directly (one indexed read that also yields the secret) instead
+        // of listing the RP; without one, list the RP's discoverable credentials.
+        let mut candidates: Vec<(CredentialMeta, Option<StoredCredential>)> = Vec::new();
+        if allow_list_given {
+            for d in &req.allow_list {
+                if candidates.iter().any(|(m, _)| m.id == d.id) {
+                    continue;
                 }
-            })
-            .filter(|m| cred_protect_allows(m.cred_protect, will_verify, allow_list_given))
-            .collect();
+                if let Some(c) = self.store.get(&d.id)? {
+                    if c.meta.rp_id == req.rp_id {
+                        candidates.push((c.meta.clone(), Some(c)));
+                    }
+                }
+            }
+        } else {
+            candidates = self
+                .store
+                .list_for_rp(&req.rp_id)?
+                .into_iter()
+                .filter(|m| m.discoverable)
+                .map(|m| (m, None))
+                .collect();
+        }
+        candidates.retain(|(m, _)| cred_protect_allows(m.cred_protect, will_verify, allow_list_given));
         if candidates.is_empty() {
             return Err(EngineError::NoCredentials);
         }
@@ -536,22 +547,23 @@ impl Authenticator {
         };
 
         if silent {
-            let first = candidates.remove(0);
+            let (first, loaded) = candidates.remove(0);
             let total = candidates.len() + 1;
-            let mut response = self.assert_one(&req, &first, Presence::Silent(Silent), hmac.as_ref())?;
+            let mut response =
+                self.assert_one(&req, &first, loaded, Presence::Silent(Silent), hmac.as_ref())?;
             if !allow_list_given && total > 1 {
                 response.number_of_credentials = u32::try_from(total).ok();
                 *lock(&self.pending) = Some(PendingAssertions {
                     request: req,
-                    remaining: candidates,
+                    remaining: candidates.into_iter().map(|(m, _)| m).collect(),
                     deadline: Instant::now() + NEXT_ASSERTION_TTL,
                 });
             }
             return Ok(response);
         }
 
-        let chosen = if !allow_list_given && candidates.len() > 1 {
-            let accounts: Vec<AccountInfo> = candidates.iter().map(account_of).collect();
+        let (chosen, loaded) = if !allow_list_given && candidates.len() > 1 {
+            let accounts: Vec<AccountInfo> = candidates.iter().map(|(m, _)| account_of(m)).collect();
             let index = self
                 .chooser
                 .choose(&req.rp_id, &accounts)
@@ -573,7 +585,7 @@ impl Authenticator {
         };
         let approval = self.gate().verify(&prompt, binding.clone())?;
         let presence = approval.redeem(&binding, Instant::now())?;
-        let mut response = self.assert_one(&req, &chosen, presence, hmac.as_ref())?;
+        let mut response = self.assert_one(&req, &chosen, loaded, presence, hmac.as_ref())?;
         if !allow_list_given {
             response.user_selected = Some(true);
         }
@@ -588,10 +600,14 @@ impl Authenticator {
         &self,
         req: &GetAssertionRequest,
         meta: &CredentialMeta,
+        loaded: Option<StoredCredential>,
         presence: Presence,
         hmac: Option<&VerifiedSalts>,
     ) -> Result<GetAssertionResponse, EngineError> {
-        let stored = self.store.get(&meta.id)?.ok_or(EngineError::NoCredentials)?;
+        let stored = match loaded {
+            Some(s) => s,
+            None => self.store.get(&meta.id)?.ok_or(EngineError::NoCredentials)?,
+        };
         let secret = CredentialSecret::from_blob(&stored.secret)?;
         let verified = presence.user_verified();
         let cred_random = if verified {
@@ -700,7 +716,7 @@ impl Authenticator {
             Some(input) => Some(VerifiedSalts::open(self.key_agreement()?, input)?),
             None => None,
         };
-        self.assert_one(&request, &meta, Presence::Silent(Silent), hmac.as_ref())
+        self.assert_one(&request, &meta, None, Presence::Silent(Silent), hmac.as_ref())
     }
 
     // ---------------------------------------------------------------- selection / ClientPIN

@@ -2,6 +2,8 @@
 
 use coset::{AsCborValue, CoseKey, CoseKeyBuilder, KeyType, Label, iana};
 use ed25519_dalek::Signer as _;
+use p256::elliptic_curve::sec1::ToSec1Point;
+use sha2::Digest;
 
 use tandem_cbor::Value;
 use zeroize::{Zeroize, Zeroizing};
@@ -25,8 +27,9 @@ pub(crate) fn random_bytes<const N: usize>() -> Result<Zeroizing<[u8; N]>, Engin
 
 /// A credential's private key. Both variants zeroize on drop.
 pub enum CredentialKey {
-    /// ECDSA P-256.
-    Es256(p256::ecdsa::SigningKey),
+    /// ECDSA P-256. Kept as a bare secret key: building an `ecdsa::SigningKey` would compute the public key
+    /// (a second scalar multiplication) on every assertion.
+    Es256(p256::SecretKey),
     /// Ed25519.
     Ed25519(ed25519_dalek::SigningKey),
 }
@@ -45,7 +48,7 @@ impl CredentialKey {
                 // Rejection sampling: a uniformly random 32-byte string is a valid scalar with
                 // overwhelming probability; retry on the rare out-of-range value.
                 let bytes = random_bytes::<32>()?;
-                if let Ok(k) = p256::ecdsa::SigningKey::from_slice(bytes.as_ref()) {
+                if let Ok(k) = p256::SecretKey::from_slice(bytes.as_ref()) {
                     break Ok(CredentialKey::Es256(k));
                 }
             },
@@ -59,7 +62,7 @@ impl CredentialKey {
     /// Rebuilds a key from its algorithm and private bytes.
     pub fn from_private(alg: i64, private: &[u8]) -> Result<Self, EngineError> {
         match alg {
-            COSE_ES256 => p256::ecdsa::SigningKey::from_slice(private)
+            COSE_ES256 => p256::SecretKey::from_slice(private)
                 .map(CredentialKey::Es256)
                 .map_err(|_| EngineError::Internal("stored P-256 key is invalid")),
             COSE_EDDSA => {
@@ -95,7 +98,13 @@ impl CredentialKey {
     pub fn sign(&self, message: &[u8]) -> Vec<u8> {
         match self {
             CredentialKey::Es256(k) => {
-                let sig: p256::ecdsa::Signature = k.sign(message);
+                let prehash = sha2::Sha256::digest(message);
+                // RFC 6979 deterministic ECDSA, exactly what `SigningKey::sign` does, minus the public key.
+                let (sig, _) = ecdsa::hazmat::sign_prehashed_rfc6979::<p256::NistP256, sha2::Sha256>(
+                    &k.to_nonzero_scalar(),
+                    &prehash,
+                    &[],
+                );
                 sig.to_der().as_bytes().to_vec()
             }
             CredentialKey::Ed25519(k) => k.sign(message).to_bytes().to_vec(),
@@ -105,7 +114,7 @@ impl CredentialKey {
     /// The public key in its raw form: the 65-byte uncompressed SEC1 point or the 32-byte Ed25519 key.
     pub fn public_raw(&self) -> Vec<u8> {
         match self {
-            CredentialKey::Es256(k) => k.verifying_key().to_sec1_point(false).as_bytes().to_vec(),
+            CredentialKey::Es256(k) => k.public_key().to_sec1_point(false).as_bytes().to_vec(),
             CredentialKey::Ed25519(k) => k.verifying_key().to_bytes().to_vec(),
         }
     }
@@ -328,6 +337,23 @@ mod tests {
             hex::encode(&cose),
             format!("a4010103272006215820{}", "11".repeat(32))
         );
+    }
+
+    #[test]
+    fn es256_signature_verifies_and_is_deterministic() {
+        use p256::ecdsa::signature::Verifier;
+        let key = CredentialKey::from_private(COSE_ES256, &[0x42; 32]).unwrap();
+        let sig = key.sign(b"message");
+        assert_eq!(sig, key.sign(b"message"), "RFC 6979");
+        let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(&key.public_raw()).unwrap();
+        let parsed = p256::ecdsa::Signature::from_der(&sig).unwrap();
+        assert!(vk.verify(b"message", &parsed).is_ok());
+        // Same bytes as the high-level signer.
+        use p256::ecdsa::signature::Signer;
+        let reference: p256::ecdsa::Signature = p256::ecdsa::SigningKey::from_slice(&[0x42; 32])
+            .unwrap()
+            .sign(b"message");
+        assert_eq!(reference.to_der().as_bytes(), &sig[..]);
     }
 
     #[test]
