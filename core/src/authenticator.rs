@@ -521,10 +521,10 @@ impl Authenticator {
                 if candidates.iter().any(|(m, _)| m.id == d.id) {
                     continue;
                 }
-                if let Some(c) = self.store.get(&d.id)? {
-                    if c.meta.rp_id == req.rp_id {
-                        candidates.push((c.meta.clone(), Some(c)));
-                    }
+                if let Some(c) = self.store.get(&d.id)?
+                    && c.meta.rp_id == req.rp_id
+                {
+                    candidates.push((c.meta.clone(), Some(c)));
                 }
             }
         } else {

@@ -160,7 +160,7 @@ impl SharedSecret {
 
     /// `encrypt(key, plaintext)`; the plaintext must be a whole number of AES blocks.
     pub fn encrypt(&self, plaintext: &[u8]) -> Result<Vec<u8>, EngineError> {
-        if plaintext.len() % 16 != 0 {
+        if !plaintext.len().is_multiple_of(16) {
             return Err(EngineError::InvalidLength(
                 "plaintext is not a multiple of 16 bytes",
             ));
@@ -189,7 +189,7 @@ impl SharedSecret {
                 (iv.try_into().map_err(|_| EngineError::InvalidLength("IV"))?, ct)
             }
         };
-        if ct.is_empty() || ct.len() % 16 != 0 {
+        if ct.is_empty() || !ct.len().is_multiple_of(16) {
             return Err(EngineError::InvalidLength(
                 "ciphertext is not a multiple of 16 bytes",
             ));
