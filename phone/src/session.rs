@@ -180,8 +180,8 @@ impl Phone {
         send_encrypted(&mut socket, &mut transport, &update, Step::Update, t.send).await?;
 
         let mut outcome = self.serve(&mut socket, &mut transport).await?;
-        if let Some(link) = link {
-            // Recorded only after a completed session, so a failed ceremony leaves nothing behind.
+        if let Some(link) = link.filter(|_| outcome.last_status == Some(0)) {
+            // Recorded only after a session whose request succeeded, so a failed ceremony leaves nothing.
             linking::record_link(self.state(), &link, &tunnel)?;
             outcome.linked = true;
         }

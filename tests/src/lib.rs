@@ -226,3 +226,59 @@ impl RelyingParty {
             .map_err(|e| e.to_string())
     }
 }
+
+/// A desktop driven by hand for fault injection: it owns its QR key and secret so a test can send a
+/// handshake with the wrong PSK, stay silent, or close at any step.
+pub struct RawDesktop {
+    /// The QR identity key.
+    pub identity: tandem_hybrid_proto::keys::PrivateKey,
+    /// The QR secret.
+    pub secret: tandem_hybrid_proto::secrets::QrSecret,
+    /// The `FIDO:/…` URL for the phone.
+    pub url: String,
+}
+
+impl RawDesktop {
+    /// A fresh QR code (hint `"ga"`, linking as given).
+    pub fn new(linking: bool) -> Self {
+        let identity = tandem_hybrid_proto::keys::PrivateKey::generate().expect("randomness");
+        let secret = tandem_hybrid_proto::secrets::QrSecret::generate().expect("randomness");
+        let url = tandem_desktop::proto::qr_url(&identity.public_key(), &secret, "ga", linking);
+        RawDesktop {
+            identity,
+            secret,
+            url,
+        }
+    }
+
+    /// Waits for this QR's advert on `radio` and joins the tunnel at `ws_url`; returns the socket and the
+    /// decrypted advert.
+    pub async fn join(
+        &self,
+        radio: &SimRadio,
+        ws_url: &str,
+    ) -> (tandem_desktop::ws::TunnelSocket, tandem_desktop::FoundAdvert) {
+        let mut seen = std::collections::HashSet::new();
+        let found = tandem_desktop::find_advert(
+            &radio.scanner(),
+            &self.secret.eid_key(),
+            &mut seen,
+            Duration::from_secs(20),
+        )
+        .await
+        .expect("advert found");
+        let url = format!(
+            "{ws_url}/cable/connect/{}/{}",
+            found.plaintext.routing_id().to_hex(),
+            self.secret.tunnel_id().to_hex()
+        );
+        let tls = tandem_desktop::TlsOptions {
+            allow_insecure_loopback: true,
+            ..Default::default()
+        };
+        let (socket, _) = tandem_desktop::ws::TunnelSocket::connect(&url, &[], &tls, Duration::from_secs(20))
+            .await
+            .expect("desktop joins the tunnel");
+        (socket, found)
+    }
+}
