@@ -1,0 +1,42 @@
+//! The engine's CTAP entry point (`Authenticator::handle_ctap`) with a real in-memory SQLite store and an
+//! approving user: never panics, always answers a status byte, and every success body is canonical CBOR.
+#![no_main]
+
+use std::sync::{Arc, OnceLock};
+
+use libfuzzer_sys::fuzz_target;
+use tandem_core::platform::{AccountChooser, AccountInfo, UserVerifier, VerificationError, VerificationPrompt};
+use tandem_core::{Authenticator, AuthenticatorConfig};
+use tandem_store::{SoftwareKeyProtector, SqliteStore};
+
+struct Approve;
+impl UserVerifier for Approve {
+    fn verify(&self, _: &VerificationPrompt) -> Result<(), VerificationError> {
+        Ok(())
+    }
+}
+impl AccountChooser for Approve {
+    fn choose(&self, _: &str, accounts: &[AccountInfo]) -> Option<usize> {
+        (!accounts.is_empty()).then_some(accounts.len() - 1)
+    }
+}
+
+fn engine() -> &'static Authenticator {
+    static ENGINE: OnceLock<Authenticator> = OnceLock::new();
+    ENGINE.get_or_init(|| {
+        let store = SqliteStore::open_in_memory(Arc::new(SoftwareKeyProtector::from_key_bytes(&[7; 32])))
+            .expect("in-memory store");
+        // The direct profile enables every command and extension (ClientPIN, hmac-secret, ...).
+        Authenticator::new(AuthenticatorConfig::direct(), Arc::new(store), Arc::new(Approve), Arc::new(Approve))
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let reply = engine().handle_ctap(data);
+    let (&status, body) = reply.split_first().expect("handle_ctap always answers a status byte");
+    if status == 0 && !body.is_empty() {
+        tandem_cbor::decode_canonical(body).expect("success bodies are canonical CBOR");
+    } else if status != 0 {
+        assert!(body.is_empty(), "error replies carry no body");
+    }
+});
