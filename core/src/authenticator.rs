@@ -510,8 +510,11 @@ impl Authenticator {
             &req.client_data_hash,
         )?;
 
-        // Every prompted assertion is user-verified, so credProtect filtering depends only on `silent`.
-        let will_verify = !silent;
+        // Eligibility under credProtect: every prompted assertion is user-verified; a silent pre-flight counts as
+        // verified for *filtering* when it carries a valid pinUvAuthToken (obtained through the verifier, CTAP
+        // 2.1 §6.2.2 step "uv bit"), as python-fido2's pre-flight does. Its flags stay UP=0, UV=0: only a fresh
+        // approval sets UV.
+        let will_verify = !silent || token_used;
         let allow_list_given = !req.allow_list.is_empty();
         // With an allow list, look each ID up directly (one indexed read that also yields the secret) instead
         // of listing the RP; without one, list the RP's discoverable credentials.

@@ -734,6 +734,53 @@ fn pin_uv_auth_token_is_validated_but_never_replaces_the_prompt() {
 }
 
 #[test]
+fn silent_preflight_with_a_token_sees_uv_required_credentials_without_uv_flag() {
+    let h = harness(AuthenticatorConfig::direct());
+    let id = register_protected(&h, b"three", 3, true);
+    let p = platform(&h, PinProtocol::Two);
+    let req = Value::map()
+        .insert(1, 2)
+        .insert(2, 6)
+        .insert(3, p.key.cose_public())
+        .insert(9, 0x02)
+        .insert(10, RP)
+        .build();
+    let token = p
+        .shared
+        .decrypt(h.ok(0x06, &req).get_int(2).unwrap().as_bytes().unwrap())
+        .unwrap();
+    let param = Value::bytes(PinProtocol::Two.authenticate(&token, &CDH));
+    let preflight = with(
+        get_assertion_params(RP, &[&id]),
+        5,
+        Value::map().insert("up", false).build(),
+    );
+    // Without the token the level-3 credential stays hidden.
+    assert_eq!(h.ctap(0x02, Some(&preflight)).0, CtapStatus::NoCredentials.code());
+    let preflight = with(with(preflight, 6, param.clone()), 7, Value::from(2));
+    let prompts = h.verifier.prompt_count();
+    let a = h.ok(0x02, &preflight);
+    assert_eq!(
+        parse_auth_data(a.get_int(2).unwrap().as_bytes().unwrap()).flags & 0x05,
+        0,
+        "no UP/UV without approval"
+    );
+    assert_eq!(h.verifier.prompt_count(), prompts);
+    // The token is still usable for the real assertion, which prompts and sets UP|UV.
+    let real = with(
+        with(get_assertion_params(RP, &[&id]), 6, param),
+        7,
+        Value::from(2),
+    );
+    let a = h.ok(0x02, &real);
+    assert_eq!(
+        parse_auth_data(a.get_int(2).unwrap().as_bytes().unwrap()).flags & 0x05,
+        0x05
+    );
+    assert_eq!(h.verifier.prompt_count(), prompts + 1);
+}
+
+#[test]
 fn zero_length_pin_uv_auth_param_probe() {
     let h = harness(AuthenticatorConfig::direct());
     let mc = with(
