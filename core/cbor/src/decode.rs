@@ -63,7 +63,11 @@ impl DecodeOptions {
 }
 
 fn decode_with(bytes: &[u8], opts: DecodeOptions) -> Result<Value, DecodeError> {
-    let mut r = Reader { buf: bytes, pos: 0, opts };
+    let mut r = Reader {
+        buf: bytes,
+        pos: 0,
+        opts,
+    };
     let v = r.item(0)?;
     match bytes.len() - r.pos {
         0 => Ok(v),
@@ -93,9 +97,18 @@ impl<'a> Reader<'a> {
         let (arg, min) = match info {
             0..=23 => (u64::from(info), 0),
             24 => (u64::from(self.take(1)?[0]), 24),
-            25 => (u64::from(u16::from_be_bytes(self.take(2)?.try_into().unwrap())), 0x100),
-            26 => (u64::from(u32::from_be_bytes(self.take(4)?.try_into().unwrap())), 0x1_0000),
-            27 => (u64::from_be_bytes(self.take(8)?.try_into().unwrap()), 0x1_0000_0000),
+            25 => (
+                u64::from(u16::from_be_bytes(self.take(2)?.try_into().unwrap())),
+                0x100,
+            ),
+            26 => (
+                u64::from(u32::from_be_bytes(self.take(4)?.try_into().unwrap())),
+                0x1_0000,
+            ),
+            27 => (
+                u64::from_be_bytes(self.take(8)?.try_into().unwrap()),
+                0x1_0000_0000,
+            ),
             28..=30 => return Err(DecodeError::Malformed),
             _ => {
                 // 31: indefinite length (majors 2-5) or "break"; neither is allowed in CTAP.
@@ -103,7 +116,9 @@ impl<'a> Reader<'a> {
             }
         };
         if self.opts.canonical && info >= 24 && arg < min && major != 7 {
-            return Err(DecodeError::NotCanonical("integer or length not in shortest form"));
+            return Err(DecodeError::NotCanonical(
+                "integer or length not in shortest form",
+            ));
         }
         Ok((major, arg))
     }

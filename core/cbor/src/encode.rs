@@ -26,7 +26,11 @@ pub(crate) fn write(v: &Value, out: &mut Vec<u8>) {
             if *i >= 0 {
                 head(0, u64::try_from(*i).expect("integer above the CBOR range"), out);
             } else {
-                head(1, u64::try_from(-1 - *i).expect("integer below the CBOR range"), out);
+                head(
+                    1,
+                    u64::try_from(-1 - *i).expect("integer below the CBOR range"),
+                    out,
+                );
             }
         }
         Value::Bytes(b) => {

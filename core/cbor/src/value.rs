@@ -171,7 +171,11 @@ impl Value {
             Value::Bytes(b) => C::Bytes(b.clone()),
             Value::Text(t) => C::Text(t.clone()),
             Value::Array(a) => C::Array(a.iter().map(Value::to_ciborium).collect()),
-            Value::Map(m) => C::Map(m.iter().map(|(k, v)| (k.to_ciborium(), v.to_ciborium())).collect()),
+            Value::Map(m) => C::Map(
+                m.iter()
+                    .map(|(k, v)| (k.to_ciborium(), v.to_ciborium()))
+                    .collect(),
+            ),
             Value::Bool(b) => C::Bool(*b),
             Value::Null => C::Null,
         }

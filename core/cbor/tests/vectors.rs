@@ -26,7 +26,10 @@ fn integers_use_shortest_form() {
     ];
     for (i, h) in cases {
         assert_eq!(enc(&Value::Int(*i)), *h, "{i}");
-        assert_eq!(decode_canonical(&hex::decode(h).unwrap()).unwrap(), Value::Int(*i));
+        assert_eq!(
+            decode_canonical(&hex::decode(h).unwrap()).unwrap(),
+            Value::Int(*i)
+        );
     }
 }
 
@@ -40,10 +43,23 @@ fn map_keys_sorted_length_first() {
         .insert("up", true)
         .build();
     assert_eq!(enc(&m), "a462726bf4627570f5627576f564706c6174f5");
-    let cose = Value::map().insert(-3, 0).insert(-2, 0).insert(-1, 1).insert(3, -7).insert(1, 2).build();
+    let cose = Value::map()
+        .insert(-3, 0)
+        .insert(-2, 0)
+        .insert(-1, 1)
+        .insert(3, -7)
+        .insert(1, 2)
+        .build();
     assert_eq!(enc(&cose), "a501020326200121002200");
-    let names = Value::map().insert("displayName", "a").insert("name", "b").insert("id", vec![1u8]).build();
-    assert_eq!(enc(&names), "a36269644101646e616d6561626b646973706c61794e616d656161");
+    let names = Value::map()
+        .insert("displayName", "a")
+        .insert("name", "b")
+        .insert("id", vec![1u8])
+        .build();
+    assert_eq!(
+        enc(&names),
+        "a36269644101646e616d6561626b646973706c61794e616d656161"
+    );
 }
 
 #[test]
@@ -53,15 +69,24 @@ fn strings_and_simple_values() {
     assert_eq!(enc(&Value::Bool(false)), "f4");
     assert_eq!(enc(&Value::Bool(true)), "f5");
     assert_eq!(enc(&Value::Null), "f6");
-    assert_eq!(enc(&Value::Array(vec![1u8.into(), 2u8.into(), 3u8.into()])), "83010203");
+    assert_eq!(
+        enc(&Value::Array(vec![1u8.into(), 2u8.into(), 3u8.into()])),
+        "83010203"
+    );
 }
 
 #[test]
 fn rejects_what_ctap_forbids() {
     let bad: &[(&str, DecodeError)] = &[
         ("", DecodeError::Truncated),
-        ("1801", DecodeError::NotCanonical("integer or length not in shortest form")),
-        ("a2616201616101", DecodeError::NotCanonical("map keys out of order")),
+        (
+            "1801",
+            DecodeError::NotCanonical("integer or length not in shortest form"),
+        ),
+        (
+            "a2616201616101",
+            DecodeError::NotCanonical("map keys out of order"),
+        ),
         ("a201000100", DecodeError::DuplicateKey),
         ("9f01ff", DecodeError::Unsupported("indefinite length")),
         ("c11a514b67b0", DecodeError::Unsupported("tag")),
@@ -78,7 +103,10 @@ fn rejects_what_ctap_forbids() {
     // Lenient mode accepts non-canonical forms but still refuses duplicates.
     assert_eq!(decode(&hex::decode("1801").unwrap()), Ok(Value::Int(1)));
     assert!(decode(&hex::decode("a2616201616101").unwrap()).is_ok());
-    assert_eq!(decode(&hex::decode("a20100180102").unwrap()), Err(DecodeError::DuplicateKey));
+    assert_eq!(
+        decode(&hex::decode("a20100180102").unwrap()),
+        Err(DecodeError::DuplicateKey)
+    );
 }
 
 #[test]
@@ -93,7 +121,10 @@ fn nesting_is_bounded() {
 
 #[test]
 fn ciborium_round_trip() {
-    let v = Value::map().insert(1, vec![1u8, 2]).insert("x", Value::Array(vec![true.into(), Value::Null])).build();
+    let v = Value::map()
+        .insert(1, vec![1u8, 2])
+        .insert("x", Value::Array(vec![true.into(), Value::Null]))
+        .build();
     assert_eq!(Value::from_ciborium(&v.to_ciborium()), Some(v));
 }
 
