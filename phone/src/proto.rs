@@ -2,20 +2,19 @@
 //!
 //! One place maps the protocol crate's types and errors to what the driver needs (strings for error
 //! reasons, typed [`Incoming`] messages), so the driver itself reads as the spec's flow.
-//! QR parsing, the message framing of spec §9 and the linking map of §10.1 are written here against the
-//! spec (canonical CBOR through `tandem-cbor`), pinned by the derived-session vectors in the tests.
 
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
-use tandem_cbor::Value;
 use tandem_hybrid_proto::crypter::Crypter;
 use tandem_hybrid_proto::ids::{ContactId, LinkId};
 use tandem_hybrid_proto::keys::{PrivateKey, PublicKey};
-use tandem_hybrid_proto::noise::ResponderHandshake;
+use tandem_hybrid_proto::linking::LinkingInfo as ProtoLinkingInfo;
+use tandem_hybrid_proto::messages::{ClientMessage, MessageError, MessageType};
+use tandem_hybrid_proto::noise::{HandshakeHash, ResponderHandshake};
+use tandem_hybrid_proto::post_handshake::PostHandshakeMessage;
+use tandem_hybrid_proto::qr::QrData;
 use tandem_hybrid_proto::secrets::{PairedSecret, Psk, QrSecret};
-use zeroize::Zeroizing;
+use tandem_hybrid_proto::update::UpdateMessage;
 
-use crate::error::SessionError;
+use crate::error::{SessionError, Step};
 
 /// What the phone needs from a scanned QR code.
 pub(crate) struct ScannedQr {
@@ -29,44 +28,14 @@ pub(crate) struct ScannedQr {
     pub(crate) supports_linking: bool,
 }
 
-/// Parses `FIDO:/<digits>` (scheme case-insensitive) into its CBOR map and validates it as Chromium does.
+/// Parses `FIDO:/<digits>` (scheme case-insensitive) and validates it as Chromium does.
 pub(crate) fn parse_qr(text: &str) -> Result<ScannedQr, String> {
-    let text = text.trim();
-    let prefix = text.get(..6).ok_or("too short")?;
-    if !prefix.eq_ignore_ascii_case("FIDO:/") {
-        return Err("does not start with FIDO:/".into());
-    }
-    let bytes = tandem_hybrid_proto::digits::decode(&text[6..]).map_err(|e| format!("digits: {e}"))?;
-    let map = tandem_cbor::decode_canonical(&bytes).map_err(|e| format!("CBOR: {e}"))?;
-    if map.as_map().is_none() {
-        return Err("CBOR is not a map".into());
-    }
-    let key = map
-        .get_int(0)
-        .and_then(Value::as_bytes)
-        .ok_or("key 0 (public key) missing or not bytes")?;
-    let desktop_key = PublicKey::from_compressed(key).map_err(|e| format!("key 0: {e}"))?;
-    let secret = map
-        .get_int(1)
-        .and_then(Value::as_bytes)
-        .ok_or("key 1 (secret) missing or not bytes")?;
-    let secret = QrSecret::from_slice(secret).map_err(|e| format!("key 1: {e}"))?;
-    let known_assigned = match map.get_int(2) {
-        None => 0,
-        Some(v) => v.as_u64().ok_or("key 2 is not an unsigned integer")?,
-    };
-    let supports_linking = match map.get_int(4) {
-        None => false,
-        Some(v) => v.as_bool().ok_or("key 4 is not a boolean")?,
-    };
-    if let Some(v) = map.get_int(5) {
-        v.as_text().ok_or("key 5 is not text")?;
-    }
+    let qr = QrData::from_url(text.trim()).map_err(|e| e.to_string())?;
     Ok(ScannedQr {
-        desktop_key,
-        secret,
-        known_assigned,
-        supports_linking,
+        known_assigned: qr.known_assigned_domains(),
+        supports_linking: qr.desktop_can_link(),
+        desktop_key: qr.identity_key,
+        secret: qr.secret,
     })
 }
 
@@ -123,15 +92,11 @@ pub(crate) fn respond_linked(psk: &Psk, identity: &PrivateKey, msg1: &[u8]) -> R
 
 /// The post-handshake message (spec §9.1): bare CBOR `{1: getInfo, 3: ["ctap"]}`, no type byte.
 pub(crate) fn post_handshake(get_info: Vec<u8>) -> Vec<u8> {
-    Value::map()
-        .insert(1, Value::Bytes(get_info))
-        .insert(3, Value::Array(vec![Value::text("ctap")]))
-        .build()
-        .to_vec()
+    PostHandshakeMessage::ctap(get_info).to_bytes()
 }
 
-/// Linking information for an update message (spec §10.1), ready to encode.
-pub struct LinkingInfo(Value);
+/// Linking information for an update message (spec §10.1).
+pub struct LinkingInfo(ProtoLinkingInfo);
 
 /// Builds the linking map, signing the handshake hash with `ECDH(identity, desktop_key)`.
 pub(crate) fn linking_info(
@@ -143,55 +108,28 @@ pub(crate) fn linking_info(
     desktop_key: &PublicKey,
     handshake_hash: &[u8; 32],
 ) -> Result<LinkingInfo, String> {
-    let signature = linking_signature(identity, desktop_key, handshake_hash)?;
-    Ok(LinkingInfo(
-        Value::map()
-            .insert(1, Value::bytes(contact.as_bytes().to_vec()))
-            .insert(2, Value::bytes(link_id.as_bytes().to_vec()))
-            .insert(3, Value::bytes(secret.as_bytes().to_vec()))
-            .insert(4, Value::bytes(identity.public_key().to_uncompressed().to_vec()))
-            .insert(5, name)
-            .insert(6, Value::bytes(signature.to_vec()))
-            .build(),
-    ))
+    Ok(LinkingInfo(ProtoLinkingInfo::new(
+        contact.clone(),
+        *link_id,
+        secret.clone(),
+        identity,
+        name,
+        desktop_key,
+        &HandshakeHash::from_bytes(*handshake_hash),
+    )))
 }
-
-/// `HMAC-SHA256(key = ECDH(identity, desktop_key).x, message = handshake_hash)`.
-fn linking_signature(
-    identity: &PrivateKey,
-    desktop_key: &PublicKey,
-    handshake_hash: &[u8; 32],
-) -> Result<[u8; 32], String> {
-    let secret = p256::SecretKey::from_slice(identity.to_bytes().as_slice()).map_err(|e| e.to_string())?;
-    let peer = p256::PublicKey::from_sec1_bytes(&desktop_key.to_uncompressed()).map_err(|e| e.to_string())?;
-    let shared = p256::ecdh::diffie_hellman(secret.to_nonzero_scalar(), peer.as_affine());
-    let key = Zeroizing::new(shared.raw_secret_bytes().to_vec());
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&key).map_err(|e| e.to_string())?;
-    mac.update(handshake_hash);
-    Ok(mac.finalize().into_bytes().into())
-}
-
-/// Size of an update message's plaintext before Crypter padding (spec §9.4).
-const UPDATE_SIZE: usize = 512 - 16 - 1 - 3;
 
 /// The update message (spec §9.4): `02 ‖ CBOR{0: zeros, 1: linking map}`, the padding sized so the
 /// message length does not reveal whether linking happened.
 pub(crate) fn update_message(link: Option<&LinkingInfo>) -> Vec<u8> {
-    let link_len = link.map_or(0, |l| Value::map().insert(1, l.0.clone()).build().to_vec().len());
-    let padding = UPDATE_SIZE.saturating_sub(link_len);
-    let map = Value::map()
-        .insert(0, Value::Bytes(vec![0; padding]))
-        .insert_opt(1, link.map(|l| l.0.clone()))
-        .build();
-    let mut out = vec![MSG_UPDATE];
-    out.extend_from_slice(&map.to_vec());
+    let payload = UpdateMessage {
+        linking: link.map(|l| l.0.clone()),
+    }
+    .to_payload();
+    let mut out = vec![MessageType::Update as u8];
+    out.extend_from_slice(&payload);
     out
 }
-
-const MSG_SHUTDOWN: u8 = 0;
-const MSG_CTAP: u8 = 1;
-const MSG_UPDATE: u8 = 2;
-const MSG_JSON: u8 = 3;
 
 /// A message from the desktop after the post-handshake message.
 pub(crate) enum Incoming {
@@ -205,29 +143,32 @@ pub(crate) enum Incoming {
 
 /// Splits the type byte off a decrypted message.
 pub(crate) fn parse_incoming(plaintext: &[u8]) -> Result<Incoming, SessionError> {
-    let (&kind, body) = plaintext.split_first().ok_or_else(|| SessionError::BadFrame {
-        step: crate::error::Step::AwaitRequest,
-        reason: "empty message".into(),
-    })?;
-    match kind {
-        MSG_SHUTDOWN => Ok(Incoming::Shutdown),
-        MSG_CTAP if body.is_empty() => Err(SessionError::UnexpectedMessage(
-            "CTAP message without a command".into(),
-        )),
-        MSG_CTAP => Ok(Incoming::Ctap(body.to_vec())),
-        MSG_UPDATE => Ok(Incoming::Update),
+    match ClientMessage::parse(plaintext) {
+        Ok(ClientMessage::Shutdown) => Ok(Incoming::Shutdown),
+        Ok(ClientMessage::Ctap(request)) => {
+            let mut bytes = Vec::with_capacity(1 + request.params.len());
+            bytes.push(request.command);
+            bytes.extend_from_slice(&request.params);
+            Ok(Incoming::Ctap(bytes))
+        }
+        Ok(ClientMessage::Update(_)) => Ok(Incoming::Update),
         // Only offered with the "dc" feature, which this phone does not advertise.
-        MSG_JSON => Err(SessionError::UnexpectedMessage(
+        Ok(ClientMessage::Json(_)) => Err(SessionError::UnexpectedMessage(
             "JSON message, but feature \"dc\" was not offered".into(),
         )),
-        other => Err(SessionError::UnknownMessageType(other)),
+        Err(MessageError::UnknownType(t)) => Err(SessionError::UnknownMessageType(t)),
+        Err(MessageError::Empty) => Err(SessionError::BadFrame {
+            step: Step::AwaitRequest,
+            reason: "empty message".into(),
+        }),
+        Err(e) => Err(SessionError::UnexpectedMessage(e.to_string())),
     }
 }
 
 /// `01 ‖ response`.
 pub(crate) fn ctap_message(response: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(1 + response.len());
-    out.push(MSG_CTAP);
+    out.push(MessageType::Ctap as u8);
     out.extend_from_slice(response);
     out
 }
@@ -258,6 +199,10 @@ mod tests {
         assert_eq!(qr.known_assigned, 2);
         assert!(qr.supports_linking);
         assert!(parse_qr("fido:/123").is_err());
+        assert!(
+            parse_qr(&v["qr_url"].as_str().unwrap().to_lowercase()).is_ok(),
+            "scheme is case-insensitive"
+        );
         assert!(parse_qr("HTTP:/1").is_err());
         assert!(parse_qr("FIDO:/").is_err());
     }
@@ -271,7 +216,11 @@ mod tests {
         let identity = PrivateKey::from_bytes(&h(v, "phone_identity_private").try_into().unwrap()).unwrap();
         let desktop = PublicKey::from_uncompressed(&h(v, "desktop_identity_public_uncompressed")).unwrap();
         let hh: [u8; 32] = h(v, "handshake_hash").try_into().unwrap();
-        let sig = linking_signature(&identity, &desktop, &hh).unwrap();
+        let sig = tandem_hybrid_proto::linking::handshake_signature(
+            &identity,
+            &desktop,
+            &HandshakeHash::from_bytes(hh),
+        );
         assert_eq!(sig.to_vec(), h(v, "linking_signature"));
         let secret = root.paired_secret(&contact, &link_id);
         assert_eq!(secret.as_bytes().to_vec(), h(v, "paired_secret"));
@@ -281,7 +230,7 @@ mod tests {
         let name = map
             .get_int(1)
             .and_then(|l| l.get_int(5))
-            .and_then(Value::as_text)
+            .and_then(tandem_cbor::Value::as_text)
             .unwrap()
             .to_string();
         let info = linking_info(&contact, &link_id, &secret, &identity, &name, &desktop, &hh).unwrap();
