@@ -413,3 +413,56 @@ async fn invalid_qr_and_insecure_url_are_typed() {
     assert!(matches!(err, SessionError::InvalidQr(_)), "{err:?}");
     w.server.shutdown().await;
 }
+
+/// A fault-injecting "tunnel service" that selects `fido.cable` but answers `/cable/new` with the given
+/// routing header (or none).
+async fn bad_tunnel(routing: Option<&'static str>) -> String {
+    use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        if let Ok((tcp, _)) = listener.accept().await {
+            let callback = move |_req: &Request, mut resp: Response| {
+                resp.headers_mut()
+                    .insert("sec-websocket-protocol", "fido.cable".parse().unwrap());
+                if let Some(r) = routing {
+                    resp.headers_mut()
+                        .insert("x-cable-routing-id", r.parse().unwrap());
+                }
+                Ok(resp)
+            };
+            if let Ok(ws) = tokio_tungstenite::accept_hdr_async(tcp, callback).await {
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                drop(ws);
+            }
+        }
+    });
+    format!("ws://{addr}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_or_invalid_routing_id_is_typed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_store(&dir.path().join("phone.sqlite"));
+    let radio = SimRadio::new();
+    for (header, expected) in [
+        (None, SessionError::MissingRoutingId),
+        (Some("ABCD"), SessionError::InvalidRoutingId("ABCD".into())),
+        (Some("zz0011"), SessionError::InvalidRoutingId("zz0011".into())),
+    ] {
+        let url = bad_tunnel(header).await;
+        let phone = make_phone(
+            phone_config(&url, Timeouts::all(Duration::from_secs(20))),
+            store.clone(),
+            &radio,
+            Arc::new(AutoApprove),
+            Arc::new(Recorder::default()),
+        );
+        let desktop = RawDesktop::new(false);
+        assert_eq!(phone.run_qr(&desktop.url).await.unwrap_err(), expected);
+        assert!(
+            radio.on_air().is_empty(),
+            "nothing advertised without a routing ID"
+        );
+    }
+}
