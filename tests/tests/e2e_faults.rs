@@ -416,6 +416,7 @@ async fn invalid_qr_and_insecure_url_are_typed() {
 
 /// A fault-injecting "tunnel service" that selects `fido.cable` but answers `/cable/new` with the given
 /// routing header (or none).
+#[allow(clippy::result_large_err)] // the callback type is fixed by tungstenite
 async fn bad_tunnel(routing: Option<&'static str>) -> String {
     use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
