@@ -3,6 +3,8 @@
 //! Each variant says which layer refused and why, with the CTAP status or protocol step where there is one, so
 //! an app can branch on the kind and still show the reason.
 
+use crate::session::SessionStep;
+
 /// Why a Tandem call failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
 pub enum TandemError {
@@ -26,13 +28,20 @@ pub enum TandemError {
         /// What was wrong with it.
         reason: String,
     },
-    /// The hybrid session failed at a protocol step (tunnel, handshake, framing, timeouts).
-    #[error("hybrid session failed during {step}: {reason}")]
+    /// The hybrid session failed at a protocol step (tunnel refused or closed, handshake, framing).
+    #[error("hybrid session failed during {step:?}: {reason}")]
     Protocol {
-        /// The step that failed, in words ("the Noise handshake", "connecting to the tunnel service"...).
-        step: String,
+        /// The step that failed.
+        step: SessionStep,
         /// What went wrong.
         reason: String,
+    },
+    /// A step of the hybrid session took longer than its limit (the desktop never came, the user never
+    /// answered).
+    #[error("hybrid session timed out during {step:?}")]
+    Timeout {
+        /// The step that timed out.
+        step: SessionStep,
     },
     /// The platform could not advertise over BLE.
     #[error("BLE advertising failed: {reason}")]

@@ -14,6 +14,7 @@ mod authenticator;
 mod callbacks;
 mod error;
 mod runtime;
+mod session;
 mod store;
 mod types;
 
@@ -26,6 +27,9 @@ pub use callbacks::{
     VerificationError,
 };
 pub use error::TandemError;
+pub use session::{
+    HybridSession, ProgressEvent, ProgressListener, SessionOptions, SessionOutcome, SessionStep, Tunnel,
+};
 pub use store::{Credential, CredentialStore, LinkedDesktop};
 pub use types::{AccountInfo, Operation, VerificationPrompt};
 

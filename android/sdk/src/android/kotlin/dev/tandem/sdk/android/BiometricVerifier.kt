@@ -1,0 +1,93 @@
+package dev.tandem.sdk.android
+
+import android.content.Context
+import android.hardware.biometrics.BiometricManager
+import android.hardware.biometrics.BiometricPrompt
+import android.os.Build
+import android.os.CancellationSignal
+import android.os.Looper
+import dev.tandem.ffi.Operation
+import dev.tandem.ffi.UserVerifier
+import dev.tandem.ffi.VerificationException
+import dev.tandem.ffi.VerificationPrompt
+import java.util.concurrent.CountDownLatch
+import java.util.concurrent.TimeUnit
+import java.util.concurrent.atomic.AtomicReference
+
+/**
+ * A [UserVerifier] that shows the platform BiometricPrompt (strong biometric or the screen lock) and blocks
+ * the calling engine thread until the user answers. [context] must be an Activity (or have one on screen):
+ * the prompt is shown over it.
+ */
+class BiometricVerifier(
+    private val context: Context,
+    private val timeoutSecs: Long = 120,
+) : UserVerifier {
+    override fun verify(prompt: VerificationPrompt) {
+        if (Looper.myLooper() == Looper.getMainLooper()) {
+            // Blocking the main thread would deadlock: the prompt's callbacks arrive on it.
+            throw VerificationException.Unavailable("verify() called on the main thread")
+        }
+        val outcome = AtomicReference<VerificationException?>()
+        val done = CountDownLatch(1)
+        val cancel = CancellationSignal()
+        val executor = context.mainExecutor
+        val callback = object : BiometricPrompt.AuthenticationCallback() {
+            override fun onAuthenticationSucceeded(result: BiometricPrompt.AuthenticationResult) {
+                done.countDown()
+            }
+
+            override fun onAuthenticationError(errorCode: Int, errString: CharSequence) {
+                outcome.set(mapError(errorCode, errString.toString()))
+                done.countDown()
+            }
+            // onAuthenticationFailed is one rejected attempt; the prompt stays up for another.
+        }
+        executor.execute {
+            try {
+                build(prompt).authenticate(cancel, executor, callback)
+            } catch (e: RuntimeException) {
+                outcome.set(VerificationException.Unavailable("cannot show the prompt: $e"))
+                done.countDown()
+            }
+        }
+        if (!done.await(timeoutSecs, TimeUnit.SECONDS)) {
+            cancel.cancel()
+            throw VerificationException.TimedOut()
+        }
+        outcome.get()?.let { throw it }
+    }
+
+    private fun build(prompt: VerificationPrompt): BiometricPrompt {
+        val account = prompt.account?.let { it.displayName ?: it.name }
+        val title = when (prompt.operation) {
+            Operation.REGISTER -> "Create a passkey for ${prompt.rpName ?: prompt.rpId}"
+            Operation.SIGN_IN -> "Sign in to ${prompt.rpId}"
+        }
+        val builder = BiometricPrompt.Builder(context)
+            .setTitle(title)
+            .setSubtitle(prompt.rpId)
+            .apply { if (account != null) setDescription(account) }
+        if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.R) {
+            builder.setAllowedAuthenticators(
+                BiometricManager.Authenticators.BIOMETRIC_STRONG or BiometricManager.Authenticators.DEVICE_CREDENTIAL,
+            )
+        } else {
+            @Suppress("DEPRECATION")
+            builder.setDeviceCredentialAllowed(true)
+        }
+        return builder.build()
+    }
+
+    companion object {
+        /** Maps a BiometricPrompt error code to the engine's verification outcome. */
+        @JvmStatic
+        fun mapError(code: Int, message: String): VerificationException = when (code) {
+            BiometricPrompt.BIOMETRIC_ERROR_USER_CANCELED,
+            BiometricPrompt.BIOMETRIC_ERROR_CANCELED -> VerificationException.Cancelled()
+            BiometricPrompt.BIOMETRIC_ERROR_NEGATIVE_BUTTON -> VerificationException.Denied()
+            BiometricPrompt.BIOMETRIC_ERROR_TIMEOUT -> VerificationException.TimedOut()
+            else -> VerificationException.Unavailable("$message (BiometricPrompt error $code)")
+        }
+    }
+}

@@ -1,0 +1,38 @@
+package dev.tandem.sdk
+
+import dev.tandem.ffi.ProgressEvent
+import dev.tandem.ffi.ProgressListener
+import dev.tandem.ffi.SessionOptions
+import dev.tandem.ffi.Tunnel
+
+/** A [ProgressListener] from a lambda. It runs on the session's thread: post UI work to the main thread. */
+fun progressListener(block: (ProgressEvent) -> Unit): ProgressListener = object : ProgressListener {
+    override fun onEvent(event: ProgressEvent) = block(event)
+}
+
+/** Session settings with the defaults an app wants: linking on, default per-step limits, no extra roots. */
+fun sessionOptions(
+    tunnel: Tunnel,
+    authenticatorName: String,
+    allowInsecureLoopback: Boolean = false,
+    extraRootsDer: List<ByteArray> = emptyList(),
+    linking: Boolean = true,
+    stepTimeoutSecs: UInt = 0u,
+): SessionOptions = SessionOptions(tunnel, allowInsecureLoopback, extraRootsDer, linking, authenticatorName, stepTimeoutSecs)
+
+/** Short, user-facing text for a progress event (English; apps localise from the event type). */
+fun ProgressEvent.describe(): String = when (this) {
+    is ProgressEvent.QrParsed -> "QR code read"
+    is ProgressEvent.TunnelConnected -> "Connected to the tunnel service"
+    is ProgressEvent.Advertising -> "Proving this phone is nearby (Bluetooth)"
+    is ProgressEvent.HandshakeDone -> "Secure channel with the computer established"
+    is ProgressEvent.RequestReceived -> when (command.toInt()) {
+        0x01 -> "The computer asks to create a passkey"
+        0x02 -> "The computer asks to sign in"
+        else -> "The computer sent a request"
+    }
+    is ProgressEvent.AwaitingUser -> "Waiting for you to confirm"
+    is ProgressEvent.Responded -> if (status.toInt() == 0) "Answer sent" else "Request refused (0x%02x)".format(status.toInt())
+    is ProgressEvent.Finished -> "Done"
+    is ProgressEvent.Failed -> "Failed: $reason"
+}
