@@ -1,0 +1,144 @@
+package dev.tandem.app
+
+import android.Manifest
+import android.app.Activity
+import android.app.AlertDialog
+import android.content.Intent
+import android.content.pm.PackageManager
+import android.os.Build
+import android.os.Bundle
+import android.view.ViewGroup
+import android.widget.ArrayAdapter
+import android.widget.Button
+import android.widget.LinearLayout
+import android.widget.ListView
+import android.widget.TextView
+import dev.tandem.ffi.Credential
+import dev.tandem.ffi.TandemException
+import dev.tandem.sdk.credentials
+import dev.tandem.sdk.describe
+import dev.tandem.sdk.progressListener
+import dev.tandem.sdk.remove
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.SupervisorJob
+import kotlinx.coroutines.cancel
+import kotlinx.coroutines.launch
+import java.text.DateFormat
+import java.util.Date
+
+/**
+ * The app's one screen: scan a desktop's QR code, watch the ceremony's progress, and manage the passkeys on
+ * this phone (tap one to delete it). Built in code: no layout resources, so the Kotlin type-checks without
+ * the Android resource compiler.
+ */
+class MainActivity : Activity() {
+    private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Main)
+    private val app get() = application as TandemApp
+    private lateinit var status: TextView
+    private lateinit var adapter: ArrayAdapter<String>
+    private var shown: List<Credential> = emptyList()
+
+    override fun onCreate(savedInstanceState: Bundle?) {
+        super.onCreate(savedInstanceState)
+        status = TextView(this).apply { text = "Scan the QR code your computer shows." ; setPadding(32, 32, 32, 16) }
+        val scan = Button(this).apply { text = "Scan QR code"; setOnClickListener { startScan() } }
+        adapter = ArrayAdapter(this, android.R.layout.simple_list_item_1, mutableListOf())
+        val list = ListView(this).apply {
+            adapter = this@MainActivity.adapter
+            setOnItemClickListener { _, _, position, _ -> shown.getOrNull(position)?.let(::confirmDelete) }
+        }
+        setContentView(
+            LinearLayout(this).apply {
+                orientation = LinearLayout.VERTICAL
+                addView(status)
+                addView(scan)
+                addView(list, LinearLayout.LayoutParams(ViewGroup.LayoutParams.MATCH_PARENT, 0, 1f))
+            },
+        )
+        intent?.data?.toString()?.let { if (it.startsWith("FIDO:/", ignoreCase = true)) runSession(it) }
+        refresh()
+    }
+
+    override fun onDestroy() {
+        scope.cancel()
+        super.onDestroy()
+    }
+
+    private fun startScan() {
+        val needed = buildList {
+            add(Manifest.permission.CAMERA)
+            if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.S) add(Manifest.permission.BLUETOOTH_ADVERTISE)
+        }.filter { checkSelfPermission(it) != PackageManager.PERMISSION_GRANTED }
+        if (needed.isNotEmpty()) {
+            requestPermissions(needed.toTypedArray(), REQUEST_PERMISSIONS)
+            return
+        }
+        startActivityForResult(Intent(this, ScanActivity::class.java), REQUEST_SCAN)
+    }
+
+    override fun onRequestPermissionsResult(requestCode: Int, permissions: Array<out String>, grantResults: IntArray) {
+        super.onRequestPermissionsResult(requestCode, permissions, grantResults)
+        if (requestCode == REQUEST_PERMISSIONS && grantResults.all { it == PackageManager.PERMISSION_GRANTED }) startScan()
+        else status.text = "The camera and Bluetooth advertising permissions are needed to sign in on a computer."
+    }
+
+    @Deprecated("Activity result API without AndroidX")
+    override fun onActivityResult(requestCode: Int, resultCode: Int, data: Intent?) {
+        super.onActivityResult(requestCode, resultCode, data)
+        val qr = data?.getStringExtra(ScanActivity.EXTRA_QR)
+        if (requestCode == REQUEST_SCAN && resultCode == RESULT_OK && qr != null) runSession(qr)
+    }
+
+    private fun runSession(qr: String) = scope.launch {
+        try {
+            val session = app.hybridSession(this@MainActivity, progressListener { e -> runOnUiThread { status.text = e.describe() } })
+            val outcome = session.runQr(qr)
+            status.text = if (outcome.linked) "Done. This computer can now reach this phone without a QR code." else "Done."
+        } catch (e: TandemException.Ctap) {
+            status.text = if (e.status.toInt() == 0x27) "Cancelled." else "The request was refused (${e.reason})."
+        } catch (e: TandemException.InvalidQr) {
+            status.text = "That is not a passkey QR code."
+        } catch (e: TandemException.Advertise) {
+            status.text = "Bluetooth: ${e.reason}"
+        } catch (e: TandemException) {
+            status.text = "Failed: ${e.message}"
+        }
+        refresh()
+    }
+
+    private fun refresh() = scope.launch {
+        shown = try {
+            app.store().credentials()
+        } catch (e: TandemException) {
+            status.text = "Cannot open the passkey store: ${e.message}"
+            emptyList()
+        }
+        val date = DateFormat.getDateInstance()
+        adapter.clear()
+        adapter.addAll(shown.map { "${it.rpId}\n${it.userDisplayName ?: it.userName ?: "?"} · ${date.format(Date(it.createdAt.toLong() * 1000))}" })
+    }
+
+    private fun confirmDelete(c: Credential) {
+        AlertDialog.Builder(this)
+            .setTitle("Delete passkey?")
+            .setMessage("${c.rpId} — ${c.userName ?: ""}\nYou will no longer be able to sign in with it.")
+            .setPositiveButton("Delete") { _, _ ->
+                scope.launch {
+                    try {
+                        app.store().remove(c.id)
+                    } catch (e: TandemException) {
+                        status.text = "Delete failed: ${e.message}"
+                    }
+                    refresh()
+                }
+            }
+            .setNegativeButton("Keep", null)
+            .show()
+    }
+
+    private companion object {
+        const val REQUEST_SCAN = 1
+        const val REQUEST_PERMISSIONS = 2
+    }
+}

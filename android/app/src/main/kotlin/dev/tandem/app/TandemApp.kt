@@ -1,0 +1,67 @@
+package dev.tandem.app
+
+import android.app.Activity
+import android.app.Application
+import dev.tandem.ffi.Authenticator
+import dev.tandem.ffi.AuthenticatorOptions
+import dev.tandem.ffi.BackupPolicy
+import dev.tandem.ffi.CredentialStore
+import dev.tandem.ffi.HybridSession
+import dev.tandem.ffi.ProgressListener
+import dev.tandem.ffi.Tunnel
+import dev.tandem.sdk.android.AndroidBleAdvertiser
+import dev.tandem.sdk.android.AndroidKeystoreProtector
+import dev.tandem.sdk.android.BiometricVerifier
+import dev.tandem.sdk.sessionOptions
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.sync.Mutex
+import kotlinx.coroutines.sync.withLock
+import kotlinx.coroutines.withContext
+import java.io.File
+
+/**
+ * Holds the one credential store of the app and builds engines and sessions for the activity on screen (the
+ * verifier and chooser show UI over it).
+ */
+class TandemApp : Application() {
+    private val lock = Mutex()
+    private var store: CredentialStore? = null
+
+    /**
+     * The credential store, opened on first use. The Keystore key is used without a per-use authentication
+     * window: the credential provider must list passkeys before any UI exists, and every signature is already
+     * gated by BiometricPrompt through the verifier. Set `requireUserAuthentication = true` to also gate
+     * opening the store.
+     */
+    suspend fun store(): CredentialStore = lock.withLock {
+        store ?: withContext(Dispatchers.IO) {
+            val path = File(noBackupFilesDir, "tandem-credentials.db").path
+            CredentialStore.open(path, AndroidKeystoreProtector(this@TandemApp, requireUserAuthentication = false))
+        }.also { store = it }
+    }
+
+    /** An engine whose prompts appear over [activity]. */
+    suspend fun authenticator(activity: Activity): Authenticator = Authenticator(
+        store(),
+        BiometricVerifier(activity),
+        DialogAccountChooser(activity),
+        AuthenticatorOptions(aaguid = ByteArray(0), backup = BackupPolicy.DEVICE_BOUND),
+    )
+
+    /** A hybrid session for a QR code scanned in [activity]. */
+    suspend fun hybridSession(activity: Activity, listener: ProgressListener): HybridSession = HybridSession(
+        authenticator(activity),
+        store(),
+        AndroidBleAdvertiser(activity),
+        listener,
+        sessionOptions(TUNNEL, authenticatorName = android.os.Build.MODEL ?: "Tandem"),
+    )
+
+    companion object {
+        /**
+         * The tunnel service: Google's assigned domain, falling back to hashed domain 266 for desktops that do
+         * not know it. A self-hosted service is `Tunnel.Url("wss://tunnel.example.net", <its hashed ID>)`.
+         */
+        val TUNNEL: Tunnel = Tunnel.Assigned(id = 0u, fallback = 266u)
+    }
+}
