@@ -1,21 +1,49 @@
 #!/usr/bin/env bash
-# Runs every test Tandem has. Installs what it needs first (scripts/setup.sh). This is what CI runs.
-set -euo pipefail
+# Runs every test Tandem has. Installs what it needs first (scripts/setup.sh and each suite's own script).
+# This is what CI runs (.ci/run). Every suite runs even if an earlier one failed; the exit status is non-zero
+# if any failed, and the last line counts suites passed and failed.
+set -uo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
 # The BlueZ-over-D-Bus tests must run here, not skip: setup.sh installs dbus-daemon.
 export TANDEM_REQUIRE_DBUS=1
 
-step() { printf '\n=== %s\n' "$*"; }
+passed=0
+failed=0
+failed_names=()
+suite() {
+    local name="$1"
+    shift
+    printf '\n=== %s\n' "$name"
+    local start=$SECONDS
+    if "$@"; then
+        passed=$((passed + 1))
+        printf '=== %s: ok (%ss)\n' "$name" $((SECONDS - start))
+    else
+        failed=$((failed + 1))
+        failed_names+=("$name")
+        printf '=== %s: FAILED (%ss)\n' "$name" $((SECONDS - start))
+    fi
+}
 
-step "setup"
-scripts/setup.sh
+scripts/setup.sh || { echo "setup failed"; exit 1; }
 
-step "format"
-cargo fmt --all -- --check
+# Rust: formatting, lints, and every crate's unit, property, integration and end-to-end tests.
+suite "rustfmt" cargo fmt --all -- --check
+suite "clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
+suite "rust tests" cargo test --workspace --locked
 
-step "clippy"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+# Interoperability with implementations written by others, and fuzzing.
+for s in ${TANDEM_INTEROP_SUITES:-python-fido2 rp-verifiers fuzz-smoke cable-initiator}; do
+    [ -f "scripts/interop/$s.sh" ] && suite "interop: $s" bash "scripts/interop/$s.sh"
+done
 
-step "rust tests"
-cargo test --workspace --locked
+# Platform SDKs: Kotlin on the JVM, Android type-check, iOS checks, aarch64 build/size/tests.
+for s in ${TANDEM_PLATFORM_SUITES:-kotlin-jvm-test android-typecheck ios-check aarch64}; do
+    [ -f "scripts/platform/$s.sh" ] && suite "platform: $s" bash "scripts/platform/$s.sh"
+done
+
+printf '\n'
+[ "$failed" -eq 0 ] || printf 'failed suites: %s\n' "${failed_names[*]}"
+printf 'suites: %d passed, %d failed\n' "$passed" "$failed"
+[ "$failed" -eq 0 ]
