@@ -20,13 +20,11 @@ for lang in kotlin swift python; do
     run "bindgen-$lang" "$BINDGEN" generate --library "$LIB" --language "$lang" --out-dir "$OUT/$lang" --no-format
 done
 
-# SwiftPM wants sources inside the package: the Swift file goes next to the hand-written wrapper, the C header
-# and module map into the C target that the XCFramework also carries.
+# SwiftPM wants sources inside the package: the generated Swift goes into the TandemFFI target. The C header and
+# module map travel inside the XCFramework (scripts/platform/build-xcframework.sh).
 SWIFT_PKG="$ROOT/ios/TandemKit"
 if [ -d "$SWIFT_PKG" ]; then
-    mkdir -p "$SWIFT_PKG/Sources/TandemFFI" "$SWIFT_PKG/Sources/TandemFFIC/include"
+    mkdir -p "$SWIFT_PKG/Sources/TandemFFI"
     cp "$OUT/swift/TandemFFI.swift" "$SWIFT_PKG/Sources/TandemFFI/TandemFFI.swift"
-    cp "$OUT/swift/TandemFFIC.h" "$SWIFT_PKG/Sources/TandemFFIC/include/TandemFFIC.h"
-    cp "$OUT/swift/TandemFFIC.modulemap" "$SWIFT_PKG/Sources/TandemFFIC/include/module.modulemap"
 fi
 echo "bindings generated in ${OUT#$ROOT/}"

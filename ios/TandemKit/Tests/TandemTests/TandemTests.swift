@@ -1,0 +1,76 @@
+import CryptoKit
+import Foundation
+import XCTest
+@testable import Tandem
+
+/// Runs on a Mac (`swift test` in ios/TandemKit after building the XCFramework): the store and the engine
+/// through the Swift bindings, checked with CryptoKit.
+final class TandemTests: XCTestCase {
+    final class Approve: UserVerifier, @unchecked Sendable {
+        func verify(prompt: VerificationPrompt) throws {}
+    }
+
+    final class Refuse: UserVerifier, @unchecked Sendable {
+        func verify(prompt: VerificationPrompt) throws { throw VerificationError.Denied }
+    }
+
+    final class First: AccountChooser, @unchecked Sendable {
+        func choose(rpId: String, accounts: [AccountInfo]) -> UInt32? { 0 }
+    }
+
+    private func engine(_ verifier: UserVerifier, store: CredentialStore) throws -> Authenticator {
+        try Authenticator(store: store, verifier: verifier, chooser: First(),
+                          options: AuthenticatorOptions(aaguid: Data(), backup: .deviceBound))
+    }
+
+    func testRegisterAndSignInVerifyWithCryptoKit() async throws {
+        let store = try CredentialStore.openInMemory(protector: SoftwareKeyProtector())
+        let auth = try engine(Approve(), store: store)
+        let createHash = Data(SHA256.hash(data: Data("create".utf8)))
+        let options = WebAuthnOptions.creation(rpId: "example.com", userName: "alice", userHandle: Data([1, 2, 3]),
+                                               algorithms: [-7], challenge: Data([9]))
+        let reg = try await auth.register(optionsJson: options, clientDataHash: createHash)
+        XCTAssertEqual(try store.list().count, 1)
+
+        let getHash = Data(SHA256.hash(data: Data("get".utf8)))
+        let request = WebAuthnOptions.request(rpId: "example.com", allow: [reg.credentialId], challenge: Data([7]))
+        let assertion = try await auth.authenticate(optionsJson: request, clientDataHash: getHash)
+        let key = try P256.Signing.PublicKey(derRepresentation: reg.publicKeySpkiDer)
+        let signature = try P256.Signing.ECDSASignature(derRepresentation: assertion.signature)
+        XCTAssertTrue(key.isValidSignature(signature, for: assertion.authenticatorData + getHash))
+    }
+
+    func testRefusalIsATypedCtapError() async throws {
+        let store = try CredentialStore.openInMemory(protector: SoftwareKeyProtector())
+        let auth = try engine(Refuse(), store: store)
+        let options = WebAuthnOptions.creation(rpId: "example.com", userName: "bob", userHandle: Data([4]),
+                                               algorithms: [-7], challenge: Data([1]))
+        do {
+            _ = try await auth.register(optionsJson: options, clientDataHash: Data(count: 32))
+            XCTFail("registration must fail")
+        } catch TandemError.Ctap(let status, _) {
+            XCTAssertEqual(status, 0x27)
+        }
+    }
+
+    func testBadInputIsInvalidInput() async throws {
+        let store = try CredentialStore.openInMemory(protector: SoftwareKeyProtector())
+        XCTAssertThrowsError(try store.delete(credentialId: Data())) { error in
+            guard case TandemError.InvalidInput = error else { return XCTFail("\(error)") }
+        }
+        let auth = try engine(Approve(), store: store)
+        do {
+            _ = try await auth.register(optionsJson: "{", clientDataHash: Data(count: 32))
+            XCTFail("must fail")
+        } catch TandemError.InvalidInput {
+        }
+    }
+
+    func testSoftwareProtectorRejectsTampering() throws {
+        let protector = SoftwareKeyProtector()
+        var wrapped = try protector.wrap(dataKey: Data(repeating: 5, count: 32))
+        XCTAssertEqual(try protector.unwrap(wrapped: wrapped), Data(repeating: 5, count: 32))
+        wrapped[wrapped.count - 1] ^= 1
+        XCTAssertThrowsError(try protector.unwrap(wrapped: wrapped))
+    }
+}
