@@ -130,6 +130,14 @@ class HybridEndToEndTest {
             assertFailsWith<TandemException.InvalidQr>(text) { phone.session.runQr(text) }
         }
         assertEquals(0, phone.advertiser.starts.get())
+        assertTrue(phone.events.any { it is ProgressEvent.Failed }, "${phone.events}")
+
+        // A listener that throws must not turn a typed error into a crash.
+        val throwing = HybridSession(
+            phone.authenticator, phone.store, phone.advertiser, progressListener { throw IllegalStateException("UI bug") },
+            sessionOptions(Tunnel.Url(tunnelUrl, 0u), "p", allowInsecureLoopback = true),
+        )
+        assertFailsWith<TandemException.InvalidQr> { throwing.runQr("FIDO:/1") }
     }
 
     @Test
