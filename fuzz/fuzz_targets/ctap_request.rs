@@ -2,10 +2,12 @@
 //! approving user: never panics, always answers a status byte, and every success body is canonical CBOR.
 #![no_main]
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use libfuzzer_sys::fuzz_target;
 use tandem_core::platform::{AccountChooser, AccountInfo, UserVerifier, VerificationError, VerificationPrompt};
+use tandem_core::store::CredentialStore;
 use tandem_core::{Authenticator, AuthenticatorConfig};
 use tandem_store::{SoftwareKeyProtector, SqliteStore};
 
@@ -21,18 +23,35 @@ impl AccountChooser for Approve {
     }
 }
 
-fn engine() -> &'static Authenticator {
-    static ENGINE: OnceLock<Authenticator> = OnceLock::new();
+fn engine() -> &'static (Authenticator, Arc<SqliteStore>) {
+    static ENGINE: OnceLock<(Authenticator, Arc<SqliteStore>)> = OnceLock::new();
     ENGINE.get_or_init(|| {
-        let store = SqliteStore::open_in_memory(Arc::new(SoftwareKeyProtector::from_key_bytes(&[7; 32])))
-            .expect("in-memory store");
+        let store = Arc::new(
+            SqliteStore::open_in_memory(Arc::new(SoftwareKeyProtector::from_key_bytes(&[7; 32])))
+                .expect("in-memory store"),
+        );
         // The direct profile enables every command and extension (ClientPIN, hmac-secret, ...).
-        Authenticator::new(AuthenticatorConfig::direct(), Arc::new(store), Arc::new(Approve), Arc::new(Approve))
+        let engine = Authenticator::new(
+            AuthenticatorConfig::direct(),
+            store.clone(),
+            Arc::new(Approve),
+            Arc::new(Approve),
+        );
+        (engine, store)
     })
 }
 
+/// Inputs between store wipes: credentials made by earlier inputs are kept for a while (so assertions
+/// find something), but long runs do not grow the in-memory database without bound.
+const WIPE_EVERY: u32 = 4096;
+
 fuzz_target!(|data: &[u8]| {
-    let reply = engine().handle_ctap(data);
+    static RUNS: AtomicU32 = AtomicU32::new(0);
+    let (engine, store) = engine();
+    if RUNS.fetch_add(1, Ordering::Relaxed) % WIPE_EVERY == WIPE_EVERY - 1 {
+        store.delete_all().expect("in-memory store wipe");
+    }
+    let reply = engine.handle_ctap(data);
     let (&status, body) = reply.split_first().expect("handle_ctap always answers a status byte");
     if status == 0 && !body.is_empty() {
         tandem_cbor::decode_canonical(body).expect("success bodies are canonical CBOR");
