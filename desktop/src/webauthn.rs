@@ -291,7 +291,9 @@ impl WebAuthnRequest {
 pub struct OptionsError(pub String);
 
 fn b64_field(v: &serde_json::Value, what: &str) -> Result<Vec<u8>, OptionsError> {
-    let text = v.as_str().ok_or_else(|| OptionsError(format!("{what} is not a string")))?;
+    let text = v
+        .as_str()
+        .ok_or_else(|| OptionsError(format!("{what} is not a string")))?;
     let trimmed = text.trim_end_matches('=');
     URL_SAFE_NO_PAD
         .decode(trimmed)
@@ -300,13 +302,18 @@ fn b64_field(v: &serde_json::Value, what: &str) -> Result<Vec<u8>, OptionsError>
 }
 
 fn str_field(v: &serde_json::Value, what: &str) -> Result<String, OptionsError> {
-    v.as_str().map(str::to_string).ok_or_else(|| OptionsError(format!("{what} missing or not a string")))
+    v.as_str()
+        .map(str::to_string)
+        .ok_or_else(|| OptionsError(format!("{what} missing or not a string")))
 }
 
 fn descriptors(v: &serde_json::Value) -> Result<Vec<Vec<u8>>, OptionsError> {
     match v.as_array() {
         None => Ok(Vec::new()),
-        Some(list) => list.iter().map(|d| b64_field(&d["id"], "credential descriptor id")).collect(),
+        Some(list) => list
+            .iter()
+            .map(|d| b64_field(&d["id"], "credential descriptor id"))
+            .collect(),
     }
 }
 
@@ -318,14 +325,19 @@ impl WebAuthnRequest {
         let selection = &o["authenticatorSelection"];
         let resident_key = selection["residentKey"].as_str() == Some("required")
             || selection["requireResidentKey"].as_bool() == Some(true);
-        let algorithms: Vec<i64> =
-            o["pubKeyCredParams"].as_array().map(|a| a.iter().filter_map(|p| p["alg"].as_i64()).collect()).unwrap_or_default();
+        let algorithms: Vec<i64> = o["pubKeyCredParams"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|p| p["alg"].as_i64()).collect())
+            .unwrap_or_default();
         if algorithms.is_empty() {
             return Err(OptionsError("pubKeyCredParams has no algorithm".into()));
         }
         Ok(WebAuthnRequest::Create(CreateRequest {
             origin: origin.to_string(),
-            rp: RelyingParty { id: str_field(&o["rp"]["id"], "rp.id")?, name: str_field(&o["rp"]["name"], "rp.name")? },
+            rp: RelyingParty {
+                id: str_field(&o["rp"]["id"], "rp.id")?,
+                name: str_field(&o["rp"]["name"], "rp.name")?,
+            },
             user: UserEntity {
                 id: b64_field(&o["user"]["id"], "user.id")?,
                 name: str_field(&o["user"]["name"], "user.name")?,
@@ -456,13 +468,17 @@ mod tests {
             "authenticatorSelection": {"residentKey": "required", "userVerification": "required"}
         }});
         let r = WebAuthnRequest::from_create_options_json(&create, "https://example.com").unwrap();
-        let WebAuthnRequest::Create(c) = &r else { panic!("not a create request") };
+        let WebAuthnRequest::Create(c) = &r else {
+            panic!("not a create request")
+        };
         assert_eq!(c.user.id, vec![1, 2, 3]);
         assert_eq!(c.algorithms, vec![-7, -257]);
         assert!(c.resident_key);
         assert_eq!(r, create_with_algs(vec![-7, -257]));
         let get = json!({"challenge": "AAAA", "rpId": "example.com", "allowCredentials": [{"type": "public-key", "id": "qrs"}]});
-        let WebAuthnRequest::Get(g) = WebAuthnRequest::from_get_options_json(&get, "https://example.com").unwrap() else {
+        let WebAuthnRequest::Get(g) =
+            WebAuthnRequest::from_get_options_json(&get, "https://example.com").unwrap()
+        else {
             panic!("not a get request")
         };
         assert_eq!(g.allow, vec![vec![0xaa, 0xbb]]);
@@ -470,7 +486,9 @@ mod tests {
     }
 
     fn create_with_algs(algorithms: Vec<i64>) -> WebAuthnRequest {
-        let WebAuthnRequest::Create(mut c) = create() else { unreachable!() };
+        let WebAuthnRequest::Create(mut c) = create() else {
+            unreachable!()
+        };
         c.algorithms = algorithms;
         WebAuthnRequest::Create(c)
     }
