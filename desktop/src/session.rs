@@ -204,6 +204,20 @@ impl Channel {
         self.send_raw(frame).await
     }
 
+    /// Encrypts `padded` without applying transport padding and sends it: a test peer's way to put a
+    /// badly padded frame on the wire. Only with the `fault-injection` feature.
+    #[cfg(feature = "fault-injection")]
+    pub async fn send_unpadded(&mut self, padded: &[u8]) -> Result<(), DesktopError> {
+        let frame = self
+            .crypter
+            .encrypt_unpadded(padded)
+            .map_err(|e| DesktopError::BadFrame {
+                step: DesktopStep::SendRequest,
+                reason: e.to_string(),
+            })?;
+        self.send_raw(frame).await
+    }
+
     /// Receives and decrypts the next message within `limit`.
     pub async fn recv_plaintext(
         &mut self,

@@ -179,6 +179,28 @@ async fn truncated_transport_frame() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn badly_padded_frame() {
+    let w = world().await;
+    let (mut channel, phone) = connected(&w).await;
+    // Authenticates under the right key and counter, but its last byte claims 200 bytes of padding in a
+    // 32-byte plaintext.
+    let mut padded = [0u8; 32];
+    padded[0] = 0x01;
+    padded[31] = 200;
+    channel.send_unpadded(&padded).await.unwrap();
+    let err = phone.await.unwrap().unwrap_err();
+    match &err {
+        SessionError::BadFrame {
+            step: Step::AwaitRequest,
+            reason,
+        } => assert!(reason.contains("padding"), "{reason}"),
+        other => panic!("expected a padding error, got {other:?}"),
+    }
+    drop(channel);
+    w.server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_frame() {
     // A tunnel that relays large messages, so the phone's own 1 MiB limit is what trips.
     let mut config = ServerConfig::plain("127.0.0.1:0".parse().unwrap());

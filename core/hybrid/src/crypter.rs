@@ -89,12 +89,23 @@ pub struct SendCipher(Direction);
 impl SendCipher {
     /// Pads and encrypts one message; advances the send counter.
     pub fn encrypt(&mut self, plaintext: &[u8]) -> Result<Vec<u8>, CrypterError> {
+        self.seal(&pad(plaintext))
+    }
+
+    /// Encrypts `padded` exactly as given, skipping the padding step, so a test peer can put a frame with
+    /// broken padding on the wire. Real senders always pad: this exists only with the `fault-injection`
+    /// feature.
+    #[cfg(feature = "fault-injection")]
+    pub fn encrypt_unpadded(&mut self, padded: &[u8]) -> Result<Vec<u8>, CrypterError> {
+        self.seal(padded)
+    }
+
+    fn seal(&mut self, padded: &[u8]) -> Result<Vec<u8>, CrypterError> {
         let counter = self.0.take_counter()?;
-        let padded = pad(plaintext);
         let out = self
             .0
             .cipher
-            .encrypt(&nonce(counter).into(), padded.as_slice())
+            .encrypt(&nonce(counter).into(), padded)
             .map_err(|_| CrypterError::TooLong)?;
         self.0.next = counter + 1;
         Ok(out)
@@ -156,6 +167,12 @@ impl Crypter {
     /// Decrypts and unpads one incoming message.
     pub fn decrypt(&mut self, ciphertext: &[u8]) -> Result<Vec<u8>, CrypterError> {
         self.recv.decrypt(ciphertext)
+    }
+
+    /// See [`SendCipher::encrypt_unpadded`]; only with the `fault-injection` feature.
+    #[cfg(feature = "fault-injection")]
+    pub fn encrypt_unpadded(&mut self, padded: &[u8]) -> Result<Vec<u8>, CrypterError> {
+        self.send.encrypt_unpadded(padded)
     }
 
     /// The final Noise `h` of the handshake (input of the linking signature).
