@@ -10,7 +10,8 @@ pub mod error;
 pub mod proto;
 pub mod session;
 pub mod webauthn;
-pub mod ws;
+/// The tunnel WebSocket edge, shared with the phone.
+pub use tandem_tunnel_client as ws;
 
 pub use error::{DesktopError, DesktopStep};
 pub use session::{

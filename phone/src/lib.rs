@@ -13,7 +13,8 @@ pub mod linking;
 pub mod progress;
 mod proto;
 pub mod session;
-pub mod ws;
+/// The tunnel WebSocket edge, shared with the desktop peer.
+pub use tandem_tunnel_client as ws;
 
 pub use config::{PhoneConfig, ResolvedTunnel, Timeouts, TunnelChoice};
 pub use engine::CtapEngine;
