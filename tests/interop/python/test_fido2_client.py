@@ -262,21 +262,15 @@ def test_prf_and_hmac_secret(bridge):
     assert c.client_extension_results.prf.results.first != a.first
 
 
-# Known engine defect, found by this harness: with a valid pinUvAuthToken the request is user-verified
-# (CTAP 2.1 §6.2.2), but tandem-core's getAssertion derives "verified" only from up=true, so python-fido2's
-# silent pre-flight (up=false + pinUvAuthParam) hides a level-3 credential and the sign-in fails with
-# NO_CREDENTIALS. strict=True: this turns into a failure (XPASS) as soon as the engine is fixed.
-UV_TOKEN_BUG = pytest.mark.xfail(
-    strict=True, reason="tandem-core ignores pinUvAuthToken UV for credProtect filtering on silent requests"
-)
-
-
+# credProtect level 3 needs a user-verified request. python-fido2 first sends a silent pre-flight
+# (up=false + pinUvAuthParam): a valid pinUvAuthToken makes it user-verified (CTAP 2.1 §6.2.2), so the level-3
+# credential must be found. (This harness found the engine getting that wrong; it is fixed in tandem-core.)
 @pytest.mark.parametrize(
     "policy,level",
     [
         ("userVerificationOptional", 1),
         ("userVerificationOptionalWithCredentialIDList", 2),
-        pytest.param("userVerificationRequired", 3, marks=UV_TOKEN_BUG),
+        ("userVerificationRequired", 3),
     ],
 )
 def test_cred_protect_levels(bridge, policy, level):
