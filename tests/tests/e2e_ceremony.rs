@@ -155,3 +155,91 @@ async fn linked_sign_in_after_qr_registration() {
     assert!(auth.user_verified());
     server.shutdown().await;
 }
+
+/// A tunnel server with a certificate only the test trusts, on loopback.
+async fn start_tls_tunnel() -> (tandem_tunnel::RunningServer, Vec<u8>) {
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let mut config = tandem_tunnel::ServerConfig::plain("127.0.0.1:0".parse().unwrap());
+    config.tls = Some(tandem_tunnel::TlsConfig::Pem {
+        cert_chain: cert.cert.pem().into_bytes(),
+        private_key: cert.signing_key.serialize_pem().into_bytes().into(),
+    });
+    let server = tandem_tunnel::TunnelServer::bind(config).await.unwrap();
+    (server, cert.cert.der().to_vec())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn qr_registration_over_wss_with_a_private_root() {
+    let (server, root) = start_tls_tunnel().await;
+    // The certificate names "localhost"; plain ws:// is not allowed on either side.
+    let url = format!("wss://localhost:{}", server.local_addr().port());
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_store(&dir.path().join("phone.sqlite"));
+    let radio = SimRadio::new();
+    let (pt, dt) = test_timeouts();
+    let mut config = phone_config(&url, pt);
+    config.tls = tandem_phone::TlsOptions {
+        allow_insecure_loopback: false,
+        extra_roots_der: vec![root.clone()],
+    };
+    let phone = make_phone(
+        config,
+        store.clone(),
+        &radio,
+        Arc::new(AutoApprove),
+        Arc::new(Recorder::default()),
+    );
+    let mut desktop = desktop_config(&url, dt);
+    desktop.tls = tandem_desktop::TlsOptions {
+        allow_insecure_loopback: false,
+        extra_roots_der: vec![root],
+    };
+    let rp = RelyingParty::new();
+
+    let (request, reg_state) = rp.start_registration("carol");
+    let qr = QrSession::new(request.hint(), false).unwrap();
+    let phone_task = {
+        let phone = phone.clone();
+        let url = qr.url().to_string();
+        tokio::spawn(async move { phone.run_qr(&url).await })
+    };
+    let result = qr
+        .run(&radio.scanner(), &request, &desktop)
+        .await
+        .expect("desktop over wss");
+    phone_task.await.unwrap().expect("phone over wss");
+    rp.finish_registration(&result.credential, &reg_state)
+        .expect("RP accepts the registration made over wss");
+    assert_eq!(store.list_all().unwrap().len(), 1);
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn untrusted_tunnel_certificate_is_refused() {
+    let (server, _root) = start_tls_tunnel().await;
+    let url = format!("wss://localhost:{}", server.local_addr().port());
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_store(&dir.path().join("phone.sqlite"));
+    let radio = SimRadio::new();
+    let (pt, _) = test_timeouts();
+    let mut config = phone_config(&url, pt);
+    // Only the webpki roots: the self-signed tunnel certificate must not be accepted.
+    config.tls = tandem_phone::TlsOptions::default();
+    let phone = make_phone(
+        config,
+        store.clone(),
+        &radio,
+        Arc::new(AutoApprove),
+        Arc::new(Recorder::default()),
+    );
+    let qr = QrSession::new("mc", false).unwrap();
+    let err = phone
+        .run_qr(qr.url())
+        .await
+        .expect_err("an untrusted certificate must fail the session");
+    let text = format!("{err:?} {err}").to_lowercase();
+    assert!(text.contains("certificate") || text.contains("tls"), "{text}");
+    assert!(radio.on_air().is_empty(), "no advert before the tunnel is up");
+    assert!(store.list_all().unwrap().is_empty());
+    server.shutdown().await;
+}
