@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
 # The BlueZ-over-D-Bus tests must run here, not skip: setup.sh installs dbus-daemon.
 export TANDEM_REQUIRE_DBUS=1
+# A short fuzz smoke run per target in CI; longer runs and their figures are in docs/fuzzing.md.
+export FUZZ_SECONDS="${FUZZ_SECONDS:-10}"
 
 passed=0
 failed=0
