@@ -185,6 +185,22 @@ fn b64(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// The `prf` client extension output: `enabled` when given (registration only) and the `results` the engine
+/// put in the response's unsigned extension outputs, if any.
+fn prf_output_json(unsigned: Option<&tandem_cbor::Value>, enabled: Option<bool>) -> Json {
+    let mut prf = Map::new();
+    if let Some(enabled) = enabled {
+        prf.insert("enabled".into(), Json::Bool(enabled));
+    }
+    if let Some(results) = unsigned
+        .and_then(|u| u.get_text("prf"))
+        .and_then(|p| p.get_text("results"))
+    {
+        prf.insert("results".into(), prf_results_json(results));
+    }
+    Json::Object(prf)
+}
+
 fn prf_results_json(results: &tandem_cbor::Value) -> Json {
     let mut out = Map::new();
     for key in ["first", "second"] {
@@ -322,17 +338,10 @@ pub fn register(
         ext.insert("credProps".into(), json!({ "rk": rk }));
     }
     if prf_requested {
-        let mut prf = Map::new();
-        prf.insert("enabled".into(), Json::Bool(true));
-        if let Some(results) = response
-            .unsigned_extension_outputs
-            .as_ref()
-            .and_then(|u| u.get_text("prf"))
-            .and_then(|p| p.get_text("results"))
-        {
-            prf.insert("results".into(), prf_results_json(results));
-        }
-        ext.insert("prf".into(), Json::Object(prf));
+        ext.insert(
+            "prf".into(),
+            prf_output_json(response.unsigned_extension_outputs.as_ref(), Some(true)),
+        );
     }
     Ok(RegistrationResult {
         credential_id: created.id,
@@ -395,16 +404,10 @@ pub fn authenticate(
     let response = authenticator.get_assertion(req)?;
     let mut ext = Map::new();
     if ext_json.prf.is_some() {
-        let mut prf = Map::new();
-        if let Some(results) = response
-            .unsigned_extension_outputs
-            .as_ref()
-            .and_then(|u| u.get_text("prf"))
-            .and_then(|p| p.get_text("results"))
-        {
-            prf.insert("results".into(), prf_results_json(results));
-        }
-        ext.insert("prf".into(), Json::Object(prf));
+        ext.insert(
+            "prf".into(),
+            prf_output_json(response.unsigned_extension_outputs.as_ref(), None),
+        );
     }
     Ok(AssertionResult {
         credential_id: response.credential_id,
