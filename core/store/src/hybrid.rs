@@ -6,7 +6,7 @@ use tandem_core::store::StoreError;
 use zeroize::Zeroizing;
 
 use crate::row;
-use crate::seal::Purpose;
+use crate::seal::{Purpose, SealKey};
 use crate::sqlite::{SqliteStore, db_error};
 
 /// Length of a link ID in bytes.
@@ -43,9 +43,11 @@ pub trait HybridStateStore: Send + Sync {
     fn delete_link(&self, link_id: &[u8; LINK_ID_LEN]) -> Result<(), StoreError>;
 }
 
-const LINK_COLUMNS: &str = "link_id, desktop_name, created_at, tunnel_domain";
+/// The columns of a linked-desktop row, in the order [`decode_link`] reads them.
+pub(crate) const LINK_COLUMNS: &str = "link_id, desktop_name, created_at, tunnel_domain";
 
-fn decode_link(r: &rusqlite::Row<'_>) -> Result<LinkedDesktop, StoreError> {
+/// Decodes a [`LINK_COLUMNS`] row.
+pub(crate) fn decode_link(r: &rusqlite::Row<'_>) -> Result<LinkedDesktop, StoreError> {
     let id = row::blob(r, 0, "link_id")?;
     let link_id = <[u8; LINK_ID_LEN]>::try_from(id.as_slice()).map_err(|_| {
         StoreError::Corrupt(format!(
@@ -61,6 +63,17 @@ fn decode_link(r: &rusqlite::Row<'_>) -> Result<LinkedDesktop, StoreError> {
             .map_err(|_| StoreError::Corrupt(format!("column created_at: {created_at} is negative")))?,
         tunnel_domain: row::text(r, 3, "tunnel_domain")?,
     })
+}
+
+/// Opens the `sealed` column (index 0) of a secret row that was looked up as `name`: the value authenticates
+/// only if it was sealed for that name.
+pub(crate) fn open_secret(
+    key: &SealKey,
+    name: &str,
+    r: &rusqlite::Row<'_>,
+) -> Result<Zeroizing<Vec<u8>>, StoreError> {
+    let sealed = row::blob(r, 0, "sealed")?;
+    key.open(Purpose::HybridSecret, &[name.as_bytes()], &sealed)
 }
 
 impl HybridStateStore for SqliteStore {
@@ -88,10 +101,7 @@ impl HybridStateStore for SqliteStore {
             let Some(r) = rows.next().map_err(db_error)? else {
                 return Ok(None);
             };
-            let sealed = row::blob(r, 0, "sealed")?;
-            self.key()
-                .open(Purpose::HybridSecret, &[name.as_bytes()], &sealed)
-                .map(Some)
+            open_secret(self.key(), name, r).map(Some)
         })
     }
 

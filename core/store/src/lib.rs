@@ -24,6 +24,9 @@
 
 #![warn(missing_docs)]
 
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 mod hybrid;
 mod protector;
 mod row;

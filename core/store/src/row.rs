@@ -4,16 +4,24 @@
 
 use rusqlite::Row;
 use rusqlite::types::ValueRef;
-use tandem_core::store::{CredentialMeta, StoreError};
+use tandem_core::store::{CredentialMeta, StoreError, StoredCredential};
 
-use crate::seal::Purpose;
+use crate::seal::{Purpose, SealKey};
 use crate::sqlite::db_error;
 
+/// The metadata column list as a literal, so both column lists below are spelled once.
+macro_rules! meta_columns {
+    () => {
+        "id, rp_id, rp_name, user_id, user_name, user_display_name, algorithm, discoverable, cred_protect, \
+         backup_eligible, backup_state, sign_count, created_at, cred_blob"
+    };
+}
 /// The metadata columns, in the order [`decode_meta`] reads them.
-pub(crate) const META_COLUMNS: &str = "id, rp_id, rp_name, user_id, user_name, user_display_name, algorithm, \
-     discoverable, cred_protect, backup_eligible, backup_state, sign_count, created_at, cred_blob";
+pub(crate) const META_COLUMNS: &str = meta_columns!();
+/// Every column of a credential row, in the order [`decode_credential`] reads them (and `insert` writes).
+pub(crate) const CREDENTIAL_COLUMNS: &str = concat!(meta_columns!(), ", secret");
 /// Index of the column after the metadata columns (where `secret` goes when selected).
-pub(crate) const SECRET_INDEX: usize = 14;
+const SECRET_INDEX: usize = 14;
 
 fn corrupt(column: &str, what: &str) -> StoreError {
     StoreError::Corrupt(format!("column {column}: {what}"))
@@ -93,6 +101,16 @@ pub(crate) fn decode_meta(row: &Row<'_>) -> Result<CredentialMeta, StoreError> {
         created_at: ranged(row, 12, "created_at")?,
         cred_blob: opt_blob(row, 13, "cred_blob")?,
     })
+}
+
+/// Decodes a whole credential row ([`CREDENTIAL_COLUMNS`]) and opens its secret, which must authenticate
+/// under `key` for this row's binding. The only way a credential with its secret leaves the database.
+pub(crate) fn decode_credential(row: &Row<'_>, key: &SealKey) -> Result<StoredCredential, StoreError> {
+    let meta = decode_meta(row)?;
+    let sealed = blob(row, SECRET_INDEX, "secret")?;
+    let binding = CredentialBinding::new(&meta);
+    let secret = key.open(CredentialBinding::PURPOSE, &binding.parts(&meta), &sealed)?;
+    Ok(StoredCredential { meta, secret })
 }
 
 /// The associated data parts that bind a credential's secret to its row: every field fixed at creation

@@ -9,7 +9,7 @@ use tandem_core::store::{CredentialMeta, CredentialStore, StoreError, StoredCred
 use zeroize::Zeroizing;
 
 use crate::protector::KeyProtector;
-use crate::row::{self, CredentialBinding, META_COLUMNS, SECRET_INDEX};
+use crate::row::{self, CREDENTIAL_COLUMNS, CredentialBinding, META_COLUMNS};
 use crate::schema;
 use crate::seal::{DATA_KEY_LEN, Purpose, SealKey};
 
@@ -58,29 +58,23 @@ impl SqliteStore {
     }
 
     fn init(mut conn: Connection, protector: &dyn KeyProtector, on_disk: bool) -> Result<Self, StoreError> {
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(db_error)?;
-        if on_disk {
-            let mode: String = conn
-                .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
-                .map_err(db_error)?;
-            if !mode.eq_ignore_ascii_case("wal") {
-                return Err(StoreError::Database(format!(
-                    "could not enable WAL (journal mode is {mode})"
-                )));
-            }
-        }
-        // FULL: a passkey the RP has registered must survive power loss, not just a process crash.
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(db_error)?;
-        conn.pragma_update(None, "foreign_keys", true).map_err(db_error)?;
-        // Deleted rows' metadata (RP IDs, user names) is overwritten rather than left in free pages.
-        conn.pragma_update(None, "secure_delete", true)
-            .map_err(db_error)?;
-        schema::migrate(&mut conn)?;
+        configure(&mut conn, on_disk)?;
         let key = load_or_create_data_key(&mut conn, protector)?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
             key,
+        })
+    }
+
+    /// An in-memory store sealing under `data_key` directly (no wrapped key in `meta`), so the fuzz targets
+    /// and tests can make and check rows under a key they know.
+    #[cfg(any(test, feature = "fuzzing"))]
+    pub(crate) fn open_in_memory_with_data_key(data_key: &[u8; DATA_KEY_LEN]) -> Result<Self, StoreError> {
+        let mut conn = Connection::open_in_memory().map_err(db_error)?;
+        configure(&mut conn, false)?;
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+            key: SealKey::from_array(data_key),
         })
     }
 
@@ -151,20 +145,37 @@ impl SqliteStore {
         tx: &rusqlite::Transaction<'_>,
         id: &[u8],
     ) -> Result<Option<StoredCredential>, StoreError> {
-        let sql = format!("SELECT {META_COLUMNS}, secret FROM credentials WHERE id = ?1");
+        let sql = format!("SELECT {CREDENTIAL_COLUMNS} FROM credentials WHERE id = ?1");
         let mut stmt = tx.prepare(&sql).map_err(db_error)?;
         let mut rows = stmt.query(params![id]).map_err(db_error)?;
         let Some(r) = rows.next().map_err(db_error)? else {
             return Ok(None);
         };
-        let meta = row::decode_meta(r)?;
-        let sealed = row::blob(r, SECRET_INDEX, "secret")?;
-        let binding = CredentialBinding::new(&meta);
-        let secret = self
-            .key
-            .open(CredentialBinding::PURPOSE, &binding.parts(&meta), &sealed)?;
-        Ok(Some(StoredCredential { meta, secret }))
+        row::decode_credential(r, &self.key).map(Some)
     }
+}
+
+/// Connection settings every store uses, then the schema migrations.
+fn configure(conn: &mut Connection, on_disk: bool) -> Result<(), StoreError> {
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(db_error)?;
+    if on_disk {
+        let mode: String = conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+            .map_err(db_error)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Database(format!(
+                "could not enable WAL (journal mode is {mode})"
+            )));
+        }
+    }
+    // FULL: a passkey the RP has registered must survive power loss, not just a process crash.
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(db_error)?;
+    conn.pragma_update(None, "foreign_keys", true).map_err(db_error)?;
+    // Deleted rows' metadata (RP IDs, user names) is overwritten rather than left in free pages.
+    conn.pragma_update(None, "secure_delete", true)
+        .map_err(db_error)?;
+    schema::migrate(conn)
 }
 
 fn load_or_create_data_key(
@@ -258,9 +269,10 @@ impl CredentialStore for SqliteStore {
                 .map_err(db_error)?;
             }
             tx.execute(
-                "INSERT INTO credentials (id, rp_id, rp_name, user_id, user_name, user_display_name, \
-                 algorithm, discoverable, cred_protect, backup_eligible, backup_state, sign_count, created_at, \
-                 cred_blob, secret) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                &format!(
+                    "INSERT INTO credentials ({CREDENTIAL_COLUMNS}) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+                ),
                 params![
                     m.id,
                     m.rp_id,
