@@ -136,6 +136,16 @@ mod server;
 mod wake;
 mod wake_channel;
 
+/// The upgrade-request parser and the types it needs, for the cargo-fuzz target `tunnel_headers`
+/// (feature `fuzzing`; not a stable API).
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::request::{Endpoint, Rejection, parse_request};
+    pub use tokio_tungstenite::tungstenite::handshake::server::Request;
+    pub use tokio_tungstenite::tungstenite::http;
+}
+
 pub use config::{Limits, ServerConfig, TlsConfig};
 pub use error::TunnelError;
 pub use ids::{ContactId, IdError, RoutingId, TunnelId};

@@ -16,27 +16,39 @@ pub const CLIENT_PAYLOAD_HEADER: &str = "X-caBLE-Client-Payload";
 /// Request header asking for the connect signal; echoed when granted.
 pub const SIGNAL_CONNECTION_HEADER: &str = "X-caBLE-Signal-Connection";
 
+// `pub` (not `pub(crate)`) only so the `fuzzing` feature can re-export these; the module stays private.
+
 /// A validated upgrade request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Endpoint {
+pub enum Endpoint {
+    /// `/cable/new/<tunnel>`.
     New(TunnelId),
+    /// `/cable/connect/<routing>/<tunnel>`.
     Connect(RoutingId, TunnelId),
+    /// `/cable/contact/<contact>` with its decoded client payload and whether the connect signal was asked.
     Contact {
+        /// Contact ID from the path.
         contact: ContactId,
+        /// Decoded `X-caBLE-Client-Payload` (1 to [`MAX_CLIENT_PAYLOAD`] bytes).
         client_payload: Vec<u8>,
+        /// `X-caBLE-Signal-Connection: true` was sent.
         signal: bool,
     },
+    /// `/tandem/wake/<contact>`.
     Wake(ContactId),
 }
 
 /// An HTTP error answer to an upgrade request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Rejection {
+pub struct Rejection {
+    /// HTTP status sent instead of `101`.
     pub status: StatusCode,
+    /// Plain-text reason sent as the body.
     pub reason: String,
 }
 
 impl Rejection {
+    /// A rejection with `status` and `reason`.
     pub fn new(status: StatusCode, reason: impl Into<String>) -> Self {
         Self {
             status,
@@ -67,7 +79,7 @@ fn offers_subprotocol(headers: &HeaderMap) -> bool {
 }
 
 /// Validates an upgrade request (tungstenite has already checked the generic WebSocket headers).
-pub(crate) fn parse_request(req: &Request) -> Result<Endpoint, Rejection> {
+pub fn parse_request(req: &Request) -> Result<Endpoint, Rejection> {
     let route = route::parse(req.uri().path()).map_err(|e| match e {
         RouteError::NotFound => Rejection::new(StatusCode::NOT_FOUND, "no such endpoint"),
         e @ RouteError::Malformed { .. } => Rejection::new(StatusCode::BAD_REQUEST, e.to_string()),
