@@ -29,6 +29,8 @@ dependencies {
     // JNA's Android flavour carries libjnidispatch.so for every ABI.
     api("net.java.dev.jna:jna:5.19.1@aar")
     api("org.jetbrains.kotlinx:kotlinx-coroutines-android:1.11.0")
+    // The tunnel's WebSocket (OkHttpWebSocketClient): the platform's TLS, trust store and proxies.
+    api("com.squareup.okhttp3:okhttp:4.12.0")
     implementation("com.google.zxing:core:3.5.4")
 }
 

@@ -4,7 +4,7 @@
 //! - objects: [`CredentialStore`] (the SQLite store), [`Authenticator`] (the engine) and [`HybridSession`] (the
 //!   phone side of a hybrid ceremony);
 //! - foreign traits the apps implement: [`UserVerifier`], [`KeyProtector`], [`BleAdvertiser`],
-//!   [`AccountChooser`], [`ProgressListener`];
+//!   [`AccountChooser`], [`ProgressListener`], and the tunnel's [`WebSocketClient`] / [`WebSocket`];
 //! - one error enum, [`TandemError`], that becomes `TandemException` in Kotlin and `TandemError` in Swift.
 //!
 //! No panic crosses the FFI: every exported body runs under [`runtime::guard`] (sync) or on the crate's tokio
@@ -16,6 +16,7 @@ mod error;
 mod runtime;
 mod session;
 mod store;
+mod transport;
 mod types;
 
 pub use authenticator::{
@@ -31,6 +32,7 @@ pub use session::{
     HybridSession, ProgressEvent, ProgressListener, SessionOptions, SessionOutcome, SessionStep, Tunnel,
 };
 pub use store::{Credential, CredentialStore, LinkedDesktop};
+pub use transport::{HttpHeader, WebSocket, WebSocketClient, WebSocketError};
 pub use types::{AccountInfo, Operation, VerificationPrompt};
 
 uniffi::setup_scaffolding!("tandem");

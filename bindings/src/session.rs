@@ -20,6 +20,7 @@ use crate::authenticator::Authenticator;
 use crate::callbacks::{AdvertiseError, BleAdvertiser};
 use crate::runtime::{guard, spawn};
 use crate::store::CredentialStore;
+use crate::transport::{PlatformConnector, WebSocketClient};
 
 /// Which tunnel service the phone uses.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
@@ -64,8 +65,6 @@ pub struct SessionOptions {
     pub tunnel: Tunnel,
     /// Allow plain `ws://` to a loopback host (tests, local demos). Ignored for any other host.
     pub allow_insecure_loopback: bool,
-    /// Extra trusted root certificates (DER) for a self-hosted tunnel service.
-    pub extra_roots_der: Vec<Vec<u8>>,
     /// Offer linking when the desktop asks for it.
     pub linking: bool,
     /// The name desktops show for this phone.
@@ -157,6 +156,8 @@ impl From<SessionError> for TandemError {
 pub enum ProgressEvent {
     /// The QR code was parsed and is valid.
     QrParsed,
+    /// The wake channel is open: linked desktops can reach this phone from now on (`serve_linked`).
+    WaitingForDesktop,
     /// The tunnel service accepted the connection (`routing_id` is hex; empty for linked sessions).
     TunnelConnected {
         /// Routing ID the service assigned.
@@ -191,6 +192,7 @@ impl From<CoreEvent> for ProgressEvent {
     fn from(e: CoreEvent) -> Self {
         match e {
             CoreEvent::QrParsed => ProgressEvent::QrParsed,
+            CoreEvent::WaitingForDesktop => ProgressEvent::WaitingForDesktop,
             CoreEvent::TunnelConnected { routing_id } => ProgressEvent::TunnelConnected { routing_id },
             CoreEvent::Advertising => ProgressEvent::Advertising,
             CoreEvent::HandshakeDone => ProgressEvent::HandshakeDone,
@@ -288,12 +290,15 @@ impl std::fmt::Debug for HybridSession {
 #[uniffi::export]
 impl HybridSession {
     /// Assembles a phone: `authenticator` answers CTAP, `store` keeps the linking state, `advertiser` sends
-    /// the BLE advert, `listener` receives progress.
+    /// the BLE advert, `web_sockets` carries the tunnel (the platform's WebSocket client, so its TLS, trust
+    /// store and proxies apply — a self-hosted tunnel's private CA is configured there), `listener` receives
+    /// progress.
     #[uniffi::constructor]
     pub fn new(
         authenticator: Arc<Authenticator>,
         store: Arc<CredentialStore>,
         advertiser: Arc<dyn BleAdvertiser>,
+        web_sockets: Arc<dyn WebSocketClient>,
         listener: Arc<dyn ProgressListener>,
         options: SessionOptions,
     ) -> Result<Arc<Self>, TandemError> {
@@ -303,10 +308,11 @@ impl HybridSession {
                     reason: "authenticator_name is empty".into(),
                 });
             }
-            let mut config = PhoneConfig::new(options.tunnel.into());
+            let mut config =
+                PhoneConfig::with_connector(options.tunnel.into(), Arc::new(PlatformConnector(web_sockets)));
             config.tls = TlsOptions {
                 allow_insecure_loopback: options.allow_insecure_loopback,
-                extra_roots_der: options.extra_roots_der,
+                extra_roots_der: Vec::new(),
             };
             if options.step_timeout_secs > 0 {
                 config.timeouts = Timeouts::all(Duration::from_secs(options.step_timeout_secs.into()));

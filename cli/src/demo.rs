@@ -34,6 +34,7 @@ impl ProgressListener for PhoneSteps {
     fn on_event(&self, event: ProgressEvent) {
         let text = match event {
             ProgressEvent::QrParsed => "QR code parsed".to_string(),
+            ProgressEvent::WaitingForDesktop => "waiting for a linked desktop".to_string(),
             ProgressEvent::TunnelConnected { routing_id } => format!("tunnel open, routing ID {routing_id}"),
             ProgressEvent::Advertising => "advertising over BLE (simulated radio)".to_string(),
             ProgressEvent::HandshakeDone => "Noise handshake done, advert stopped".to_string(),

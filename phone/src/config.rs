@@ -1,11 +1,12 @@
 //! Session configuration: which tunnel service, transport security, timeouts and linking policy.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tandem_hybrid_proto::domain::{DomainId, select_domain};
 
 use crate::error::SessionError;
-use crate::ws::TlsOptions;
+use crate::ws::{TlsOptions, WebSocketConnector};
 
 /// Which tunnel service the phone uses (the phone chooses; the desktop learns it from the advert).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,8 +138,10 @@ impl Timeouts {
 pub struct PhoneConfig {
     /// The tunnel service.
     pub tunnel: TunnelChoice,
-    /// Transport security options (plain ws:// on loopback, extra roots).
+    /// Transport security options (plain ws:// on loopback, extra roots for the built-in client).
     pub tls: TlsOptions,
+    /// Who carries the tunnel WebSocket: the built-in rustls client or the app's platform client.
+    pub connector: Arc<dyn WebSocketConnector>,
     /// Per-step time limits.
     pub timeouts: Timeouts,
     /// Offer linking (state-assisted sign-in later) when the QR says the desktop can store it (key 4).
@@ -148,11 +151,19 @@ pub struct PhoneConfig {
 }
 
 impl PhoneConfig {
-    /// Google's service with a fallback to `fallback_hashed`, secure transport, default timeouts, linking on.
+    /// `tunnel` over the built-in rustls client, secure transport, default timeouts, linking on.
+    #[cfg(feature = "rustls")]
     pub fn new(tunnel: TunnelChoice) -> Self {
+        Self::with_connector(tunnel, Arc::new(crate::ws::RustlsConnector))
+    }
+
+    /// `tunnel` over `connector` (e.g. the platform's WebSocket client), secure transport, default
+    /// timeouts, linking on.
+    pub fn with_connector(tunnel: TunnelChoice, connector: Arc<dyn WebSocketConnector>) -> Self {
         PhoneConfig {
             tunnel,
             tls: TlsOptions::default(),
+            connector,
             timeouts: Timeouts::default(),
             linking: true,
             authenticator_name: "Tandem".to_string(),

@@ -16,6 +16,7 @@ use tandem_store::{HybridStateStore, LinkedDesktop};
 
 use crate::config::ResolvedTunnel;
 use crate::error::{SessionError, Step};
+use crate::progress::ProgressEvent;
 use crate::proto::{self, LinkingInfo};
 use crate::session::{Phone, ws_error};
 use crate::ws::TunnelSocket;
@@ -222,10 +223,16 @@ impl WakeChannel {
             tunnel.base_url,
             identity.contact_id().to_base64url()
         );
-        let (socket, _) =
-            TunnelSocket::connect(&url, &[], &phone.config().tls, phone.config().timeouts.connect)
-                .await
-                .map_err(|e| ws_error(Step::WakeChannel, e))?;
+        let (socket, _) = TunnelSocket::open(
+            &*phone.config().connector,
+            &url,
+            &[],
+            &phone.config().tls,
+            phone.config().timeouts.connect,
+        )
+        .await
+        .map_err(|e| ws_error(Step::WakeChannel, e))?;
+        phone.emit(ProgressEvent::WaitingForDesktop);
         Ok(WakeChannel { socket })
     }
 

@@ -7,6 +7,8 @@
 pub enum ProgressEvent {
     /// The QR code was parsed and is valid (QR sessions only).
     QrParsed,
+    /// The wake channel is open: linked desktops can reach this phone from now on (linked sessions only).
+    WaitingForDesktop,
     /// The tunnel service accepted the WebSocket; `routing_id` is hex (empty for linked sessions, where the
     /// wake message carried it).
     TunnelConnected {

@@ -138,9 +138,10 @@ impl Phone {
         let tunnel = self.config.tunnel.resolve(qr.known_assigned)?;
         let tunnel_id = qr.secret.tunnel_id();
         let url = format!("{}/cable/new/{}", tunnel.base_url, tunnel_id.to_hex());
-        let (mut socket, headers) = TunnelSocket::connect(&url, &[], &self.config.tls, t.connect)
-            .await
-            .map_err(|e| ws_error(Step::ConnectTunnel, e))?;
+        let (mut socket, headers) =
+            TunnelSocket::open(&*self.config.connector, &url, &[], &self.config.tls, t.connect)
+                .await
+                .map_err(|e| ws_error(Step::ConnectTunnel, e))?;
         let routing = match ws::header(&headers, "x-cable-routing-id") {
             None => return Err(SessionError::MissingRoutingId),
             Some(v) => {
@@ -229,9 +230,10 @@ impl Phone {
             wake.routing_id.to_hex(),
             wake.tunnel_id.to_hex()
         );
-        let (mut socket, _) = TunnelSocket::connect(&url, &[], &self.config.tls, t.connect)
-            .await
-            .map_err(|e| ws_error(Step::ConnectTunnel, e))?;
+        let (mut socket, _) =
+            TunnelSocket::open(&*self.config.connector, &url, &[], &self.config.tls, t.connect)
+                .await
+                .map_err(|e| ws_error(Step::ConnectTunnel, e))?;
         self.emit(ProgressEvent::TunnelConnected {
             routing_id: wake.routing_id.to_hex(),
         });

@@ -1,21 +1,21 @@
-//! WebSocket client edge to a tunnel service: `wss://` over rustls with the webpki roots, subprotocol
-//! `fido.cable`, binary frames only.
+//! WebSocket client edge to a tunnel service: subprotocol `fido.cable`, binary messages only.
 //!
-//! Plain `ws://` is refused unless the caller explicitly allows it and the host is a loopback address (local
-//! test servers); a phone must never send its tunnel traffic in the clear over a network.
+//! [`TunnelSocket`] applies the transport rules every tunnel connection follows, whichever client carries it
+//! ([`WebSocketConnector`]): the built-in rustls one ([`RustlsConnector`], feature `rustls`) or the embedding
+//! app's platform client over FFI. Plain `ws://` is refused unless the caller explicitly allows it and the
+//! host is a loopback address (local test servers); a phone must never send its tunnel traffic in the clear
+//! over a network.
+
+mod connector;
+#[cfg(feature = "rustls")]
+mod rustls_ws;
 
 use std::net::IpAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::error::{CapacityError, ProtocolError, SubProtocolError};
-use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::{Error as WsLibError, Message};
-use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
+pub use connector::{BoxFuture, ConnectRequest, Opened, WebSocketConnection, WebSocketConnector};
+#[cfg(feature = "rustls")]
+pub use rustls_ws::RustlsConnector;
 
 /// The WebSocket subprotocol every hybrid tunnel connection must request and the server must select.
 pub const SUBPROTOCOL: &str = "fido.cable";
@@ -66,7 +66,7 @@ pub enum WsError {
 
 /// An open tunnel connection carrying binary messages.
 pub struct TunnelSocket {
-    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    conn: Box<dyn WebSocketConnection>,
 }
 
 /// The HTTP response headers of a successful upgrade, lower-cased names.
@@ -104,124 +104,73 @@ fn is_loopback(host: &str) -> bool {
     host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-fn client_config(tls: &TlsOptions) -> Result<Arc<rustls::ClientConfig>, WsError> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    for der in &tls.extra_roots_der {
-        roots
-            .add(rustls::pki_types::CertificateDer::from(der.clone()))
-            .map_err(|e| WsError::Connect(format!("extra root certificate: {e}")))?;
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| WsError::Connect(format!("TLS setup: {e}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(Arc::new(config))
-}
-
 impl TunnelSocket {
-    /// Opens `url` with subprotocol `fido.cable` and the extra request headers, within `timeout`.
-    /// Returns the socket and the upgrade response headers.
+    /// Opens `url` with the built-in rustls client ([`TunnelSocket::open`] with [`RustlsConnector`]).
+    #[cfg(feature = "rustls")]
     pub async fn connect(
         url: &str,
         extra_headers: &[(&str, String)],
         tls: &TlsOptions,
         timeout: Duration,
     ) -> Result<(Self, UpgradeHeaders), WsError> {
+        Self::open(&RustlsConnector, url, extra_headers, tls, timeout).await
+    }
+
+    /// Opens `url` through `connector` with subprotocol `fido.cable` and the extra request headers, within
+    /// `timeout`. Returns the socket and the upgrade response headers (names lower-cased). The URL policy
+    /// and the subprotocol check are enforced here, not left to the connector.
+    pub async fn open(
+        connector: &dyn WebSocketConnector,
+        url: &str,
+        extra_headers: &[(&str, String)],
+        tls: &TlsOptions,
+        timeout: Duration,
+    ) -> Result<(Self, UpgradeHeaders), WsError> {
         check_url(url, tls)?;
-        let mut request = url
-            .into_client_request()
-            .map_err(|e| WsError::BadUrl(format!("{url}: {e}")))?;
-        let headers = request.headers_mut();
-        headers.insert("sec-websocket-protocol", HeaderValue::from_static(SUBPROTOCOL));
-        for (name, value) in extra_headers {
-            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| WsError::BadUrl(e.to_string()))?;
-            let value = HeaderValue::from_str(value).map_err(|e| WsError::BadUrl(e.to_string()))?;
-            headers.insert(name, value);
-        }
-        let connector = if url.starts_with("wss") || url.starts_with("WSS") {
-            Connector::Rustls(client_config(tls)?)
-        } else {
-            Connector::Plain
+        let request = ConnectRequest {
+            url,
+            subprotocol: SUBPROTOCOL,
+            headers: extra_headers,
+            tls,
         };
-        let config = WebSocketConfig::default()
-            .max_message_size(Some(MAX_MESSAGE))
-            .max_frame_size(Some(MAX_MESSAGE));
-        let fut =
-            tokio_tungstenite::connect_async_tls_with_config(request, Some(config), true, Some(connector));
-        let (ws, response) = match tokio::time::timeout(timeout, fut).await {
+        let (conn, mut headers) = match tokio::time::timeout(timeout, connector.connect(request)).await {
             Err(_) => return Err(WsError::Timeout),
-            Ok(Err(WsLibError::Http(resp))) => return Err(WsError::Rejected(resp.status().as_u16())),
-            Ok(Err(WsLibError::Protocol(ProtocolError::SecWebSocketSubProtocolError(
-                SubProtocolError::NoSubProtocol | SubProtocolError::InvalidSubProtocol,
-            )))) => return Err(WsError::Subprotocol),
-            Ok(Err(e)) => return Err(WsError::Connect(e.to_string())),
-            Ok(Ok(pair)) => pair,
+            Ok(result) => result?,
         };
-        let headers = response
-            .headers()
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_ascii_lowercase(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        Ok((Self { ws }, headers))
+        for (name, _) in headers.iter_mut() {
+            name.make_ascii_lowercase();
+        }
+        // RFC 6455 §4.1: the server must select one of the offered subprotocols; a platform client may not
+        // check this itself.
+        let selected = header(&headers, "sec-websocket-protocol").map(str::trim);
+        if selected != Some(SUBPROTOCOL) {
+            return Err(WsError::Subprotocol);
+        }
+        Ok((Self { conn }, headers))
     }
 
     /// Sends one binary message within `timeout`.
     pub async fn send(&mut self, data: Vec<u8>, timeout: Duration) -> Result<(), WsError> {
-        match tokio::time::timeout(timeout, self.ws.send(Message::binary(data))).await {
+        match tokio::time::timeout(timeout, self.conn.send(data)).await {
             Err(_) => Err(WsError::Timeout),
-            Ok(Err(e)) => Err(WsError::Protocol(e.to_string())),
-            Ok(Ok(())) => Ok(()),
+            Ok(result) => result,
         }
     }
 
     /// Receives the next binary message within `timeout`; `Ok(None)` when the connection closed.
-    /// Pings and pongs are handled transparently; a text frame is an error (Chromium closes on it too).
+    /// Pings and pongs are handled underneath; a text frame is an error (Chromium closes on it too).
     pub async fn recv(&mut self, timeout: Duration) -> Result<Option<Vec<u8>>, WsError> {
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            let next = match tokio::time::timeout_at(deadline, self.ws.next()).await {
-                Err(_) => return Err(WsError::Timeout),
-                Ok(next) => next,
-            };
-            match next {
-                None => return Ok(None),
-                Some(Ok(Message::Binary(b))) => return Ok(Some(b.to_vec())),
-                Some(Ok(Message::Text(_))) => return Err(WsError::TextFrame),
-                Some(Ok(Message::Close(_))) => return Ok(None),
-                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
-                Some(Err(WsLibError::ConnectionClosed | WsLibError::AlreadyClosed)) => return Ok(None),
-                Some(Err(WsLibError::Protocol(ProtocolError::ResetWithoutClosingHandshake))) => {
-                    return Ok(None);
-                }
-                Some(Err(WsLibError::Io(e))) if is_disconnect(&e) => return Ok(None),
-                Some(Err(WsLibError::Capacity(CapacityError::MessageTooLong { .. }))) => {
-                    return Err(WsError::Oversized);
-                }
-                Some(Err(e)) => return Err(WsError::Protocol(e.to_string())),
-            }
+        match tokio::time::timeout(timeout, self.conn.recv()).await {
+            Err(_) => Err(WsError::Timeout),
+            Ok(Ok(Some(message))) if message.len() > MAX_MESSAGE => Err(WsError::Oversized),
+            Ok(result) => result,
         }
     }
 
     /// Closes the connection politely (best effort, bounded by `timeout`).
     pub async fn close(mut self, timeout: Duration) {
-        let _ = tokio::time::timeout(timeout, self.ws.close(None)).await;
+        let _ = tokio::time::timeout(timeout, self.conn.close()).await;
     }
-}
-
-fn is_disconnect(e: &std::io::Error) -> bool {
-    use std::io::ErrorKind::*;
-    matches!(
-        e.kind(),
-        ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof
-    )
 }
 
 /// Finds a header (name lower-case) in upgrade response headers.

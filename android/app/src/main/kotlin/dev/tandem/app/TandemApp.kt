@@ -12,6 +12,7 @@ import dev.tandem.ffi.Tunnel
 import dev.tandem.sdk.android.AndroidBleAdvertiser
 import dev.tandem.sdk.android.AndroidKeystoreProtector
 import dev.tandem.sdk.android.BiometricVerifier
+import dev.tandem.sdk.OkHttpWebSocketClient
 import dev.tandem.sdk.sessionOptions
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.sync.Mutex
@@ -53,6 +54,7 @@ class TandemApp : Application() {
         authenticator(activity),
         store(),
         AndroidBleAdvertiser(activity),
+        OkHttpWebSocketClient(),
         listener,
         sessionOptions(TUNNEL, authenticatorName = android.os.Build.MODEL ?: "Tandem"),
     )

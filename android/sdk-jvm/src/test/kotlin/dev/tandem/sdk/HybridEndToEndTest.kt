@@ -63,11 +63,13 @@ class HybridEndToEndTest {
         val advertiser = UdpSimAdvertiser()
         val events: MutableList<ProgressEvent> = Collections.synchronizedList(mutableListOf())
         val advertising = CompletableDeferred<Unit>()
+        val waitingForDesktop = CompletableDeferred<Unit>()
         val session = HybridSession(
-            authenticator, store, advertiser,
+            authenticator, store, advertiser, OkHttpWebSocketClient(),
             progressListener {
                 events += it
                 if (it is ProgressEvent.Advertising) advertising.complete(Unit)
+                if (it is ProgressEvent.WaitingForDesktop) waitingForDesktop.complete(Unit)
             },
             sessionOptions(Tunnel.Url(tunnelUrl, 0u), "Kotlin test phone", allowInsecureLoopback = true, stepTimeoutSecs = stepTimeoutSecs),
         )
@@ -104,6 +106,8 @@ class HybridEndToEndTest {
 
         // Linked: no QR code; the desktop wakes the phone through the tunnel service's wake channel.
         val served = async { phone.session.serveLinked(60u) }
+        // The tunnel only knows the phone's contact ID while its wake channel is open (else the desktop gets 410).
+        withTimeout(30_000) { phone.waitingForDesktop.await() }
         desktop("login", "--passkey", "$passkey", "--linked", "$link").use { d ->
             served.await()
             assertEquals(0, d.awaitExit(), d.diagnostics())
@@ -134,7 +138,7 @@ class HybridEndToEndTest {
 
         // A listener that throws must not turn a typed error into a crash.
         val throwing = HybridSession(
-            phone.authenticator, phone.store, phone.advertiser, progressListener { throw IllegalStateException("UI bug") },
+            phone.authenticator, phone.store, phone.advertiser, OkHttpWebSocketClient(), progressListener { throw IllegalStateException("UI bug") },
             sessionOptions(Tunnel.Url(tunnelUrl, 0u), "p", allowInsecureLoopback = true),
         )
         assertFailsWith<TandemException.InvalidQr> { throwing.runQr("FIDO:/1") }

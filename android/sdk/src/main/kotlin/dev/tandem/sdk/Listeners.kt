@@ -10,19 +10,22 @@ fun progressListener(block: (ProgressEvent) -> Unit): ProgressListener = object 
     override fun onEvent(event: ProgressEvent) = block(event)
 }
 
-/** Session settings with the defaults an app wants: linking on, default per-step limits, no extra roots. */
+/**
+ * Session settings with the defaults an app wants: linking on, default per-step limits. Trust for a self-hosted
+ * tunnel's private CA belongs to the WebSocket client (see [OkHttpWebSocketClient]).
+ */
 fun sessionOptions(
     tunnel: Tunnel,
     authenticatorName: String,
     allowInsecureLoopback: Boolean = false,
-    extraRootsDer: List<ByteArray> = emptyList(),
     linking: Boolean = true,
     stepTimeoutSecs: UInt = 0u,
-): SessionOptions = SessionOptions(tunnel, allowInsecureLoopback, extraRootsDer, linking, authenticatorName, stepTimeoutSecs)
+): SessionOptions = SessionOptions(tunnel, allowInsecureLoopback, linking, authenticatorName, stepTimeoutSecs)
 
 /** Short, user-facing text for a progress event (English; apps localise from the event type). */
 fun ProgressEvent.describe(): String = when (this) {
     is ProgressEvent.QrParsed -> "QR code read"
+    is ProgressEvent.WaitingForDesktop -> "Waiting for your computer"
     is ProgressEvent.TunnelConnected -> "Connected to the tunnel service"
     is ProgressEvent.Advertising -> "Proving this phone is nearby (Bluetooth)"
     is ProgressEvent.HandshakeDone -> "Secure channel with the computer established"
