@@ -61,10 +61,12 @@ impl From<WebSocketError> for WsError {
 /// Opens WebSocket connections for the hybrid tunnel with the platform's client.
 #[uniffi::export(foreign)]
 pub trait WebSocketClient: Send + Sync {
-    /// Starts opening `url` (`wss://`, or `ws://` to a loopback test server), offering `subprotocol` in
+    /// Starts connecting to `url` (`wss://`, or `ws://` to a loopback test server), offering `subprotocol` in
     /// `Sec-WebSocket-Protocol` and sending `headers`. Returns at once, without blocking;
     /// [`WebSocket::opened`] waits for the server's answer.
-    fn open(
+    ///
+    /// (Not `open`: uniffi escapes that Swift keyword in the generated C header too, which breaks it.)
+    fn connect(
         &self,
         url: String,
         subprotocol: String,
@@ -111,7 +113,7 @@ impl WebSocketConnector for PlatformConnector {
                 .collect();
             let socket = self
                 .0
-                .open(request.url.to_owned(), request.subprotocol.to_owned(), headers)?;
+                .connect(request.url.to_owned(), request.subprotocol.to_owned(), headers)?;
             // Dropped (and so closed) if the upgrade fails or the caller's time limit cancels this future.
             let connection = PlatformConnection(socket);
             let response = connection

@@ -22,7 +22,10 @@ INIT_TARGET="$INTEROP_DIR/cable-initiator-target"
     env CARGO_TARGET_DIR="$INIT_TARGET" cargo build --quiet --locked) >&2
 INITIATOR="$INIT_TARGET/debug/tandem-cable-initiator"
 if [[ " $TUNNELS " == *" webauthn-rs "* ]]; then
-    cargo_install_local cable-tunnel-server-backend 0.1.0
+    # A debug build in the initiator's target dir: it shares most of its dependency tree (tokio, hyper,
+    # openssl, the webauthn-rs crates) with the initiator, and a test server needs no optimisation.
+    INSTALL_TARGET_DIR="$INIT_TARGET" timed "install cable-tunnel-server-backend" \
+        cargo_install_local cable-tunnel-server-backend 0.1.0 --debug
 fi
 
 work="$(mktemp -d)"; pids=()

@@ -26,7 +26,7 @@ cargo_install_local() { # crate version [extra cargo install args...]
         return 0
     fi
     log "installing $crate $version into $TOOLS"
-    CARGO_TARGET_DIR="$INTEROP_DIR/cargo-install-target" \
+    CARGO_TARGET_DIR="${INSTALL_TARGET_DIR:-$INTEROP_DIR/cargo-install-target}" \
         cargo install --locked --quiet --root "$TOOLS" --version "$version" "$crate" "$@"
 }
 

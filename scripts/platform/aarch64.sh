@@ -30,12 +30,14 @@ if [ "$SIZE" -gt "$MAX" ]; then
     exit 1
 fi
 # The mobile library carries no TLS stack: the platform's WebSocket client carries the tunnel.
-if aarch64-linux-gnu-strings "$SO" | grep -q -i 'rustls'; then
+if [ "$(aarch64-linux-gnu-strings "$SO" | grep -c -i 'rustls' || true)" -ne 0 ]; then
     echo "aarch64: rustls was linked into the mobile library (a dependency enabled tandem-phone/rustls)" >&2
     exit 1
 fi
 # The uniffi entry points must survive stripping (dynamic symbols are kept; only debug/static ones go).
-if ! aarch64-linux-gnu-nm -D --defined-only "$SO" | grep -q ' T uniffi_tandem_ffi_fn_'; then
+# (Counted rather than `grep -q`, which would close the pipe early and fail it under pipefail.)
+exported=$(aarch64-linux-gnu-nm -D --defined-only "$SO" | grep -c ' T uniffi_tandem_ffi_fn_' || true)
+if [ "$exported" -eq 0 ]; then
     echo "aarch64: the stripped library exports no uniffi functions" >&2
     exit 1
 fi

@@ -26,7 +26,7 @@ import okhttp3.WebSocket as OkWebSocket
 class OkHttpWebSocketClient(
     private val client: OkHttpClient = defaultClient,
 ) : WebSocketClient {
-    override fun open(url: String, subprotocol: String, headers: List<HttpHeader>): TunnelWebSocket {
+    override fun connect(url: String, subprotocol: String, headers: List<HttpHeader>): TunnelWebSocket {
         val request = try {
             Request.Builder().url(url).apply {
                 header("Sec-WebSocket-Protocol", subprotocol)
