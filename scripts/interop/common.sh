@@ -57,6 +57,10 @@ node_modules() {
 # Builds a tandem-tests bridge binary (debug profile) into the interop target dir and prints its path.
 build_bridge() { # bin-name
     local target="${CARGO_TARGET_DIR:-$ROOT/target}"
-    (cd "$ROOT" && CARGO_TARGET_DIR="$target" cargo build --quiet -p tandem-tests --bin "$1") >&2
+    # The test build makes tandem-tests' binaries too, with the workspace's test feature set. After the "rust
+    # tests" suite this is a no-op; `cargo build -p tandem-tests` would resolve features differently and
+    # rebuild half the tree (about 2 minutes cold).
+    (cd "$ROOT" && CARGO_TARGET_DIR="$target" cargo test --workspace --locked --no-run --quiet) >&2
+    [ -x "$target/debug/$1" ] || die "$1 was not built by the workspace test build"
     echo "$target/debug/$1"
 }
