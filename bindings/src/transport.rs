@@ -121,7 +121,7 @@ impl WebSocketConnector for PlatformConnector {
                 .opened()
                 .await?
                 .into_iter()
-                .map(|h| (h.name.to_ascii_lowercase(), h.value))
+                .map(|h| (h.name, h.value))
                 .collect();
             let connection: Box<dyn WebSocketConnection> = Box::new(connection);
             Ok((connection, response))
@@ -159,7 +159,8 @@ impl WebSocketConnection for PlatformConnection {
     }
 
     fn close(&mut self) -> BoxFuture<'_, ()> {
-        self.0.disconnect();
+        // `disconnect` runs once, in Drop, which follows every close (a second call would make OkHttp
+        // cancel a connection whose close frame is still queued).
         Box::pin(async {})
     }
 }

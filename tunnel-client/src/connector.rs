@@ -14,7 +14,7 @@ use crate::{TlsOptions, UpgradeHeaders, WsError};
 /// A boxed, sendable future (what the object-safe traits below return).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// An open connection and the upgrade response headers (names lower-cased).
+/// An open connection and the upgrade response headers (names in any case; [`crate::TunnelSocket`] lower-cases them).
 pub type Opened = (Box<dyn WebSocketConnection>, UpgradeHeaders);
 
 /// What a connector is asked to open.
@@ -33,7 +33,7 @@ pub struct ConnectRequest<'a> {
 
 /// Opens WebSocket connections.
 pub trait WebSocketConnector: Send + Sync + Debug {
-    /// Performs the upgrade. Returns the connection and the response headers (names lower-cased).
+    /// Performs the upgrade. Returns the connection and the response headers (names in any case).
     /// A non-101 answer must be [`WsError::Rejected`] with the HTTP status.
     fn connect<'a>(&'a self, request: ConnectRequest<'a>) -> BoxFuture<'a, Result<Opened, WsError>>;
 }

@@ -78,7 +78,7 @@ impl RustlsConnector {
             .iter()
             .map(|(k, v)| {
                 (
-                    k.as_str().to_ascii_lowercase(),
+                    k.as_str().to_owned(),
                     String::from_utf8_lossy(v.as_bytes()).into_owned(),
                 )
             })
