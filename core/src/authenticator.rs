@@ -177,12 +177,15 @@ impl Authenticator {
         let transports = texts(self.config.transports());
         let versions = Value::Array(vec![Value::text("FIDO_2_0"), Value::text("FIDO_2_1")]);
         match self.config.profile {
+            // maxCredBlobLength (0x0F) is present exactly when credBlob is listed: Chromium's getInfo parser
+            // rejects the whole response otherwise and falls back to U2F (see docs/protocol-notes.md).
             GetInfoProfile::Hybrid => Value::map()
                 .insert(1, versions)
                 .insert(2, extensions)
                 .insert(3, self.config.aaguid.to_vec())
                 .insert(4, Value::map().insert("rk", true).insert("uv", true).build())
                 .insert(9, transports)
+                .insert(15, MAX_CRED_BLOB_LENGTH as u32)
                 .build(),
             GetInfoProfile::Direct => {
                 let mut options = Value::map()

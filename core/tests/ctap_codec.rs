@@ -322,7 +322,7 @@ fn hex_text(s: &str) -> String {
 fn hybrid_get_info_known_answer() {
     let h = harness(AuthenticatorConfig::hybrid());
     let expected = [
-        "a5".to_owned(),
+        "a6".to_owned(),
         format!("018268{}68{}", hex_text("FIDO_2_0"), hex_text("FIDO_2_1")),
         format!(
             "028368{}6b{}63{}",
@@ -338,6 +338,8 @@ fn hybrid_get_info_known_answer() {
             hex_text("hybrid"),
             hex_text("internal")
         ),
+        // maxCredBlobLength 32: required by Chromium whenever credBlob is listed.
+        "0f1820".to_owned(),
     ]
     .concat();
     assert_eq!(hex::encode(h.auth.get_info_cbor()), expected);
