@@ -3,15 +3,21 @@
 //!
 //! Decisions worth knowing:
 //! * Every makeCredential and every getAssertion with `up` (the default) runs the [`UserVerifier`] through
-//!   the [`crate::uv`] gate; a pinUvAuthToken is validated when sent but never replaces that approval.
+//!   the [`crate::uv`] gate; a pinUvAuthToken is validated when sent but never replaces that approval. A
+//!   silent `up=false` request with a valid token is user-verified (UV=1, UP=0): the token was only issued
+//!   after the verifier passed.
 //! * Several discoverable credentials for one RP with user presence: the [`AccountChooser`] picks one
 //!   (CTAP 2.1 §6.2.2, authenticator with a display), `userSelected` = true, no numberOfCredentials. The
 //!   silent `up=false` pre-flight cannot prompt, so it returns the first with `numberOfCredentials` and serves
 //!   the rest through getNextAssertion (state kept 30 s).
 //! * getAssertion returns CTAP2_ERR_NO_CREDENTIALS without prompting when nothing matches (no point asking
 //!   the user for a biometric that cannot lead anywhere).
-//! * makeCredential with an excluded credential prompts first and only then returns
-//!   CTAP2_ERR_CREDENTIAL_EXCLUDED (CTAP 2.1 §6.1.2 step 11).
+//! * makeCredential with an excluded credential waits for the user (a prompt) and then returns
+//!   CTAP2_ERR_CREDENTIAL_EXCLUDED whatever the user answered (CTAP 2.2 §6.1.2 step 12). A credProtect
+//!   level-3 credential counts only for a user-verified request.
+//! * The Hybrid profile serves only what its getInfo lists: no ClientPIN (CTAP1_ERR_INVALID_COMMAND), no
+//!   pinUvAuthParam (no PIN/UV auth protocol is supported there), and hmac-secret(-mc) inputs are ignored
+//!   like unknown extensions. largeBlobKey is supported in no profile (there is no largeBlobs command).
 //! * Nothing is stored unless the user approved and every signature was produced.
 
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -26,20 +32,37 @@ use crate::authdata::{self, AttestedCredentialData, BackupFlags};
 use crate::config::{AuthenticatorConfig, BackupPolicy, GetInfoProfile};
 use crate::ctap::{
     ClientPinRequest, ClientPinResponse, GetAssertionRequest, GetAssertionResponse, MakeCredentialRequest,
-    MakeCredentialResponse, Request, ResponseUser, decode_request,
+    MakeCredentialResponse, Request, ResponseUser, decode_request_ignoring,
 };
 use crate::extensions::{self, MAX_CRED_BLOB_LENGTH, VerifiedSalts, cred_protect_allows};
 use crate::keys::{CredentialKey, CredentialSecret, SUPPORTED_ALGORITHMS, random_bytes};
 use crate::pin::{KeyAgreementKey, PinProtocol};
-use crate::platform::{AccountChooser, AccountInfo, Operation, UserVerifier, VerificationPrompt};
+use crate::platform::{
+    AccountChooser, AccountInfo, Operation, UserVerifier, VerificationError, VerificationPrompt,
+};
 use crate::status::{CtapStatus, EngineError};
 use crate::store::{CredentialMeta, CredentialStore, StoredCredential};
-use crate::uv::{OperationBinding, Presence, Silent, UvGate};
+use crate::uv::{OperationBinding, Presence, Silent, TokenGrant, TokenVerified, UvGate};
 
 /// pinUvAuthToken permission: makeCredential.
 pub const PERMISSION_MC: u64 = 0x01;
 /// pinUvAuthToken permission: getAssertion.
 pub const PERMISSION_GA: u64 = 0x02;
+
+/// What getUVRetries (ClientPIN 0x07) reports. The engine's user verification is the platform's biometric
+/// prompt (BiometricPrompt, LocalAuthentication), which counts failed matches and locks itself out on its own
+/// (after five on both Android and iOS); the engine never sees individual failures, only the prompt's final
+/// answer, and a lockout comes back as CTAP2_ERR_UV_BLOCKED. So it reports the platforms' allowance of five
+/// rather than a count it cannot keep. Clients such as Yubico's Swift SDK call getUVRetries before using
+/// built-in UV and give up on an error or zero.
+pub const UV_RETRIES: u32 = 5;
+
+/// ClientPIN subcommand getKeyAgreement.
+const SUBCOMMAND_GET_KEY_AGREEMENT: u64 = 0x02;
+/// ClientPIN subcommand getPinUvAuthTokenUsingUvWithPermissions.
+const SUBCOMMAND_GET_UV_TOKEN: u64 = 0x06;
+/// ClientPIN subcommand getUVRetries.
+const SUBCOMMAND_GET_UV_RETRIES: u64 = 0x07;
 
 /// How long getNextAssertion state lives (CTAP 2.1 §6.3: 30 seconds).
 const NEXT_ASSERTION_TTL: Duration = Duration::from_secs(30);
@@ -62,12 +85,16 @@ struct PinToken {
     token: Zeroizing<[u8; 32]>,
     permissions: u64,
     rp_id: Option<String>,
+    /// The verification the token was issued after.
+    grant: TokenGrant,
 }
 
 struct PendingAssertions {
     request: GetAssertionRequest,
     remaining: Vec<CredentialMeta>,
     deadline: Instant,
+    /// Set when the getAssertion that started the sequence carried a valid pinUvAuthToken (UV=1).
+    token: Option<TokenVerified>,
 }
 
 /// The authenticator engine. Cheap to share: every method takes `&self`.
@@ -131,7 +158,7 @@ impl Authenticator {
     }
 
     fn dispatch(&self, request: &[u8]) -> Result<Vec<u8>, EngineError> {
-        let request = decode_request(request)?;
+        let request = decode_request_ignoring(request, self.ignored_extensions())?;
         // Any command other than getNextAssertion ends a pending assertion sequence.
         if !matches!(request, Request::GetNextAssertion) {
             *lock(&self.pending) = None;
@@ -154,16 +181,39 @@ impl Authenticator {
             // No PIN/UV protocol over hybrid, so no hmac-secret there: PRF travels as `prf`.
             GetInfoProfile::Hybrid => vec!["credBlob", "credProtect", "prf"],
             GetInfoProfile::Direct => {
-                vec![
-                    "credBlob",
-                    "credProtect",
-                    "hmac-secret",
-                    "hmac-secret-mc",
-                    "largeBlobKey",
-                    "prf",
-                ]
+                vec!["credBlob", "credProtect", "hmac-secret", "hmac-secret-mc", "prf"]
             }
         }
+    }
+
+    /// Extension inputs the engine understands but the configured profile does not offer: they are ignored
+    /// like unknown extensions (never validated, never served).
+    fn ignored_extensions(&self) -> &'static [&'static str] {
+        match self.config.profile {
+            GetInfoProfile::Hybrid => &["hmac-secret", "hmac-secret-mc"],
+            GetInfoProfile::Direct => &[],
+        }
+    }
+
+    /// `req` without the extension inputs the profile ignores. The decoder already skips them; this covers
+    /// typed requests that did not come through it.
+    fn without_ignored_mc_extensions(&self, mut req: MakeCredentialRequest) -> MakeCredentialRequest {
+        let ignored = self.ignored_extensions();
+        if ignored.contains(&"hmac-secret") {
+            req.extensions.hmac_secret = false;
+        }
+        if ignored.contains(&"hmac-secret-mc") {
+            req.extensions.hmac_secret_mc = None;
+        }
+        req
+    }
+
+    /// `req` without the extension inputs the profile ignores (see [`Self::without_ignored_mc_extensions`]).
+    fn without_ignored_ga_extensions(&self, mut req: GetAssertionRequest) -> GetAssertionRequest {
+        if self.ignored_extensions().contains(&"hmac-secret") {
+            req.extensions.hmac_secret = None;
+        }
+        req
     }
 
     /// The getInfo response CBOR (no status byte), as the hybrid post-handshake message carries it.
@@ -237,8 +287,31 @@ impl Authenticator {
             .ok_or(EngineError::Internal("no key-agreement key"))
     }
 
-    /// Validates a pinUvAuthParam against the current pinUvAuthToken (CTAP 2.1 §6.1.2 step 11 / §6.2.2).
-    /// The zero-length probe is handled by the callers. Returns whether a token was used.
+    /// CTAP 2.2 §6.1.2 / §6.2.2 steps 1–2 for a request's pinUvAuthParam: the zero-length probe, then the
+    /// protocol check. Over hybrid no PIN/UV auth protocol is offered, so any pinUvAuthParam is refused there
+    /// (CTAP1_ERR_INVALID_PARAMETER, or CTAP2_ERR_MISSING_PARAMETER without a protocol).
+    fn check_pin_uv_protocol(
+        &self,
+        param: Option<&[u8]>,
+        protocol: Option<u64>,
+        operation: Operation,
+        rp_id: &str,
+    ) -> Result<(), EngineError> {
+        let Some(param) = param else { return Ok(()) };
+        if self.config.profile == GetInfoProfile::Direct && param.is_empty() {
+            return Err(self.pin_probe(operation, rp_id));
+        }
+        let protocol = protocol.ok_or(EngineError::MissingParameter("pinUvAuthProtocol"))?;
+        match self.config.profile {
+            GetInfoProfile::Direct => PinProtocol::from_wire(protocol).map(|_| ()),
+            GetInfoProfile::Hybrid => Err(EngineError::InvalidParameter(
+                "no pinUvAuthProtocol is supported over hybrid",
+            )),
+        }
+    }
+
+    /// Validates a pinUvAuthParam against the current pinUvAuthToken (CTAP 2.1 §6.1.2 step 11 / §6.2.2),
+    /// after [`Self::check_pin_uv_protocol`]. Returns the UV witness when a token authorised the request.
     fn check_pin_uv_auth(
         &self,
         param: Option<&[u8]>,
@@ -246,8 +319,8 @@ impl Authenticator {
         permission: u64,
         rp_id: &str,
         client_data_hash: &[u8],
-    ) -> Result<bool, EngineError> {
-        let Some(param) = param else { return Ok(false) };
+    ) -> Result<Option<TokenVerified>, EngineError> {
+        let Some(param) = param else { return Ok(None) };
         let protocol =
             PinProtocol::from_wire(protocol.ok_or(EngineError::MissingParameter("pinUvAuthProtocol"))?)?;
         let mut guard = lock(&self.pin_token);
@@ -263,7 +336,7 @@ impl Authenticator {
             Some(_) => {}
             None => token.rp_id = Some(rp_id.to_owned()),
         }
-        Ok(true)
+        Ok(Some(token.grant.authorise()))
     }
 
     /// After a successful operation with a token, its mc/ga permissions are spent (CTAP 2.1 clears all
@@ -272,8 +345,9 @@ impl Authenticator {
         *lock(&self.pin_token) = None;
     }
 
-    /// The zero-length pinUvAuthParam probe: collect user presence, then report that built-in UV protects
-    /// the authenticator (CTAP2_ERR_PIN_INVALID).
+    /// The zero-length pinUvAuthParam probe (CTAP 2.2 §6.1.2 / §6.2.2 step 1): collect user presence; if the
+    /// user declines or the prompt times out (or cannot be shown), CTAP2_ERR_OPERATION_DENIED; otherwise
+    /// CTAP2_ERR_PIN_NOT_SET, since no PIN exists (built-in UV is not a PIN).
     fn pin_probe(&self, operation: Operation, rp_id: &str) -> EngineError {
         let prompt = VerificationPrompt {
             operation,
@@ -282,8 +356,8 @@ impl Authenticator {
             account: None,
         };
         match self.verifier.verify(&prompt) {
-            Ok(()) => EngineError::PinInvalid,
-            Err(e) => e.into(),
+            Ok(()) => EngineError::PinNotSet,
+            Err(_) => EngineError::OperationDenied,
         }
     }
 
@@ -312,15 +386,13 @@ impl Authenticator {
         &self,
         req: MakeCredentialRequest,
     ) -> Result<(MakeCredentialResponse, CreatedCredential), EngineError> {
-        if req.pin_uv_auth_param.as_deref().is_some_and(<[u8]>::is_empty) {
-            return Err(self.pin_probe(Operation::Register, &req.rp.id));
-        }
-        if req.pin_uv_auth_param.is_some() {
-            PinProtocol::from_wire(
-                req.pin_uv_auth_protocol
-                    .ok_or(EngineError::MissingParameter("pinUvAuthProtocol"))?,
-            )?;
-        }
+        let req = self.without_ignored_mc_extensions(req);
+        self.check_pin_uv_protocol(
+            req.pin_uv_auth_param.as_deref(),
+            req.pin_uv_auth_protocol,
+            Operation::Register,
+            &req.rp.id,
+        )?;
         let alg = req
             .algorithms
             .iter()
@@ -338,13 +410,15 @@ impl Authenticator {
             req.enterprise_attestation,
             req.attestation_formats_preference.as_deref(),
         )?;
-        let token_used = self.check_pin_uv_auth(
-            req.pin_uv_auth_param.as_deref(),
-            req.pin_uv_auth_protocol,
-            PERMISSION_MC,
-            &req.rp.id,
-            &req.client_data_hash,
-        )?;
+        let token_used = self
+            .check_pin_uv_auth(
+                req.pin_uv_auth_param.as_deref(),
+                req.pin_uv_auth_protocol,
+                PERMISSION_MC,
+                &req.rp.id,
+                &req.client_data_hash,
+            )?
+            .is_some();
 
         let rp_hash = rp_id_hash(&req.rp.id);
         let account = AccountInfo {
@@ -360,16 +434,26 @@ impl Authenticator {
         };
         let binding = OperationBinding::new(Operation::Register, &rp_hash, &req.client_data_hash);
 
-        // Exclude list: only after user presence (CTAP 2.1 §6.1.2 step 11).
+        // Exclude list (CTAP 2.2 §6.1.2 step 12): wait for the user, then CTAP2_ERR_CREDENTIAL_EXCLUDED
+        // whatever they answered (a refusal must not turn into another status the RP could tell apart). A
+        // credProtect level-3 credential counts only if the request is user-verified: by a token, or by this
+        // prompt, which is the engine's UV. If that prompt is refused, the level-3 entry is dropped and the
+        // request ends as the refused creation it then is.
         if !req.exclude_list.is_empty() {
             let existing = self.store.list_for_rp(&req.rp.id)?;
-            if req
-                .exclude_list
+            let hits: Vec<&CredentialMeta> = existing
                 .iter()
-                .any(|d| existing.iter().any(|m| m.id == d.id))
-            {
-                self.gate().verify(&prompt, binding)?;
-                return Err(EngineError::CredentialExcluded);
+                .filter(|m| req.exclude_list.iter().any(|d| d.id == m.id))
+                .collect();
+            if !hits.is_empty() {
+                let only_uv_required = hits
+                    .iter()
+                    .all(|m| m.cred_protect == extensions::CRED_PROTECT_UV_REQUIRED);
+                let answer = self.gate().verify(&prompt, binding.clone());
+                return Err(match answer {
+                    Err(e) if only_uv_required && !token_used => e,
+                    _ => EngineError::CredentialExcluded,
+                });
             }
         }
 
@@ -476,7 +560,6 @@ impl Authenticator {
             auth_data,
             att_stmt: statement.att_stmt,
             ep_att: statement.ep_att,
-            large_blob_key: ext.large_blob_key.then(|| secret.large_blob_key.to_vec()),
             unsigned_extension_outputs: unsigned,
         };
         Ok((response, created))
@@ -486,15 +569,13 @@ impl Authenticator {
 
     /// authenticatorGetAssertion on a typed request.
     pub fn get_assertion(&self, req: GetAssertionRequest) -> Result<GetAssertionResponse, EngineError> {
-        if req.pin_uv_auth_param.as_deref().is_some_and(<[u8]>::is_empty) {
-            return Err(self.pin_probe(Operation::SignIn, &req.rp_id));
-        }
-        if req.pin_uv_auth_param.is_some() {
-            PinProtocol::from_wire(
-                req.pin_uv_auth_protocol
-                    .ok_or(EngineError::MissingParameter("pinUvAuthProtocol"))?,
-            )?;
-        }
+        let req = self.without_ignored_ga_extensions(req);
+        self.check_pin_uv_protocol(
+            req.pin_uv_auth_param.as_deref(),
+            req.pin_uv_auth_protocol,
+            Operation::SignIn,
+            &req.rp_id,
+        )?;
         if req.options.rk_present {
             return Err(EngineError::UnsupportedOption(
                 "rk is not an option of getAssertion",
@@ -505,18 +586,18 @@ impl Authenticator {
             // The engine's only UV is the platform prompt, which is also user presence.
             return Err(EngineError::InvalidOption("uv without up"));
         }
-        let token_used = self.check_pin_uv_auth(
+        let token = self.check_pin_uv_auth(
             req.pin_uv_auth_param.as_deref(),
             req.pin_uv_auth_protocol,
             PERMISSION_GA,
             &req.rp_id,
             &req.client_data_hash,
         )?;
+        let token_used = token.is_some();
 
-        // Eligibility under credProtect: every prompted assertion is user-verified; a silent pre-flight counts as
-        // verified for *filtering* when it carries a valid pinUvAuthToken (obtained through the verifier, CTAP
-        // 2.1 §6.2.2 step "uv bit"), as python-fido2's pre-flight does. Its flags stay UP=0, UV=0: only a fresh
-        // approval sets UV.
+        // Eligibility under credProtect: every prompted assertion is user-verified; a silent pre-flight is
+        // user-verified when it carries a valid pinUvAuthToken (issued only after the verifier passed; CTAP 2.2
+        // §6.2.2 "uv bit"), as python-fido2's pre-flight does. Such a pre-flight answers UP=0, UV=1.
         let will_verify = !silent || token_used;
         let allow_list_given = !req.allow_list.is_empty();
         // With an allow list, look each ID up directly (one indexed read that also yields the secret) instead
@@ -555,14 +636,15 @@ impl Authenticator {
         if silent {
             let (first, loaded) = candidates.remove(0);
             let total = candidates.len() + 1;
-            let mut response =
-                self.assert_one(&req, &first, loaded, Presence::Silent(Silent), hmac.as_ref())?;
+            let presence = silent_presence(token.clone());
+            let mut response = self.assert_one(&req, &first, loaded, presence, hmac.as_ref())?;
             if !allow_list_given && total > 1 {
                 response.number_of_credentials = u32::try_from(total).ok();
                 *lock(&self.pending) = Some(PendingAssertions {
                     request: req,
                     remaining: candidates.into_iter().map(|(m, _)| m).collect(),
                     deadline: Instant::now() + NEXT_ASSERTION_TTL,
+                    token,
                 });
             }
             return Ok(response);
@@ -699,10 +781,6 @@ impl Authenticator {
             user,
             number_of_credentials: None,
             user_selected: None,
-            large_blob_key: req
-                .extensions
-                .large_blob_key
-                .then(|| secret.large_blob_key.to_vec()),
             unsigned_extension_outputs: unsigned,
         })
     }
@@ -717,38 +795,43 @@ impl Authenticator {
         }
         let meta = pending.remaining.remove(0);
         let request = pending.request.clone();
+        let presence = silent_presence(pending.token.clone());
         drop(guard);
         let hmac = match &request.extensions.hmac_secret {
             Some(input) => Some(VerifiedSalts::open(self.key_agreement()?, input)?),
             None => None,
         };
-        self.assert_one(&request, &meta, None, Presence::Silent(Silent), hmac.as_ref())
+        self.assert_one(&request, &meta, None, presence, hmac.as_ref())
     }
 
     // ---------------------------------------------------------------- selection / ClientPIN
 
+    /// authenticatorSelection (CTAP 2.2 §6.9): ask for user presence in every profile; CTAP2_OK when given,
+    /// CTAP2_ERR_USER_ACTION_TIMEOUT when nobody answered, CTAP2_ERR_OPERATION_DENIED otherwise (declined,
+    /// cancelled, or no prompt possible).
     fn selection(&self) -> Result<(), EngineError> {
-        match self.config.profile {
-            // Over hybrid the user already picked this phone by scanning the QR code (Chromium's phone
-            // answers at once too).
-            GetInfoProfile::Hybrid => Ok(()),
-            GetInfoProfile::Direct => {
-                let prompt = VerificationPrompt {
-                    operation: Operation::SignIn,
-                    rp_id: String::new(),
-                    rp_name: None,
-                    account: None,
-                };
-                Ok(self.verifier.verify(&prompt)?)
-            }
-        }
+        let prompt = VerificationPrompt {
+            operation: Operation::SignIn,
+            rp_id: String::new(),
+            rp_name: None,
+            account: None,
+        };
+        self.verifier.verify(&prompt).map_err(|e| match e {
+            VerificationError::TimedOut => EngineError::UserActionTimeout,
+            _ => EngineError::OperationDenied,
+        })
     }
 
-    /// authenticatorClientPIN: getKeyAgreement (0x02) and getPinUvAuthTokenUsingUvWithPermissions (0x06).
-    /// The engine has no PIN, so PIN subcommands are CTAP2_ERR_INVALID_SUBCOMMAND.
+    /// authenticatorClientPIN: getKeyAgreement (0x02), getPinUvAuthTokenUsingUvWithPermissions (0x06) and
+    /// getUVRetries (0x07). The engine has no PIN, so PIN subcommands are CTAP2_ERR_INVALID_SUBCOMMAND. The
+    /// Hybrid profile lists neither clientPin nor pinUvAuthToken, so there the whole command is
+    /// CTAP1_ERR_INVALID_COMMAND.
     pub fn client_pin(&self, req: ClientPinRequest) -> Result<ClientPinResponse, EngineError> {
+        if self.config.profile == GetInfoProfile::Hybrid {
+            return Err(EngineError::InvalidCommand(0x06));
+        }
         match req.sub_command {
-            0x02 => {
+            SUBCOMMAND_GET_KEY_AGREEMENT => {
                 PinProtocol::from_wire(
                     req.protocol
                         .ok_or(EngineError::MissingParameter("pinUvAuthProtocol"))?,
@@ -758,7 +841,7 @@ impl Authenticator {
                     ..Default::default()
                 })
             }
-            0x06 => {
+            SUBCOMMAND_GET_UV_TOKEN => {
                 let protocol = PinProtocol::from_wire(
                     req.protocol
                         .ok_or(EngineError::MissingParameter("pinUvAuthProtocol"))?,
@@ -788,21 +871,36 @@ impl Authenticator {
                     rp_name: None,
                     account: None,
                 };
-                self.verifier.verify(&prompt)?;
+                let grant = self.gate().grant_token(&prompt)?;
                 let token = random_bytes::<32>()?;
                 let encrypted = shared.encrypt(token.as_ref())?;
                 *lock(&self.pin_token) = Some(PinToken {
                     token,
                     permissions,
                     rp_id: req.rp_id,
+                    grant,
                 });
                 Ok(ClientPinResponse {
                     pin_uv_auth_token: Some(encrypted),
                     ..Default::default()
                 })
             }
+            // getUVRetries takes no other parameter (a pinUvAuthProtocol, if sent, is not needed); see
+            // UV_RETRIES for the count.
+            SUBCOMMAND_GET_UV_RETRIES => Ok(ClientPinResponse {
+                uv_retries: Some(UV_RETRIES),
+                ..Default::default()
+            }),
             other => Err(EngineError::InvalidSubcommand(other)),
         }
+    }
+}
+
+/// The presence of a request that prompted nobody: user-verified if a pinUvAuthToken authorised it.
+fn silent_presence(token: Option<TokenVerified>) -> Presence {
+    match token {
+        Some(t) => Presence::TokenVerified(t),
+        None => Presence::Silent(Silent),
     }
 }
 

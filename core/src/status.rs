@@ -160,9 +160,9 @@ pub enum EngineError {
     /// A pinUvAuthParam (or hmac-secret saltAuth) did not verify, or the token lacks a permission.
     #[error("pinUvAuthParam is invalid")]
     PinAuthInvalid,
-    /// A zero-length pinUvAuthParam probe: the authenticator is protected by built-in UV.
-    #[error("zero-length pinUvAuthParam probe")]
-    PinInvalid,
+    /// A zero-length pinUvAuthParam probe answered after user presence: no PIN is set (the engine has none).
+    #[error("zero-length pinUvAuthParam probe: no PIN is set")]
+    PinNotSet,
     /// A requested pinUvAuthToken permission is not supported.
     #[error("unsupported pinUvAuthToken permission")]
     UnauthorizedPermission,
@@ -202,7 +202,7 @@ impl EngineError {
             EngineError::UserActionTimeout => CtapStatus::UserActionTimeout,
             EngineError::UvBlocked(_) => CtapStatus::UvBlocked,
             EngineError::PinAuthInvalid => CtapStatus::PinAuthInvalid,
-            EngineError::PinInvalid => CtapStatus::PinInvalid,
+            EngineError::PinNotSet => CtapStatus::PinNotSet,
             EngineError::UnauthorizedPermission => CtapStatus::UnauthorizedPermission,
             EngineError::InvalidSubcommand(_) => CtapStatus::InvalidSubcommand,
             EngineError::NotAllowed => CtapStatus::NotAllowed,

@@ -6,9 +6,14 @@
 //!   clientDataHash) and expires at a monotonic deadline.
 //! * [`Approval::redeem`] checks both and yields [`Presence::Verified`], the only value whose flags carry
 //!   UP|UV. The silent `up=false` pre-flight uses [`Presence::Silent`], which can only produce UP=0, UV=0.
+//! * A pinUvAuthToken is issued only through [`UvGate::grant_token`] (a successful verification), which
+//!   yields a [`TokenGrant`] kept with the token. A request carrying a valid pinUvAuthParam for that token
+//!   gets a [`TokenVerified`] from it; a silent pre-flight authorised that way is [`Presence::TokenVerified`]:
+//!   UV=1 (the user was verified when the token was issued, CTAP 2.2 §6.2.2 "uv bit"), UP=0 (nobody was
+//!   asked now).
 //!
-//! The authenticator-data builder ([`crate::authdata`]) takes a [`Presence`], so no code path can set UP/UV
-//! without a redeemed approval.
+//! The authenticator-data builder ([`crate::authdata`]) takes a [`Presence`], so no code path can set UP
+//! without a redeemed approval, nor UV without one or a token granted after verification.
 
 use std::time::{Duration, Instant};
 
@@ -95,6 +100,35 @@ impl<'a> UvGate<'a> {
             deadline: now.checked_add(self.ttl).unwrap_or(now),
         })
     }
+
+    /// Shows `prompt` before a pinUvAuthToken is issued (getPinUvAuthTokenUsingUvWithPermissions); on success
+    /// returns the grant the token is kept with.
+    pub fn grant_token(&self, prompt: &VerificationPrompt) -> Result<TokenGrant, EngineError> {
+        self.verifier.verify(prompt)?;
+        Ok(TokenGrant { _private: () })
+    }
+}
+
+/// Proof that a pinUvAuthToken was issued after the user passed verification. Only
+/// [`UvGate::grant_token`] makes one; the engine keeps it beside the token it issued.
+#[derive(Debug)]
+pub struct TokenGrant {
+    _private: (),
+}
+
+impl TokenGrant {
+    /// The witness for one request whose pinUvAuthParam verified under this grant's token.
+    pub fn authorise(&self) -> TokenVerified {
+        TokenVerified { _private: () }
+    }
+}
+
+/// Witness that a request carried a valid pinUvAuthParam for a token issued after user verification. Only
+/// [`TokenGrant::authorise`] makes one. Cloneable so a getNextAssertion sequence keeps the UV of the
+/// request that started it.
+#[derive(Debug, Clone)]
+pub struct TokenVerified {
+    _private: (),
 }
 
 /// Witness of a redeemed approval. Only [`Approval::redeem`] makes one.
@@ -112,6 +146,9 @@ pub struct Silent;
 pub enum Presence {
     /// The user was verified through the gate: UP=1, UV=1.
     Verified(Verified),
+    /// No user interaction now, but the request carried a valid pinUvAuthToken, issued after the user was
+    /// verified: UP=0, UV=1.
+    TokenVerified(TokenVerified),
     /// No user interaction: UP=0, UV=0.
     Silent(Silent),
 }
@@ -121,13 +158,14 @@ impl Presence {
     pub fn flag_bits(&self) -> u8 {
         match self {
             Presence::Verified(_) => crate::authdata::FLAG_UP | crate::authdata::FLAG_UV,
+            Presence::TokenVerified(_) => crate::authdata::FLAG_UV,
             Presence::Silent(_) => 0,
         }
     }
 
     /// Whether user verification happened.
     pub fn user_verified(&self) -> bool {
-        matches!(self, Presence::Verified(_))
+        matches!(self, Presence::Verified(_) | Presence::TokenVerified(_))
     }
 }
 
@@ -225,6 +263,24 @@ mod tests {
                 .unwrap_err();
             assert_eq!(e.status(), status);
         }
+    }
+
+    #[test]
+    fn token_grant_needs_verification_and_yields_uv_without_up() {
+        let refused = Counting(AtomicUsize::new(0), Err(VerificationError::Denied));
+        assert!(
+            UvGate::new(&refused, DEFAULT_APPROVAL_TTL)
+                .grant_token(&prompt())
+                .is_err()
+        );
+        let v = Counting(AtomicUsize::new(0), Ok(()));
+        let grant = UvGate::new(&v, DEFAULT_APPROVAL_TTL)
+            .grant_token(&prompt())
+            .unwrap();
+        assert_eq!(v.0.load(Ordering::SeqCst), 1);
+        let p = Presence::TokenVerified(grant.authorise());
+        assert_eq!(p.flag_bits(), crate::authdata::FLAG_UV);
+        assert!(p.user_verified());
     }
 
     #[test]

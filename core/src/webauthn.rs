@@ -318,7 +318,6 @@ pub fn register(
                 eval_by_credential: vec![],
             }),
             cred_blob: ext_json.cred_blob.map(|b| b.0),
-            large_blob_key: false,
         },
         options: MakeCredentialOptions {
             rk,
@@ -391,7 +390,6 @@ pub fn authenticate(
             hmac_secret: None,
             prf,
             cred_blob: ext_json.get_cred_blob,
-            large_blob_key: false,
         },
         options: GetAssertionOptions {
             rk_present: false,

@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use tandem_cbor::Value;
-use tandem_core::ctap::{Request, decode_request};
+use tandem_core::ctap::{Request, decode_request, decode_request_ignoring};
 use tandem_core::{AuthenticatorConfig, CtapStatus, EngineError};
 
 fn status_of(msg: &[u8]) -> CtapStatus {
@@ -148,8 +148,12 @@ fn invalid_values() {
     assert_eq!(status_of(&mc(&long_user)), CtapStatus::InvalidLength);
     let level4 = with(valid_mc(), 6, Value::map().insert("credProtect", 4).build());
     assert_eq!(status_of(&mc(&level4)), CtapStatus::InvalidParameter);
-    let lbk_false = with(valid_mc(), 6, Value::map().insert("largeBlobKey", false).build());
-    assert_eq!(status_of(&mc(&lbk_false)), CtapStatus::InvalidOption);
+    // largeBlobKey is not supported (no largeBlobs command): ignored like an unknown extension, whatever
+    // its value.
+    for lbk in [Value::Bool(false), Value::Bool(true), Value::from(3)] {
+        let v = with(valid_mc(), 6, Value::map().insert("largeBlobKey", lbk).build());
+        assert!(decode_request(&mc(&v)).is_ok());
+    }
     let short_prf = with(
         valid_mc(),
         6,
@@ -280,9 +284,13 @@ fn engine_level_statuses_through_handle_ctap() {
         Some(&make_credential_params("example.com", b"u", &[-257, -35], true)),
     );
     assert_eq!((s, body.len()), (CtapStatus::UnsupportedAlgorithm.code(), 0));
-    // Unknown ClientPIN subcommand; getNextAssertion without a pending getAssertion.
-    let (s, _) = h.ctap(0x06, Some(&Value::map().insert(1, 2).insert(2, 0x0f).build()));
+    // Unknown ClientPIN subcommand (direct profile; over hybrid there is no ClientPIN at all);
+    // getNextAssertion without a pending getAssertion.
+    let d = harness(AuthenticatorConfig::direct());
+    let (s, _) = d.ctap(0x06, Some(&Value::map().insert(1, 2).insert(2, 0x0f).build()));
     assert_eq!(s, CtapStatus::InvalidSubcommand.code());
+    let (s, _) = h.ctap(0x06, Some(&Value::map().insert(1, 2).insert(2, 0x0f).build()));
+    assert_eq!(s, CtapStatus::InvalidCommand.code());
     assert_eq!(h.auth.handle_ctap(&[0x08]), vec![CtapStatus::NotAllowed.code()]);
     // rk in getAssertion options.
     let (s, _) = h.ctap(
@@ -295,10 +303,10 @@ fn engine_level_statuses_through_handle_ctap() {
     );
     assert_eq!(s, CtapStatus::UnsupportedOption.code());
     // Unsupported PIN protocol.
-    let (s, _) = h.ctap(0x06, Some(&Value::map().insert(1, 3).insert(2, 2).build()));
+    let (s, _) = d.ctap(0x06, Some(&Value::map().insert(1, 3).insert(2, 2).build()));
     assert_eq!(s, CtapStatus::InvalidParameter.code());
     assert_eq!(
-        h.verifier.prompt_count(),
+        h.verifier.prompt_count() + d.verifier.prompt_count(),
         0,
         "no request above may prompt the user"
     );
@@ -312,6 +320,43 @@ fn engine_errors_map_to_one_status_each() {
     assert_eq!(EngineError::UserActionTimeout.status().code(), 0x2f);
     assert_eq!(EngineError::PinAuthInvalid.status().code(), 0x33);
     assert_eq!(EngineError::InvalidOption("x").status().code(), 0x2c);
+    assert_eq!(EngineError::PinNotSet.status().code(), 0x35);
+}
+
+#[test]
+fn ignored_extensions_are_skipped_unread() {
+    let bad = Value::map()
+        .insert("hmac-secret", "yes")
+        .insert("hmac-secret-mc", 7)
+        .insert("credProtect", 2)
+        .build();
+    let v = with(valid_mc(), 6, bad);
+    assert_eq!(status_of(&mc(&v)), CtapStatus::CborUnexpectedType);
+    match decode_request_ignoring(&mc(&v), &["hmac-secret", "hmac-secret-mc"]).unwrap() {
+        Request::MakeCredential(r) => {
+            assert!(!r.extensions.hmac_secret && r.extensions.hmac_secret_mc.is_none());
+            assert_eq!(
+                r.extensions.cred_protect,
+                Some(2),
+                "other extensions are still read"
+            );
+        }
+        other => panic!("decoded {other:?}"),
+    }
+    let mut ga = vec![0x02];
+    ga.extend(
+        with(
+            get_assertion_params("example.com", &[]),
+            4,
+            Value::map().insert("hmac-secret", Value::Array(vec![])).build(),
+        )
+        .to_vec(),
+    );
+    assert_eq!(status_of(&ga), CtapStatus::CborUnexpectedType);
+    match decode_request_ignoring(&ga, &["hmac-secret"]).unwrap() {
+        Request::GetAssertion(r) => assert!(r.extensions.hmac_secret.is_none()),
+        other => panic!("decoded {other:?}"),
+    }
 }
 
 fn hex_text(s: &str) -> String {
@@ -382,14 +427,10 @@ fn direct_get_info_lists_pin_uv_support() {
         .collect();
     assert_eq!(
         ext,
-        [
-            "credBlob",
-            "credProtect",
-            "hmac-secret",
-            "hmac-secret-mc",
-            "largeBlobKey",
-            "prf"
-        ]
+        ["credBlob", "credProtect", "hmac-secret", "hmac-secret-mc", "prf"]
     );
     assert_eq!(info.get_int(15), Some(&Value::from(32)));
+    // largeBlobKey is only meaningful with the largeBlobs option and command 0x0C, which the engine lacks.
+    assert!(opts.get_text("largeBlobs").is_none());
+    assert!(info.get_int(11).is_none(), "no maxSerializedLargeBlobArray");
 }

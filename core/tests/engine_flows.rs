@@ -175,7 +175,7 @@ fn make_credential_up_false_is_invalid_option_without_prompt() {
 }
 
 #[test]
-fn exclude_list_reports_only_after_user_presence() {
+fn exclude_list_waits_for_the_user_then_reports_excluded_whatever_the_answer() {
     let h = harness(AuthenticatorConfig::hybrid());
     let (id, _) = register_default(&h, b"u", true);
     let params = with(
@@ -188,9 +188,21 @@ fn exclude_list_reports_only_after_user_presence() {
         CtapStatus::CredentialExcluded.code()
     );
     assert_eq!(h.verifier.prompt_count(), 2);
-    // If the user declines the presence check, the RP learns nothing about the exclusion.
-    h.verifier.push(Err(VerificationError::Denied));
-    assert_eq!(h.ctap(0x01, Some(&params)).0, CtapStatus::OperationDenied.code());
+    // CTAP 2.2 §6.1.2 step 12: "regardless of whether user presence is obtained or the authenticator times
+    // out", CTAP2_ERR_CREDENTIAL_EXCLUDED. The user is still asked (no silent probing), once per request.
+    for refusal in [
+        VerificationError::Denied,
+        VerificationError::Cancelled,
+        VerificationError::TimedOut,
+        VerificationError::Unavailable("locked out".into()),
+    ] {
+        h.verifier.push(Err(refusal));
+        assert_eq!(
+            h.ctap(0x01, Some(&params)).0,
+            CtapStatus::CredentialExcluded.code()
+        );
+    }
+    assert_eq!(h.verifier.prompt_count(), 6);
     assert_eq!(h.credential_count(), 1);
     // An exclude list naming another RP's credential does not block.
     let other_rp = with(
@@ -199,6 +211,52 @@ fn exclude_list_reports_only_after_user_presence() {
         descriptor_list(&[&id]),
     );
     assert_eq!(h.ctap(0x01, Some(&other_rp)).0, 0);
+}
+
+#[test]
+fn exclude_list_counts_a_uv_required_credential_only_for_a_verified_request() {
+    let h = harness(AuthenticatorConfig::direct());
+    let l3 = register_protected(&h, b"three", 3, true);
+    let params = with(
+        make_credential_params(RP, b"new", &[-7], true),
+        5,
+        descriptor_list(&[&l3]),
+    );
+    // The prompt is the engine's UV: approved, the request is verified and the level-3 credential excludes.
+    assert_eq!(
+        h.ctap(0x01, Some(&params)).0,
+        CtapStatus::CredentialExcluded.code()
+    );
+    // Refused, the request is unverified: the level-3 entry does not count (nothing is revealed about it) and
+    // the request ends as a refused registration.
+    h.verifier.push(Err(VerificationError::Denied));
+    assert_eq!(h.ctap(0x01, Some(&params)).0, CtapStatus::OperationDenied.code());
+    // Verified by a pinUvAuthToken, it excludes whatever the presence prompt says.
+    let p = platform(&h, PinProtocol::Two);
+    let token = uv_token(&h, &p, PERMISSION_MC_GA, RP);
+    let with_token = with(
+        with(
+            params.clone(),
+            8,
+            Value::bytes(PinProtocol::Two.authenticate(&token, &CDH)),
+        ),
+        9,
+        Value::from(2),
+    );
+    h.verifier.push(Err(VerificationError::Denied));
+    assert_eq!(
+        h.ctap(0x01, Some(&with_token)).0,
+        CtapStatus::CredentialExcluded.code()
+    );
+    // A level-1 credential in the same list excludes even when the prompt is refused.
+    let (l1, _) = register_default(&h, b"one", true);
+    let mixed = with(params, 5, descriptor_list(&[&l3, &l1]));
+    h.verifier.push(Err(VerificationError::Denied));
+    assert_eq!(
+        h.ctap(0x01, Some(&mixed)).0,
+        CtapStatus::CredentialExcluded.code()
+    );
+    assert_eq!(h.credential_count(), 2);
 }
 
 #[test]
@@ -407,6 +465,24 @@ fn platform(h: &Harness, protocol: PinProtocol) -> Platform {
     }
 }
 
+const PERMISSION_MC_GA: u64 = 0x03;
+
+/// getPinUvAuthTokenUsingUvWithPermissions (one prompt), decrypted.
+fn uv_token(h: &Harness, p: &Platform, permissions: u64, rp: &str) -> Vec<u8> {
+    let req = Value::map()
+        .insert(1, p.protocol.wire())
+        .insert(2, 6)
+        .insert(3, p.key.cose_public())
+        .insert(9, permissions)
+        .insert(10, rp)
+        .build();
+    let resp = h.ok(0x06, &req);
+    p.shared
+        .decrypt(resp.get_int(2).unwrap().as_bytes().unwrap())
+        .unwrap()
+        .to_vec()
+}
+
 impl Platform {
     fn hmac_input(&self, salts: &[u8]) -> Value {
         let enc = self.shared.encrypt(salts).unwrap();
@@ -598,39 +674,53 @@ fn prf_at_creation_and_by_credential() {
 }
 
 #[test]
-fn cred_blob_and_large_blob_key() {
+fn cred_blob_is_served_and_large_blob_key_is_ignored() {
     let h = harness(AuthenticatorConfig::direct());
     let blob = vec![0xb1u8; 16];
-    let mc = with(
-        make_credential_params(RP, b"u", &[-7], true),
-        6,
-        Value::map()
-            .insert("credBlob", blob.clone())
-            .insert("largeBlobKey", true)
-            .build(),
-    );
-    let resp = h.ok(0x01, &mc);
-    let ad = parse_auth_data(resp.get_int(2).unwrap().as_bytes().unwrap());
-    assert_eq!(
-        ad.extensions.unwrap().get_text("credBlob"),
-        Some(&Value::Bool(true))
-    );
-    let lbk = resp.get_int(5).unwrap().as_bytes().unwrap().to_vec();
-    assert_eq!(lbk.len(), 32);
+    // largeBlobKey is not supported (no largeBlobs command): any value, even a malformed one, is ignored.
+    for large_blob_key in [Value::Bool(true), Value::Bool(false), Value::text("x")] {
+        let mc = with(
+            make_credential_params(RP, b"u", &[-7], true),
+            6,
+            Value::map()
+                .insert("credBlob", blob.clone())
+                .insert("largeBlobKey", large_blob_key.clone())
+                .build(),
+        );
+        let resp = h.ok(0x01, &mc);
+        assert!(resp.get_int(5).is_none(), "no largeBlobKey output");
+        let ad = parse_auth_data(resp.get_int(2).unwrap().as_bytes().unwrap());
+        assert_eq!(
+            ad.extensions.unwrap().get_text("credBlob"),
+            Some(&Value::Bool(true))
+        );
+        let ga = with(
+            get_assertion_params(RP, &[]),
+            4,
+            Value::map()
+                .insert("credBlob", true)
+                .insert("largeBlobKey", large_blob_key)
+                .build(),
+        );
+        let a = h.ok(0x02, &ga);
+        assert!(a.get_int(7).is_none(), "no largeBlobKey output");
+        let ext = parse_auth_data(a.get_int(2).unwrap().as_bytes().unwrap())
+            .extensions
+            .unwrap();
+        assert_eq!(ext.get_text("credBlob").unwrap().as_bytes(), Some(&blob[..]));
+    }
+    // credBlob false asks for nothing (no output, no error).
     let ga = with(
         get_assertion_params(RP, &[]),
         4,
-        Value::map()
-            .insert("credBlob", true)
-            .insert("largeBlobKey", true)
-            .build(),
+        Value::map().insert("credBlob", false).build(),
     );
     let a = h.ok(0x02, &ga);
-    let ext = parse_auth_data(a.get_int(2).unwrap().as_bytes().unwrap())
-        .extensions
-        .unwrap();
-    assert_eq!(ext.get_text("credBlob").unwrap().as_bytes(), Some(&blob[..]));
-    assert_eq!(a.get_int(7).unwrap().as_bytes(), Some(&lbk[..]));
+    assert!(
+        parse_auth_data(a.get_int(2).unwrap().as_bytes().unwrap())
+            .extensions
+            .is_none()
+    );
     // Too long: not stored, reported false.
     let mc = with(
         make_credential_params(RP, b"v", &[-7], true),
@@ -734,7 +824,7 @@ fn pin_uv_auth_token_is_validated_but_never_replaces_the_prompt() {
 }
 
 #[test]
-fn silent_preflight_with_a_token_sees_uv_required_credentials_without_uv_flag() {
+fn silent_preflight_with_a_token_is_user_verified() {
     let h = harness(AuthenticatorConfig::direct());
     let id = register_protected(&h, b"three", 3, true);
     let p = platform(&h, PinProtocol::Two);
@@ -762,8 +852,13 @@ fn silent_preflight_with_a_token_sees_uv_required_credentials_without_uv_flag() 
     let a = h.ok(0x02, &preflight);
     assert_eq!(
         parse_auth_data(a.get_int(2).unwrap().as_bytes().unwrap()).flags & 0x05,
-        0,
-        "no UP/UV without approval"
+        0x04,
+        "UV from the token (issued after verification), no UP (nobody was asked now)"
+    );
+    assert_eq!(
+        a.get_int(4).unwrap().get_text("name").unwrap().as_text(),
+        Some("alice@example.com"),
+        "a verified request may see the account name"
     );
     assert_eq!(h.verifier.prompt_count(), prompts);
     // The token is still usable for the real assertion, which prompts and sets UP|UV.
@@ -781,18 +876,210 @@ fn silent_preflight_with_a_token_sees_uv_required_credentials_without_uv_flag() 
 }
 
 #[test]
+fn silent_discovery_with_a_token_stays_user_verified_through_get_next_assertion() {
+    let h = harness(AuthenticatorConfig::direct());
+    register_default(&h, b"first", true);
+    register_default(&h, b"second", true);
+    let p = platform(&h, PinProtocol::One);
+    let token = uv_token(&h, &p, 0x02, RP);
+    let params = with(
+        with(
+            with(
+                get_assertion_params(RP, &[]),
+                5,
+                Value::map().insert("up", false).build(),
+            ),
+            6,
+            Value::bytes(PinProtocol::One.authenticate(&token, &CDH)),
+        ),
+        7,
+        Value::from(1),
+    );
+    let prompts = h.verifier.prompt_count();
+    let a = h.ok(0x02, &params);
+    assert_eq!(a.get_int(5), Some(&Value::from(2)));
+    let (s, body) = h.ctap(0x08, None);
+    assert_eq!(s, 0);
+    let b = tandem_cbor::decode_canonical(&body).unwrap();
+    for r in [&a, &b] {
+        assert_eq!(
+            parse_auth_data(r.get_int(2).unwrap().as_bytes().unwrap()).flags & 0x05,
+            0x04
+        );
+        assert!(r.get_int(4).unwrap().get_text("name").is_some());
+    }
+    assert_eq!(h.verifier.prompt_count(), prompts);
+    // Without the token, the same discovery is unverified throughout.
+    let bare = without(without(params, 6), 7);
+    let a = h.ok(0x02, &bare);
+    assert_eq!(
+        parse_auth_data(a.get_int(2).unwrap().as_bytes().unwrap()).flags & 0x05,
+        0
+    );
+    let b = tandem_cbor::decode_canonical(&h.ctap(0x08, None).1).unwrap();
+    assert_eq!(
+        parse_auth_data(b.get_int(2).unwrap().as_bytes().unwrap()).flags & 0x05,
+        0
+    );
+}
+
+#[test]
 fn zero_length_pin_uv_auth_param_probe() {
+    // CTAP 2.2 §6.1.2 / §6.2.2 step 1: after user presence, PIN_NOT_SET (no PIN exists; UV is built in).
     let h = harness(AuthenticatorConfig::direct());
     let mc = with(
         make_credential_params(RP, b"u", &[-7], true),
         8,
         Value::bytes(vec![]),
     );
-    assert_eq!(h.ctap(0x01, Some(&mc)).0, CtapStatus::PinInvalid.code());
+    assert_eq!(h.ctap(0x01, Some(&mc)).0, CtapStatus::PinNotSet.code());
     assert_eq!(h.verifier.prompt_count(), 1);
-    h.verifier.push(Err(VerificationError::Denied));
-    assert_eq!(h.ctap(0x01, Some(&mc)).0, CtapStatus::OperationDenied.code());
+    // With a protocol too (step 1 comes before the protocol check).
+    let mc2 = with(mc.clone(), 9, Value::from(2));
+    assert_eq!(h.ctap(0x01, Some(&mc2)).0, CtapStatus::PinNotSet.code());
+    let ga = with(get_assertion_params(RP, &[]), 6, Value::bytes(vec![]));
+    assert_eq!(h.ctap(0x02, Some(&ga)).0, CtapStatus::PinNotSet.code());
+    assert_eq!(h.verifier.prompt_count(), 3);
+    assert_eq!(h.verifier.last_prompt().operation, Operation::SignIn);
+    // "If the user declines permission, or the operation times out": OPERATION_DENIED.
+    for refusal in [
+        VerificationError::Denied,
+        VerificationError::Cancelled,
+        VerificationError::TimedOut,
+        VerificationError::Unavailable("no biometrics".into()),
+    ] {
+        h.verifier.push(Err(refusal.clone()));
+        assert_eq!(h.ctap(0x01, Some(&mc)).0, CtapStatus::OperationDenied.code());
+        h.verifier.push(Err(refusal));
+        assert_eq!(h.ctap(0x02, Some(&ga)).0, CtapStatus::OperationDenied.code());
+    }
     assert_eq!(h.credential_count(), 0);
+}
+
+#[test]
+fn hybrid_refuses_pin_uv_auth_without_prompting() {
+    // The hybrid getInfo offers no PIN/UV auth protocol, so step 1 (the probe) does not apply and any
+    // pinUvAuthParam fails the protocol check: MISSING_PARAMETER without one, INVALID_PARAMETER with one.
+    let h = harness(AuthenticatorConfig::hybrid());
+    let (id, _) = register_default(&h, b"u", true);
+    let prompts = h.verifier.prompt_count();
+    for param in [vec![], vec![0u8; 32]] {
+        let mc = with(
+            make_credential_params(RP, b"v", &[-7], true),
+            8,
+            Value::bytes(param.clone()),
+        );
+        assert_eq!(h.ctap(0x01, Some(&mc)).0, CtapStatus::MissingParameter.code());
+        let mc = with(mc, 9, Value::from(2));
+        assert_eq!(h.ctap(0x01, Some(&mc)).0, CtapStatus::InvalidParameter.code());
+        let ga = with(
+            with(get_assertion_params(RP, &[&id]), 6, Value::bytes(param)),
+            7,
+            Value::from(1),
+        );
+        assert_eq!(h.ctap(0x02, Some(&ga)).0, CtapStatus::InvalidParameter.code());
+    }
+    assert_eq!(h.verifier.prompt_count(), prompts);
+    assert_eq!(h.credential_count(), 1);
+}
+
+#[test]
+fn hybrid_has_no_client_pin() {
+    let h = harness(AuthenticatorConfig::hybrid());
+    let key = KeyAgreementKey::generate().unwrap();
+    for sub in [0x01, 0x02, 0x05, 0x06, 0x07] {
+        let req = Value::map()
+            .insert(1, 2)
+            .insert(2, sub)
+            .insert(3, key.cose_public())
+            .insert(9, 0x03)
+            .insert(10, RP)
+            .build();
+        assert_eq!(
+            h.ctap(0x06, Some(&req)).0,
+            CtapStatus::InvalidCommand.code(),
+            "subcommand {sub}"
+        );
+    }
+    assert_eq!(h.verifier.prompt_count(), 0);
+}
+
+#[test]
+fn hybrid_ignores_hmac_secret_inputs() {
+    let h = harness(AuthenticatorConfig::hybrid());
+    let key = KeyAgreementKey::generate().unwrap();
+    let well_formed = Value::map()
+        .insert(1, key.cose_public())
+        .insert(2, vec![0u8; 32])
+        .insert(3, vec![0u8; 16])
+        .build();
+    // Well-formed or not, hmac-secret(-mc) inputs are ignored over hybrid, as if unknown: no output, no error.
+    for (hmac_secret, hmac_secret_mc) in [
+        (Value::Bool(true), well_formed.clone()),
+        (Value::text("yes"), Value::from(7)),
+    ] {
+        let mc = with(
+            make_credential_params(RP, b"u", &[-7], true),
+            6,
+            Value::map()
+                .insert("hmac-secret", hmac_secret)
+                .insert("hmac-secret-mc", hmac_secret_mc)
+                .insert("credProtect", 1)
+                .build(),
+        );
+        let (_, ad) = register(&h, &mc);
+        let ext = ad.extensions.unwrap();
+        assert!(ext.get_text("hmac-secret").is_none() && ext.get_text("hmac-secret-mc").is_none());
+        assert_eq!(ext.get_text("credProtect"), Some(&Value::from(1)));
+        for input in [well_formed.clone(), Value::Array(vec![])] {
+            let ga = with(
+                get_assertion_params(RP, &[]),
+                4,
+                Value::map().insert("hmac-secret", input).build(),
+            );
+            let a = h.ok(0x02, &ga);
+            assert!(
+                parse_auth_data(a.get_int(2).unwrap().as_bytes().unwrap())
+                    .extensions
+                    .is_none()
+            );
+        }
+    }
+    // The direct profile serves hmac-secret, so there a malformed input is still an error.
+    let d = harness(AuthenticatorConfig::direct());
+    let mc = with(
+        make_credential_params(RP, b"u", &[-7], true),
+        6,
+        Value::map().insert("hmac-secret", "yes").build(),
+    );
+    assert_eq!(d.ctap(0x01, Some(&mc)).0, CtapStatus::CborUnexpectedType.code());
+}
+
+#[test]
+fn get_uv_retries_reports_the_platform_allowance() {
+    let h = harness(AuthenticatorConfig::direct());
+    // python-fido2 (and Yubico's SDKs) send the protocol; the subcommand does not need it.
+    for req in [
+        Value::map().insert(1, 2).insert(2, 7).build(),
+        Value::map().insert(1, 1).insert(2, 7).build(),
+        Value::map().insert(2, 7).build(),
+    ] {
+        let resp = h.ok(0x06, &req);
+        assert_eq!(
+            resp,
+            Value::map()
+                .insert(5, tandem_core::authenticator::UV_RETRIES)
+                .build()
+        );
+    }
+    assert_eq!(tandem_core::authenticator::UV_RETRIES, 5);
+    assert_eq!(h.verifier.prompt_count(), 0);
+    // PIN subcommands stay unsupported: there is no PIN.
+    assert_eq!(
+        h.ctap(0x06, Some(&Value::map().insert(1, 2).insert(2, 1).build()))
+            .0,
+        CtapStatus::InvalidSubcommand.code()
+    );
 }
 
 #[test]
@@ -850,17 +1137,25 @@ fn attestation_choices() {
 }
 
 #[test]
-fn selection_command() {
-    let h = harness(AuthenticatorConfig::hybrid());
-    assert_eq!(h.auth.handle_ctap(&[0x0b]), vec![0]);
-    assert_eq!(h.verifier.prompt_count(), 0);
-    let d = harness(AuthenticatorConfig::direct());
-    assert_eq!(d.auth.handle_ctap(&[0x0b]), vec![0]);
-    d.verifier.push(Err(VerificationError::Cancelled));
-    assert_eq!(
-        d.auth.handle_ctap(&[0x0b]),
-        vec![CtapStatus::OperationDenied.code()]
-    );
+fn selection_asks_for_presence_in_every_profile() {
+    for config in [AuthenticatorConfig::hybrid(), AuthenticatorConfig::direct()] {
+        let h = harness(config);
+        assert_eq!(h.auth.handle_ctap(&[0x0b]), vec![0]);
+        assert_eq!(h.verifier.prompt_count(), 1);
+        for (refusal, status) in [
+            (VerificationError::Denied, CtapStatus::OperationDenied),
+            (VerificationError::Cancelled, CtapStatus::OperationDenied),
+            (
+                VerificationError::Unavailable("no biometrics".into()),
+                CtapStatus::OperationDenied,
+            ),
+            (VerificationError::TimedOut, CtapStatus::UserActionTimeout),
+        ] {
+            h.verifier.push(Err(refusal));
+            assert_eq!(h.auth.handle_ctap(&[0x0b]), vec![status.code()]);
+        }
+        assert_eq!(h.verifier.prompt_count(), 5);
+    }
 }
 
 #[test]

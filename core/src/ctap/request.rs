@@ -3,7 +3,10 @@
 //! Rules (CTAP 2.2 §6 and §8): malformed CBOR → CTAP2_ERR_INVALID_CBOR (duplicate keys included); a field of
 //! the wrong major type → CTAP2_ERR_CBOR_UNEXPECTED_TYPE; a required field absent → CTAP2_ERR_MISSING_PARAMETER;
 //! unknown keys of parameter maps, entities, options and extensions are ignored; credential descriptors and
-//! pubKeyCredParams of a type other than "public-key" are skipped.
+//! pubKeyCredParams of a type other than "public-key" are skipped. Extensions the engine knows but the
+//! configured profile does not offer ([`decode_request_ignoring`]) are skipped unread like unknown ones, so
+//! an input for an unsupported extension never fails a request (CTAP 2.2 §12: an authenticator ignores
+//! extensions it does not support).
 
 use tandem_cbor::Value;
 
@@ -58,15 +61,25 @@ pub enum Request {
     Selection,
 }
 
-/// Decodes `command byte ‖ CBOR parameters`.
+/// Decodes `command byte ‖ CBOR parameters`, reading every extension input the engine knows.
 pub fn decode_request(message: &[u8]) -> Result<Request, EngineError> {
+    decode_request_ignoring(message, &[])
+}
+
+/// [`decode_request`], except that the extension inputs named in `ignored` are skipped unread, exactly like
+/// unknown extensions (neither validated nor passed on).
+pub fn decode_request_ignoring(message: &[u8], ignored: &[&str]) -> Result<Request, EngineError> {
     let (&cmd, params) = message
         .split_first()
         .ok_or(EngineError::InvalidLength("empty CTAP message"))?;
     let command = Command::from_byte(cmd)?;
     Ok(match command {
-        Command::MakeCredential => Request::MakeCredential(MakeCredentialRequest::decode(params)?),
-        Command::GetAssertion => Request::GetAssertion(GetAssertionRequest::decode(params)?),
+        Command::MakeCredential => {
+            Request::MakeCredential(MakeCredentialRequest::decode_ignoring(params, ignored)?)
+        }
+        Command::GetAssertion => {
+            Request::GetAssertion(GetAssertionRequest::decode_ignoring(params, ignored)?)
+        }
         Command::ClientPin => Request::ClientPin(ClientPinRequest::decode(params)?),
         Command::GetInfo | Command::GetNextAssertion | Command::Selection => {
             if !params.is_empty() {
@@ -154,8 +167,6 @@ pub struct MakeCredentialExtensions {
     pub prf: Option<PrfInput>,
     /// credBlob to store.
     pub cred_blob: Option<Vec<u8>>,
-    /// largeBlobKey: true.
-    pub large_blob_key: bool,
 }
 
 /// getAssertion extension inputs the engine understands.
@@ -165,10 +176,8 @@ pub struct GetAssertionExtensions {
     pub hmac_secret: Option<HmacSecretInput>,
     /// Hybrid `prf` input.
     pub prf: Option<PrfInput>,
-    /// credBlob: true.
+    /// credBlob: true (`false` asks for nothing).
     pub cred_blob: bool,
-    /// largeBlobKey: true.
-    pub large_blob_key: bool,
 }
 
 /// makeCredential options.
@@ -460,19 +469,23 @@ fn hmac_secret_input(v: &Value, name: &'static str) -> Result<HmacSecretInput, E
     })
 }
 
-fn true_flag(v: &Value, name: &'static str) -> Result<bool, EngineError> {
-    // largeBlobKey / credBlob (getAssertion) may only be `true`.
-    match boolean(v, name)? {
-        true => Ok(true),
-        false => Err(EngineError::InvalidOption(name)),
-    }
+/// The extension map's entries (text key, if it is one), minus the `ignored` ones. largeBlobKey is not among
+/// the extensions read: the engine does not support largeBlobs (command 0x0C), so the key is ignored like
+/// any unknown extension.
+fn extension_entries<'a>(
+    v: &'a Value,
+    ignored: &'a [&str],
+) -> Result<impl Iterator<Item = (Option<&'a str>, &'a Value)>, EngineError> {
+    Ok(map(v, "extensions")?
+        .iter()
+        .map(|(k, val)| (k.as_text(), val))
+        .filter(move |(k, _)| !k.is_some_and(|k| ignored.contains(&k))))
 }
 
-fn mc_extensions(v: &Value) -> Result<MakeCredentialExtensions, EngineError> {
-    let m = map(v, "extensions")?;
+fn mc_extensions(v: &Value, ignored: &[&str]) -> Result<MakeCredentialExtensions, EngineError> {
     let mut ext = MakeCredentialExtensions::default();
-    for (k, val) in m {
-        match k.as_text() {
+    for (k, val) in extension_entries(v, ignored)? {
+        match k {
             Some("credProtect") => {
                 let level = uint(val, "credProtect")?;
                 ext.cred_protect = Some(match level {
@@ -484,22 +497,19 @@ fn mc_extensions(v: &Value) -> Result<MakeCredentialExtensions, EngineError> {
             Some("hmac-secret-mc") => ext.hmac_secret_mc = Some(hmac_secret_input(val, "hmac-secret-mc")?),
             Some("prf") => ext.prf = Some(prf_input(val, false)?),
             Some("credBlob") => ext.cred_blob = Some(bytes(val, "credBlob")?),
-            Some("largeBlobKey") => ext.large_blob_key = true_flag(val, "largeBlobKey")?,
             _ => {}
         }
     }
     Ok(ext)
 }
 
-fn ga_extensions(v: &Value) -> Result<GetAssertionExtensions, EngineError> {
-    let m = map(v, "extensions")?;
+fn ga_extensions(v: &Value, ignored: &[&str]) -> Result<GetAssertionExtensions, EngineError> {
     let mut ext = GetAssertionExtensions::default();
-    for (k, val) in m {
-        match k.as_text() {
+    for (k, val) in extension_entries(v, ignored)? {
+        match k {
             Some("hmac-secret") => ext.hmac_secret = Some(hmac_secret_input(val, "hmac-secret")?),
             Some("prf") => ext.prf = Some(prf_input(val, true)?),
-            Some("credBlob") => ext.cred_blob = true_flag(val, "credBlob")?,
-            Some("largeBlobKey") => ext.large_blob_key = true_flag(val, "largeBlobKey")?,
+            Some("credBlob") => ext.cred_blob = boolean(val, "credBlob")?,
             _ => {}
         }
     }
@@ -509,6 +519,11 @@ fn ga_extensions(v: &Value) -> Result<GetAssertionExtensions, EngineError> {
 impl MakeCredentialRequest {
     /// Decodes the CBOR parameters of authenticatorMakeCredential.
     pub fn decode(params: &[u8]) -> Result<Self, EngineError> {
+        Self::decode_ignoring(params, &[])
+    }
+
+    /// [`Self::decode`], skipping the extension inputs named in `ignored`.
+    pub fn decode_ignoring(params: &[u8], ignored: &[&str]) -> Result<Self, EngineError> {
         let m = param_map(params)?;
         // Type-check every present field before reporting missing ones, so a mistyped field is always
         // CBOR_UNEXPECTED_TYPE whatever else is wrong.
@@ -520,7 +535,10 @@ impl MakeCredentialRequest {
             .map(|v| descriptors(v, "excludeList"))
             .transpose()?
             .unwrap_or_default();
-        let extensions = field(&m, 6).map(mc_extensions).transpose()?.unwrap_or_default();
+        let extensions = field(&m, 6)
+            .map(|v| mc_extensions(v, ignored))
+            .transpose()?
+            .unwrap_or_default();
         let mut options = MakeCredentialOptions::default();
         if let Some(v) = field(&m, 7) {
             for (k, b) in option_map(v)? {
@@ -564,6 +582,11 @@ impl MakeCredentialRequest {
 impl GetAssertionRequest {
     /// Decodes the CBOR parameters of authenticatorGetAssertion.
     pub fn decode(params: &[u8]) -> Result<Self, EngineError> {
+        Self::decode_ignoring(params, &[])
+    }
+
+    /// [`Self::decode`], skipping the extension inputs named in `ignored`.
+    pub fn decode_ignoring(params: &[u8], ignored: &[&str]) -> Result<Self, EngineError> {
         let m = param_map(params)?;
         let rp_id = field(&m, 1).map(|v| text(v, "rpId")).transpose()?;
         let client_data_hash = field(&m, 2).map(|v| bytes(v, "clientDataHash")).transpose()?;
@@ -571,7 +594,10 @@ impl GetAssertionRequest {
             .map(|v| descriptors(v, "allowList"))
             .transpose()?
             .unwrap_or_default();
-        let extensions = field(&m, 4).map(ga_extensions).transpose()?.unwrap_or_default();
+        let extensions = field(&m, 4)
+            .map(|v| ga_extensions(v, ignored))
+            .transpose()?
+            .unwrap_or_default();
         let mut options = GetAssertionOptions {
             rk_present: false,
             up: true,

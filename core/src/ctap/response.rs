@@ -13,8 +13,6 @@ pub struct MakeCredentialResponse {
     pub att_stmt: Value,
     /// 0x04 epAtt (only when enterprise attestation was returned).
     pub ep_att: Option<bool>,
-    /// 0x05 largeBlobKey.
-    pub large_blob_key: Option<Vec<u8>>,
     /// 0x06 unsignedExtensionOutputs (hybrid `prf`).
     pub unsigned_extension_outputs: Option<Value>,
 }
@@ -27,7 +25,6 @@ impl MakeCredentialResponse {
             .insert(2, self.auth_data.clone())
             .insert(3, self.att_stmt.clone())
             .insert_opt(4, self.ep_att)
-            .insert_opt(5, self.large_blob_key.clone())
             .insert_opt(6, self.unsigned_extension_outputs.clone())
             .build()
     }
@@ -76,8 +73,6 @@ pub struct GetAssertionResponse {
     pub number_of_credentials: Option<u32>,
     /// 0x06 userSelected.
     pub user_selected: Option<bool>,
-    /// 0x07 largeBlobKey.
-    pub large_blob_key: Option<Vec<u8>>,
     /// 0x08 unsignedExtensionOutputs.
     pub unsigned_extension_outputs: Option<Value>,
 }
@@ -109,7 +104,6 @@ impl GetAssertionResponse {
             .insert_opt(4, user)
             .insert_opt(5, self.number_of_credentials)
             .insert_opt(6, self.user_selected)
-            .insert_opt(7, self.large_blob_key.clone())
             .insert_opt(8, self.unsigned_extension_outputs.clone())
             .build()
     }
@@ -127,6 +121,8 @@ pub struct ClientPinResponse {
     pub key_agreement: Option<Value>,
     /// 0x02 pinUvAuthToken (encrypted).
     pub pin_uv_auth_token: Option<Vec<u8>>,
+    /// 0x05 uvRetries.
+    pub uv_retries: Option<u32>,
 }
 
 impl ClientPinResponse {
@@ -134,7 +130,8 @@ impl ClientPinResponse {
     pub fn to_cbor(&self) -> Vec<u8> {
         let m = Value::map()
             .insert_opt(1, self.key_agreement.clone())
-            .insert_opt(2, self.pin_uv_auth_token.clone());
+            .insert_opt(2, self.pin_uv_auth_token.clone())
+            .insert_opt(5, self.uv_retries);
         if m.is_empty() {
             Vec::new()
         } else {

@@ -16,7 +16,7 @@ from fido2.client import ClientError, DefaultClientDataCollector, Fido2Client, U
 from fido2 import cbor
 from fido2.cose import EdDSA, ES256
 from fido2.ctap import CtapError
-from fido2.ctap2 import AttestationResponse, Ctap2
+from fido2.ctap2 import AttestationResponse, ClientPin, Ctap2
 from fido2.server import Fido2Server
 from fido2.webauthn import (
     AttestationObject,
@@ -125,6 +125,8 @@ def test_get_info_is_strict_ctap2(bridge):
     assert ES256.ALGORITHM in [a["alg"] for a in info.algorithms or [{"alg": ES256.ALGORITHM}]]
     assert "credProtect" in info.extensions
     assert "hmac-secret" in info.extensions
+    # largeBlobKey only makes sense with the largeBlobs option and command, which Tandem does not have.
+    assert "largeBlobKey" not in info.extensions and "largeBlobs" not in info.options
 
 
 def test_unknown_command_is_a_ctap_error(bridge):
@@ -346,3 +348,129 @@ def test_state_survives_restart(tmp_path):
         _, auth_data = register(client_for(b), srv, user(40))
     with Bridge(store) as b:
         sign_in(client_for(b), srv, [auth_data.credential_data])
+
+
+# --------------------------------------------------------------------- CTAP details real clients rely on
+
+
+def raw_make_credential(ctap, n, **kwargs):
+    return ctap.make_credential(
+        b"\x11" * 32,
+        {"id": RP.id, "name": RP.name},
+        {"id": user(n).id, "name": user(n).name, "displayName": user(n).display_name},
+        [{"type": "public-key", "alg": ES256.ALGORITHM}],
+        **kwargs,
+    )
+
+
+def test_get_uv_retries(bridge):
+    """Yubico's SDKs ask getUVRetries before using built-in UV and give up if it fails."""
+    ctap = Ctap2(TandemDevice(bridge), strict_cbor=True)
+    assert ctap.info.options.get("uv") is True and ClientPin.is_token_supported(ctap.info)
+    bridge.control(prompts=True)  # clear
+    assert ClientPin(ctap).get_uv_retries() == 5
+    assert bridge.control(prompts=True)["prompts"] == [], "a retries query asks nobody"
+
+
+def test_large_blob_key_is_ignored(bridge):
+    ctap = Ctap2(TandemDevice(bridge), strict_cbor=True)
+    att = raw_make_credential(ctap, 50, extensions={"largeBlobKey": True}, options={"rk": True})
+    assert att.large_blob_key is None
+    a = ctap.get_assertion(RP.id, b"\x22" * 32, extensions={"largeBlobKey": True})
+    assert a.large_blob_key is None
+
+
+def test_token_authorised_preflight_is_user_verified(bridge):
+    """python-fido2's pre-flight (up=false + pinUvAuthParam) must come back UV=1, UP=0."""
+    client, srv = client_for(bridge), server()
+    _, auth_data = register(client, srv, user(51))
+    ctap = Ctap2(TandemDevice(bridge), strict_cbor=True)
+    pin = ClientPin(ctap)
+    token = pin.get_uv_token(ClientPin.PERMISSION.GET_ASSERTION, RP.id)
+    cdh = b"\x00" * 32
+    allow = [{"type": "public-key", "id": auth_data.credential_data.credential_id}]
+    a = ctap.get_assertion(
+        RP.id,
+        cdh,
+        allow,
+        options={"up": False},
+        pin_uv_param=pin.protocol.authenticate(token, cdh),
+        pin_uv_protocol=pin.protocol.VERSION,
+    )
+    assert a.auth_data.is_user_verified() and not a.auth_data.is_user_present()
+    # Without a token the same pre-flight is neither.
+    a = ctap.get_assertion(RP.id, cdh, allow, options={"up": False})
+    assert not a.auth_data.is_user_verified() and not a.auth_data.is_user_present()
+
+
+@pytest.mark.parametrize("bridge", [("--profile", "direct"), ("--profile", "hybrid")], indirect=True, ids=["direct", "hybrid"])
+def test_selection_asks_for_presence(bridge):
+    client = client_for(bridge)
+    bridge.control(prompts=True)  # clear
+    client.selection()
+    assert len(bridge.control(prompts=True)["prompts"]) == 1, "selection must ask the user"
+    bridge.control(verifier="deny")
+    with pytest.raises(ClientError) as err:
+        client.selection()
+    assert isinstance(err.value.cause, CtapError)
+    assert err.value.cause.code == CtapError.ERR.OPERATION_DENIED
+
+
+@pytest.mark.parametrize("answer", ["approve", "deny", "timeout"])
+def test_exclude_list_hit_is_excluded_whatever_the_user_answers(bridge, answer):
+    client, srv = client_for(bridge), server()
+    _, auth_data = register(client, srv, user(52))
+    ctap = Ctap2(TandemDevice(bridge), strict_cbor=True)
+    bridge.control(verifier=answer)
+    bridge.control(prompts=True)  # clear
+    exclude = [{"type": "public-key", "id": auth_data.credential_data.credential_id}]
+    with pytest.raises(CtapError) as err:
+        raw_make_credential(ctap, 53, exclude_list=exclude, options={"rk": True})
+    assert err.value.code == CtapError.ERR.CREDENTIAL_EXCLUDED
+    assert len(bridge.control(prompts=True)["prompts"]) == 1, "the user is asked before the answer"
+
+
+@pytest.mark.parametrize(
+    "answer,code",
+    [("approve", CtapError.ERR.PIN_NOT_SET), ("deny", CtapError.ERR.OPERATION_DENIED), ("timeout", CtapError.ERR.OPERATION_DENIED)],
+)
+def test_zero_length_pin_uv_auth_param_probe(bridge, answer, code):
+    """CTAP 2.0 platforms pick an authenticator with a zero-length pinUvAuthParam; no PIN exists: PIN_NOT_SET."""
+    ctap = Ctap2(TandemDevice(bridge), strict_cbor=True)
+    bridge.control(verifier=answer)
+    with pytest.raises(CtapError) as err:
+        raw_make_credential(ctap, 54, pin_uv_param=b"")
+    assert err.value.code == code
+    with pytest.raises(CtapError) as err:
+        ctap.get_assertion(RP.id, b"\x00" * 32, pin_uv_param=b"")
+    assert err.value.code == code
+
+
+@pytest.mark.parametrize("bridge", [("--profile", "hybrid")], indirect=True, ids=["hybrid"])
+def test_hybrid_serves_only_what_its_get_info_lists(bridge):
+    ctap = Ctap2(TandemDevice(bridge), strict_cbor=True)
+    info = ctap.info
+    assert "hmac-secret" not in info.extensions and "largeBlobKey" not in info.extensions
+    assert not info.pin_uv_protocols and "pinUvAuthToken" not in info.options and "clientPin" not in info.options
+    # No ClientPIN at all.
+    with pytest.raises(CtapError) as err:
+        ctap.client_pin(2, ClientPin.CMD.GET_UV_RETRIES)
+    assert err.value.code == CtapError.ERR.INVALID_COMMAND
+    # No pinUvAuthParam: no protocol is supported.
+    with pytest.raises(CtapError) as err:
+        raw_make_credential(ctap, 55, pin_uv_param=b"\x00" * 32, pin_uv_protocol=2)
+    assert err.value.code == CtapError.ERR.INVALID_PARAMETER
+    # hmac-secret inputs, even malformed ones, are ignored like unknown extensions; credProtect still works.
+    att = raw_make_credential(
+        ctap, 55, extensions={"hmac-secret": "yes", "hmac-secret-mc": 7, "credProtect": 1}, options={"rk": True}
+    )
+    assert att.auth_data.extensions == {"credProtect": 1}
+    a = ctap.get_assertion(RP.id, b"\x00" * 32, extensions={"hmac-secret": []})
+    assert a.auth_data.extensions is None
+    # The client registers and signs in over the hybrid profile with built-in UV (uv=true, no token), and its
+    # prf extension finds no hmac-secret to use.
+    client, srv = client_for(bridge), server()
+    response, auth_data = register(client, srv, user(56), extensions={"prf": {}})
+    assert auth_data.is_user_verified()
+    assert not (response.client_extension_results.get("prf") or {}).get("enabled")
+    sign_in(client, srv, [auth_data.credential_data])
