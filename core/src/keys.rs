@@ -209,7 +209,8 @@ pub struct CredentialSecret {
     pub cred_random_uv: Zeroizing<[u8; 32]>,
     /// hmac-secret key used when the assertion had no user verification.
     pub cred_random_no_uv: Zeroizing<[u8; 32]>,
-    /// Per-credential largeBlobKey.
+    /// Per-credential largeBlobKey. Still generated and stored (the blob format keeps field 6), but never
+    /// served: the engine has no largeBlobs command, so it does not offer the largeBlobKey extension.
     pub large_blob_key: Zeroizing<[u8; 32]>,
     /// Whether the credential was created with hmac-secret (or prf) enabled.
     pub hmac_secret: bool,
