@@ -1,0 +1,110 @@
+"""Every getInfo profile, as python-fido2 (2.x) reads it, and the consistency rules its client depends on.
+
+The Rust test core/tests/get_info_rules.rs restates Chromium's getInfo parser; this file lets a client nobody
+here wrote parse the same bytes (fido2.ctap2.Info, strict CBOR) and checks the cross-field rules python-fido2
+builds on: credBlob needs maxCredBlobLength >= 32, largeBlobKey pairs with the largeBlobs option, a
+pinUvAuthToken/clientPin needs a PIN/UV protocol python-fido2 can use.
+"""
+
+from __future__ import annotations
+
+import pytest
+from fido2 import cbor
+from fido2.client import DefaultClientDataCollector, Fido2Client, UserInteraction
+from fido2.ctap2 import Ctap2, Info
+from fido2.ctap2.pin import ClientPin
+from fido2.server import Fido2Server
+from fido2.webauthn import (
+    PublicKeyCredentialRpEntity,
+    PublicKeyCredentialUserEntity,
+    ResidentKeyRequirement,
+    UserVerificationRequirement,
+)
+
+from tandem_bridge import Bridge, TandemDevice
+
+PROFILES = ["direct", "hybrid"]
+RP = PublicKeyCredentialRpEntity(id="example.com", name="Example")
+
+
+class Approve(UserInteraction):
+    def prompt_up(self) -> None:
+        pass
+
+    def request_pin(self, permissions, rp_id):  # pragma: no cover - a PIN request is itself a failure
+        raise AssertionError("Tandem never needs a PIN")
+
+    def request_uv(self, permissions, rp_id) -> bool:
+        return True
+
+
+@pytest.fixture(params=PROFILES)
+def profile_bridge(tmp_path, request):
+    with Bridge(str(tmp_path / "store.sqlite3"), "--profile", request.param) as b:
+        yield request.param, b
+
+
+def raw_info(bridge: Bridge) -> dict:
+    reply = bridge.ctap(bytes([0x04]))
+    assert reply[0] == 0x00, f"getInfo status {reply[0]:#04x}"
+    decoded = cbor.decode(reply[1:])
+    # Canonical: re-encoding gives the same bytes (python-fido2's strict mode checks this too).
+    assert cbor.encode(decoded) == reply[1:]
+    return decoded
+
+
+def test_python_fido2_parses_every_profile(profile_bridge):
+    profile, bridge = profile_bridge
+    info = Info.from_dict(raw_info(bridge))
+    assert Ctap2(TandemDevice(bridge), strict_cbor=True).info == info
+    assert len(info.aaguid) == 16
+    assert info.options.get("rk") is True and info.options.get("uv") is True
+    # credBlob <=> maxCredBlobLength >= 32 (CTAP 2.1 §6.4; Chromium drops the whole getInfo otherwise).
+    assert ("credBlob" in info.extensions) == (info.max_cred_blob_length > 0)
+    if "credBlob" in info.extensions:
+        assert info.max_cred_blob_length >= 32
+        assert "credProtect" in info.extensions
+    # largeBlobKey <=> the largeBlobs option.
+    assert ("largeBlobKey" in info.extensions) == bool(info.options.get("largeBlobs"))
+    # A UV token needs a PIN/UV protocol python-fido2 implements; its ClientPin picks one or raises.
+    if info.options.get("pinUvAuthToken") or "clientPin" in info.options:
+        assert set(info.pin_uv_protocols) & {1, 2}
+        assert ClientPin.is_supported(info)
+        ClientPin(Ctap2(TandemDevice(bridge), strict_cbor=True))
+    if "hmac-secret" in info.extensions:
+        assert info.pin_uv_protocols, "hmac-secret needs the ClientPIN key agreement"
+    if profile == "hybrid":
+        # What a phone offers over hybrid: no PIN/UV token machinery, PRF instead of raw hmac-secret.
+        assert "prf" in info.extensions
+        assert not info.pin_uv_protocols
+        assert "clientPin" not in info.options and "pinUvAuthToken" not in info.options
+        assert "hmac-secret" not in info.extensions and "largeBlobKey" not in info.extensions
+        assert "hybrid" in info.transports
+
+
+def test_hybrid_credentials_are_discoverable_even_when_discouraged(tmp_path):
+    """A desktop that asks for no resident key still gets a passkey that signs in with an empty allow list."""
+    with Bridge(str(tmp_path / "store.sqlite3"), "--profile", "hybrid") as bridge:
+        client = Fido2Client(
+            TandemDevice(bridge),
+            client_data_collector=DefaultClientDataCollector("https://example.com"),
+            user_interaction=Approve(),
+        )
+        srv = Fido2Server(RP)
+        user = PublicKeyCredentialUserEntity(id=b"u" * 16, name="alice", display_name="Alice")
+        options, state = srv.register_begin(
+            user,
+            resident_key_requirement=ResidentKeyRequirement.DISCOURAGED,
+            user_verification=UserVerificationRequirement.REQUIRED,
+        )
+        response = client.make_credential(options.public_key)
+        auth_data = srv.register_complete(state, response)
+        # Nothing syncs in this build: no backup flags, and a counter that counts.
+        assert not auth_data.is_backup_eligible() and not auth_data.is_backed_up()
+
+        options, state = srv.authenticate_begin(None, user_verification=UserVerificationRequirement.REQUIRED)
+        selection = client.get_assertion(options.public_key)
+        assertion = selection.get_response(0)
+        srv.authenticate_complete(state, [auth_data.credential_data], assertion)
+        assert assertion.response.user_handle == user.id
+        assert assertion.response.authenticator_data.counter == 1
