@@ -1,6 +1,6 @@
 """Every getInfo profile, as python-fido2 (2.x) reads it, and the consistency rules its client depends on.
 
-The Rust test core/tests/get_info_rules.rs restates Chromium's getInfo parser; this file lets a client nobody
+The Rust test tests/tests/get_info_rules.rs (through desktop/src/get_info.rs) restates Chromium's getInfo parser; this file lets a client nobody
 here wrote parse the same bytes (fido2.ctap2.Info, strict CBOR) and checks the cross-field rules python-fido2
 builds on: credBlob needs maxCredBlobLength >= 32, largeBlobKey pairs with the largeBlobs option, a
 pinUvAuthToken/clientPin needs a PIN/UV protocol python-fido2 can use.
@@ -8,34 +8,16 @@ pinUvAuthToken/clientPin needs a PIN/UV protocol python-fido2 can use.
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from fido2 import cbor
-from fido2.client import DefaultClientDataCollector, Fido2Client, UserInteraction
 from fido2.ctap2 import Ctap2, Info
 from fido2.ctap2.pin import ClientPin
-from fido2.server import Fido2Server
-from fido2.webauthn import (
-    PublicKeyCredentialRpEntity,
-    PublicKeyCredentialUserEntity,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
 
 from tandem_bridge import Bridge, TandemDevice
 
 PROFILES = ["direct", "hybrid"]
-RP = PublicKeyCredentialRpEntity(id="example.com", name="Example")
-
-
-class Approve(UserInteraction):
-    def prompt_up(self) -> None:
-        pass
-
-    def request_pin(self, permissions, rp_id):  # pragma: no cover - a PIN request is itself a failure
-        raise AssertionError("Tandem never needs a PIN")
-
-    def request_uv(self, permissions, rp_id) -> bool:
-        return True
 
 
 @pytest.fixture(params=PROFILES)
@@ -82,29 +64,32 @@ def test_python_fido2_parses_every_profile(profile_bridge):
         assert "hybrid" in info.transports
 
 
-def test_hybrid_credentials_are_discoverable_even_when_discouraged(tmp_path):
-    """A desktop that asks for no resident key still gets a passkey that signs in with an empty allow list."""
+def test_hybrid_credentials_are_discoverable_without_rk(tmp_path):
+    """A desktop that never sends rk still gets a passkey that signs in with an empty allow list.
+
+    Raw CTAP through python-fido2's Ctap2: its Fido2Client builds a ClientPin (which needs a PIN/UV protocol)
+    for every UV-requiring makeCredential, and a phone's hybrid getInfo offers none, as Chromium's phone's
+    does not; over hybrid the browser is the client, and it sends uv as an option.
+    """
     with Bridge(str(tmp_path / "store.sqlite3"), "--profile", "hybrid") as bridge:
-        client = Fido2Client(
-            TandemDevice(bridge),
-            client_data_collector=DefaultClientDataCollector("https://example.com"),
-            user_interaction=Approve(),
-        )
-        srv = Fido2Server(RP)
-        user = PublicKeyCredentialUserEntity(id=b"u" * 16, name="alice", display_name="Alice")
-        options, state = srv.register_begin(
+        ctap = Ctap2(TandemDevice(bridge), strict_cbor=True)
+        user = {"id": b"u" * 16, "name": "alice", "displayName": "Alice"}
+        att = ctap.make_credential(
+            hashlib.sha256(b"register").digest(),
+            {"id": "example.com", "name": "Example"},
             user,
-            resident_key_requirement=ResidentKeyRequirement.DISCOURAGED,
-            user_verification=UserVerificationRequirement.REQUIRED,
+            [{"type": "public-key", "alg": -7}],
+            options={"uv": True},
         )
-        response = client.make_credential(options.public_key)
-        auth_data = srv.register_complete(state, response)
+        auth_data = att.auth_data
+        assert auth_data.is_user_verified()
         # Nothing syncs in this build: no backup flags, and a counter that counts.
         assert not auth_data.is_backup_eligible() and not auth_data.is_backed_up()
+        credential = auth_data.credential_data
 
-        options, state = srv.authenticate_begin(None, user_verification=UserVerificationRequirement.REQUIRED)
-        selection = client.get_assertion(options.public_key)
-        assertion = selection.get_response(0)
-        srv.authenticate_complete(state, [auth_data.credential_data], assertion)
-        assert assertion.response.user_handle == user.id
-        assert assertion.response.authenticator_data.counter == 1
+        challenge = hashlib.sha256(b"sign in").digest()
+        assertion = ctap.get_assertion("example.com", challenge, options={"uv": True})
+        assert assertion.credential["id"] == credential.credential_id
+        assert assertion.user["id"] == user["id"]
+        assert assertion.auth_data.counter == 1
+        assertion.verify(challenge, credential.public_key)
