@@ -4,12 +4,13 @@
 # server over wss:// on loopback, and returns the credentials to a relying-party page; py_webauthn verifies.
 # Registration, sign-in with an empty allow list and with allowCredentials, PRF (same salt → same result).
 # Harness: tests/interop/chromium/harness.py. On failure, screenshots and logs stay in target/chromium-e2e/.
-# Needs (installed here if missing): chromium xvfb zbar-tools xdotool imagemagick, dbus-daemon, openssl.
+# Needs (installed here if missing): chromium xvfb zbar-tools imagemagick dbus-daemon openssl. No clicks are
+# needed (hints: ["hybrid"] + cross-platform goes straight to the QR sheet), so no xdotool.
 source "$(dirname "$0")/common.sh"
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-APT_PACKAGES=(chromium xvfb zbar-tools xdotool imagemagick openssl dbus-daemon)
+APT_PACKAGES=(chromium xvfb zbar-tools imagemagick openssl dbus-daemon)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -20,7 +21,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 # Missing after set-up is a failure, not a skip: this suite exists to run the real browser.
-for tool in chromium Xvfb zbarimg import xdotool openssl dbus-daemon; do
+for tool in chromium Xvfb zbarimg import openssl dbus-daemon; do
     command -v "$tool" >/dev/null || die "$tool is not installed after set-up"
 done
 log "$(chromium --version 2>/dev/null | head -1)"

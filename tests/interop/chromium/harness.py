@@ -16,8 +16,9 @@ Everything runs on this machine:
 
 Ceremonies: registration (prf), sign-in with an empty allow list (prf eval first+second), sign-in with the
 credential in allowCredentials (prf eval first again): prf.enabled, the same 32-byte `first` result both
-times and a different `second`. Then, if Chromium offered linking (QR key 4) and kept the phone's linking
-information, a linked (state-assisted) sign-in through /cable/contact and the tunnel server's wake channel.
+times and a different `second`. Every result is verified, and each verification has a negative control
+(another challenge or origin must be refused). No linked (state-assisted) sign-in: current Chromium does not
+offer linking (QR key 4 is false); the suite fails if that changes, so that one gets added.
 
 Exit status 0 only if every ceremony passed. Artifacts (screenshots, Chromium's log, the phone's and the
 tunnel's logs) go to --out; on success they are removed unless --keep.
@@ -42,6 +43,7 @@ import time
 from pathlib import Path
 
 from webauthn import verify_authentication_response, verify_registration_response
+from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse
 
 HERE = Path(__file__).resolve().parent
 T0 = time.monotonic()
@@ -213,7 +215,6 @@ class Harness:
         self.shots = 0
         self.env = dict(os.environ)
         self.timings: list[tuple[str, float]] = []
-        self.linking_offered = None
 
     # -- processes ---------------------------------------------------------------------------------------
 
@@ -386,27 +387,20 @@ class Harness:
             argv.append("--no-linking")
         return self.spawn(f"phone-{label}", argv)
 
-    def run(self, label, op, options, linked=False, linking=False):
+    def run(self, label, op, options, linking=False):
         t = time.monotonic()
-        cmd = {"id": label, "op": op, "options": options}
-        if linked:
-            # The phone must be waiting on its wake channel before Chromium contacts the tunnel service.
-            phone = self.phone(label)
-            waiting = self.out / f"phone-{label}.log"
-            end = time.monotonic() + 15
-            while "waiting for a linked request" not in waiting.read_text(errors="replace"):
-                check(phone.poll() is None, f"{label}: tandem phone exited {phone.returncode} before listening")
-                check(time.monotonic() < end, f"{label}: tandem phone did not open its wake channel")
-                time.sleep(0.1)
-            self.rp.commands.put(cmd)
-        else:
-            self.rp.commands.put(cmd)
-            qr = self.find_qr(label, 45)
-            fields = cbor_top_map(qr_bytes(qr))
-            log(f"{label}: QR code on screen after {time.monotonic() - t:.1f} s "
-                f"(hint {fields.get(5)!r}, linking offered (key 4) {fields.get(4)!r})")
-            self.linking_offered = fields.get(4)
-            phone = self.phone(label, qr, linking)
+        self.rp.commands.put({"id": label, "op": op, "options": options})
+        qr = self.find_qr(label, 45)
+        fields = cbor_top_map(qr_bytes(qr))
+        log(f"{label}: QR code on screen after {time.monotonic() - t:.1f} s "
+            f"(hint {fields.get(5)!r}, linking offered (key 4) {fields.get(4)!r})")
+        check(fields.get(5) == {"create": "mc", "get": "ga"}[op], f"{label}: QR hint {fields.get(5)!r}")
+        # Chromium removed hybrid linking (feature WebAuthenticationHybridLinking, disabled in M136 and gone
+        # from the M156 binary): its QR codes say key 4 = false, so no linked sign-in can be tested with it.
+        # If that changes, this suite must grow a linked (state-assisted) ceremony: fail loudly.
+        check(fields.get(4) is not True, f"{label}: Chromium now offers linking (QR key 4 true): add a linked "
+              "sign-in to this suite and update README.md")
+        phone = self.phone(label, qr, linking)
         result = self.wait_result(label, 90)
         try:
             phone.wait(30)
@@ -447,12 +441,19 @@ class Harness:
             f"{cred.get('authenticatorAttachment')}, transports {cred['response'].get('transports')}, "
             f"extensions {json.dumps(ext)})")
         check(reg.user_verified, "register: UV flag not set")
+        try:  # negative control: the verifier is not vacuous
+            verify_registration_response(credential=cred, expected_challenge=challenge, expected_rp_id=rp_id,
+                                         expected_origin="http://localhost:1", require_user_verification=True)
+            raise Failure("register: py_webauthn accepted the registration for another origin")
+        except InvalidRegistrationResponse:
+            pass
+        check(ext.get("credProps", {}).get("rk") is True, f"register: credProps.rk is not true: {ext}")
         check(ext.get("prf", {}).get("enabled") is True, f"register: prf.enabled is not true: {ext}")
         check(cred.get("authenticatorAttachment") == "cross-platform",
               f"register: attachment {cred.get('authenticatorAttachment')}")
         public_key, sign_count = reg.credential_public_key, reg.sign_count
 
-        def sign_in(label, allow, prf_eval, linked=False, linking=False):
+        def sign_in(label, allow, prf_eval, linking=False):
             nonlocal sign_count
             challenge = secrets.token_bytes(32)
             options = {
@@ -461,13 +462,21 @@ class Harness:
                 "allowCredentials": allow,
                 "extensions": {"prf": {"eval": {k: b64u(v) for k, v in prf_eval.items()}}},
             }
-            assertion = self.run(label, "get", options, linked=linked, linking=linking)
+            assertion = self.run(label, "get", options, linking=linking)
             check(assertion["id"] == cred["id"], f"{label}: a different credential came back")
             auth = verify_authentication_response(
                 credential=assertion, expected_challenge=challenge, expected_rp_id=rp_id,
                 expected_origin=origin, credential_public_key=public_key,
                 credential_current_sign_count=sign_count, require_user_verification=True)
             check(auth.user_verified, f"{label}: UV flag not set")
+            try:  # negative control: the verifier is not vacuous
+                verify_authentication_response(
+                    credential=assertion, expected_challenge=secrets.token_bytes(32), expected_rp_id=rp_id,
+                    expected_origin=origin, credential_public_key=public_key,
+                    credential_current_sign_count=0, require_user_verification=True)
+                raise Failure(f"{label}: py_webauthn accepted the assertion for another challenge")
+            except InvalidAuthenticationResponse:
+                pass
             sign_count = auth.new_sign_count
             handle = assertion["response"].get("userHandle")
             check(handle is not None and unb64u(handle) == user_id, f"{label}: user handle {handle!r}")
@@ -484,17 +493,12 @@ class Harness:
         check(first["first"] != first["second"], "prf: two salts gave the same result")
         # 3. Sign-in with the credential in allowCredentials, PRF with the first salt again.
         allow = [{"type": "public-key", "id": cred["id"], "transports": ["hybrid", "internal"]}]
-        # The phone offers linking only here: once Chromium holds a link it may contact the phone instead
-        # of showing a QR code, so the QR ceremonies before this one run with --no-linking.
+        # The phone offers linking here (it must not send linking information, since Chromium's QR code
+        # does not ask for it); the earlier ceremonies run with --no-linking.
         again = sign_in("signin-allow-list", allow, {"first": salt1}, linking=True)
         check(again["first"] == first["first"], "prf: the same salt gave a different result in the next sign-in")
         log("prf: same salt → same 32-byte result in both sign-ins, other salt → another result")
 
-        # 4. Linked (state-assisted) sign-in, when Chromium offered linking.
-        if self.linking_offered:
-            sign_in("signin-linked", allow, {"first": salt1}, linked=True)
-        else:
-            log(f"linking: Chromium's QR key 4 is {self.linking_offered!r}: no linked sign-in to test")
 
     def main(self):
         self.make_certificate()
