@@ -365,7 +365,7 @@ class Harness:
                 return None
         return self.pending_result
 
-    def wait_result(self, label, limit):
+    def wait_result(self, label, limit, phone):
         end = time.monotonic() + limit
         while time.monotonic() < end:
             r = self.poll_result()
@@ -374,13 +374,20 @@ class Harness:
                 return r
             if self.chromium.poll() is not None:
                 raise Failure(f"{label}: chromium exited ({self.chromium.returncode})")
+            if phone.poll() not in (None, 0):
+                # Give the page a moment in case Chromium already has an error to report.
+                end = min(end, time.monotonic() + 3)
             time.sleep(0.1)
+        if phone.poll() not in (None, 0):
+            last = (self.out / f"phone-{label}.log").read_text(errors="replace").strip().splitlines()[-1:]
+            raise Failure(f"{label}: tandem phone exited {phone.returncode} ({' '.join(last)}) and Chromium "
+                          "returned nothing")
         raise Failure(f"{label}: no result from the page after {limit:.0f} s")
 
     def phone(self, label, qr=None, linking=False):
         argv = [self.args.tandem, "phone", "--store", str(self.work / "phone.sqlite3"), "--approve", "auto",
                 "--tunnel-url", self.tunnel_url, "--tls-root", str(self.cert), "--domain-id", "0",
-                "--radio", "bluez", "--timeout", "60"]
+                "--radio", self.args.phone_radio, "--timeout", "60"]
         if qr:
             argv += ["--qr", qr]
         if not linking:
@@ -401,7 +408,7 @@ class Harness:
         check(fields.get(4) is not True, f"{label}: Chromium now offers linking (QR key 4 true): add a linked "
               "sign-in to this suite and update README.md")
         phone = self.phone(label, qr, linking)
-        result = self.wait_result(label, 90)
+        result = self.wait_result(label, 90, phone)
         try:
             phone.wait(30)
         except subprocess.TimeoutExpired:
@@ -526,6 +533,8 @@ def main():
     ap.add_argument("--chromium", default=shutil.which("chromium") or "chromium")
     ap.add_argument("--out", required=True, help="artifacts directory (screenshots, logs)")
     ap.add_argument("--keep", action="store_true", help="keep the artifacts after a successful run")
+    ap.add_argument("--phone-radio", default="bluez", choices=["bluez", "none"],
+                    help="none: the phone does not advertise (a negative run: the suite must fail)")
     args = ap.parse_args()
     h = Harness(args)
     ok = False
