@@ -319,6 +319,7 @@ class Harness:
             f"--ignore-certificate-errors-spki-list={self.spki_hash}",
             "--enable-logging=stderr", "--v=1", "--vmodule=*fido*=2,*cable*=2,*bluez*=2,*bluetooth*=2",
             "--window-position=0,0", "--window-size=1280,900",
+            *self.args.chromium_arg,
             url,
         ]
         self.chromium = self.spawn("chromium", argv)
@@ -533,6 +534,7 @@ def main():
     ap.add_argument("--chromium", default=shutil.which("chromium") or "chromium")
     ap.add_argument("--out", required=True, help="artifacts directory (screenshots, logs)")
     ap.add_argument("--keep", action="store_true", help="keep the artifacts after a successful run")
+    ap.add_argument("--chromium-arg", action="append", default=[], help="an extra Chromium flag (repeatable)")
     ap.add_argument("--phone-radio", default="bluez", choices=["bluez", "none"],
                     help="none: the phone does not advertise (a negative run: the suite must fail)")
     args = ap.parse_args()
