@@ -36,7 +36,7 @@ suite "clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
 suite "rust tests" cargo test --workspace --locked
 
 # Interoperability with implementations written by others, and fuzzing.
-for s in ${TANDEM_INTEROP_SUITES:-python-fido2 rp-verifiers fuzz-smoke cable-initiator}; do
+for s in ${TANDEM_INTEROP_SUITES:-python-fido2 rp-verifiers fuzz-smoke cable-initiator chromium}; do
     [ -f "scripts/interop/$s.sh" ] && suite "interop: $s" bash "scripts/interop/$s.sh"
 done
 

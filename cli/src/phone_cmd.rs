@@ -27,6 +27,10 @@ pub struct PhoneArgs {
     /// ≥ 256 hashed.
     #[arg(long, default_value_t = 256)]
     pub domain_id: u16,
+    /// PEM file of extra trusted root certificates for a wss:// tunnel (a self-hosted tunnel's private CA,
+    /// or a test server's throw-away certificate); the webpki roots stay trusted too.
+    #[arg(long)]
+    pub tls_root: Option<PathBuf>,
     /// SQLite credential store; the software key protector keeps its data key in `<FILE>.key`.
     #[arg(long)]
     pub store: PathBuf,
@@ -100,6 +104,32 @@ fn advertiser(args: &PhoneArgs) -> Result<Arc<dyn BleAdvertiser>, String> {
     })
 }
 
+/// The DER certificates in a PEM file (every `CERTIFICATE` block; other blocks are skipped).
+fn read_pem_certificates(path: &std::path::Path) -> Result<Vec<Vec<u8>>, String> {
+    use base64::Engine as _;
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut certificates = Vec::new();
+    let mut body: Option<String> = None;
+    for line in text.lines().map(str::trim) {
+        match (&mut body, line) {
+            (None, "-----BEGIN CERTIFICATE-----") => body = Some(String::new()),
+            (Some(b64), "-----END CERTIFICATE-----") => {
+                let der = base64::engine::general_purpose::STANDARD
+                    .decode(b64.as_bytes())
+                    .map_err(|e| format!("{}: bad PEM: {e}", path.display()))?;
+                certificates.push(der);
+                body = None;
+            }
+            (Some(b64), line) => b64.push_str(line),
+            (None, _) => {}
+        }
+    }
+    if certificates.is_empty() {
+        return Err(format!("{}: no PEM certificate", path.display()));
+    }
+    Ok(certificates)
+}
+
 /// Runs `tandem phone`.
 pub async fn run(args: PhoneArgs) -> Result<(), String> {
     let store = open_store(&args.store)?;
@@ -124,7 +154,10 @@ pub async fn run(args: PhoneArgs) -> Result<(), String> {
     // anything but loopback hosts.
     config.tls = TlsOptions {
         allow_insecure_loopback: true,
-        ..Default::default()
+        extra_roots_der: match &args.tls_root {
+            Some(path) => read_pem_certificates(path)?,
+            None => Vec::new(),
+        },
     };
     config.linking = !args.no_linking;
     if let Some(secs) = args.timeout {

@@ -29,7 +29,7 @@ use zeroize::Zeroizing;
 
 use crate::attestation;
 use crate::authdata::{self, AttestedCredentialData, BackupFlags};
-use crate::config::{AuthenticatorConfig, BackupPolicy, GetInfoProfile};
+use crate::config::{AuthenticatorConfig, BackupPolicy, DiscoverablePolicy, GetInfoProfile};
 use crate::ctap::{
     ClientPinRequest, ClientPinResponse, GetAssertionRequest, GetAssertionResponse, MakeCredentialRequest,
     MakeCredentialResponse, Request, ResponseUser, decode_request_ignoring,
@@ -79,6 +79,8 @@ pub struct CreatedCredential {
     pub algorithm: i64,
     /// Raw public key (uncompressed SEC1 point or Ed25519 key).
     pub public_key_raw: Vec<u8>,
+    /// Whether it was stored as discoverable (what WebAuthn's credProps reports as `rk`).
+    pub discoverable: bool,
 }
 
 struct PinToken {
@@ -536,7 +538,10 @@ impl Authenticator {
                 user_name: req.user.name.clone(),
                 user_display_name: req.user.display_name.clone(),
                 algorithm: alg,
-                discoverable: req.options.rk,
+                discoverable: match self.config.discoverable {
+                    DiscoverablePolicy::Always => true,
+                    DiscoverablePolicy::AsRequested => req.options.rk,
+                },
                 cred_protect,
                 backup_eligible: backup.eligible,
                 backup_state: backup.state,
@@ -554,6 +559,7 @@ impl Authenticator {
             id: stored.meta.id.clone(),
             algorithm: alg,
             public_key_raw: secret.key.public_raw(),
+            discoverable: stored.meta.discoverable,
         };
         let response = MakeCredentialResponse {
             fmt: statement.fmt.to_owned(),

@@ -17,6 +17,18 @@ pub enum BackupPolicy {
     Synced,
 }
 
+/// Whether a new credential is discoverable (a passkey) or only usable with its credential ID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiscoverablePolicy {
+    /// Every new credential is discoverable, whatever the request's `rk` says. What phones do: Google
+    /// Password Manager and iCloud Keychain store every passkey as discoverable, desktops that never send
+    /// `rk` (webauthn-authenticator-rs) still get a passkey that signs in with an empty allow list, and
+    /// WebAuthn's credProps reports `rk: true`.
+    Always,
+    /// `rk` decides, as on a security key with limited storage (the direct CTAP profile).
+    AsRequested,
+}
+
 /// Which getInfo the engine presents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GetInfoProfile {
@@ -67,8 +79,11 @@ pub struct AuthenticatorConfig {
     pub aaguid: [u8; 16],
     /// Attestation settings.
     pub attestation: AttestationConfig,
-    /// Backup policy for new credentials.
+    /// Backup policy for new credentials. Declare [`BackupPolicy::Synced`] only if the embedding app really
+    /// syncs passkeys: relying parties read BE/BS as a promise.
     pub backup: BackupPolicy,
+    /// Whether new credentials are discoverable regardless of `rk`.
+    pub discoverable: DiscoverablePolicy,
     /// getInfo profile.
     pub profile: GetInfoProfile,
     /// Overrides the getInfo transports list (key 9); `None` uses the profile's default.
@@ -78,12 +93,14 @@ pub struct AuthenticatorConfig {
 }
 
 impl AuthenticatorConfig {
-    /// A phone over hybrid: zero AAGUID, no attestation certificate, synced passkeys.
+    /// A phone over hybrid (and the platform providers): zero AAGUID, no attestation certificate, every
+    /// credential discoverable, device-bound until the embedding app declares that it syncs passkeys.
     pub fn hybrid() -> Self {
         AuthenticatorConfig {
             aaguid: [0; 16],
             attestation: AttestationConfig::default(),
-            backup: BackupPolicy::Synced,
+            backup: BackupPolicy::DeviceBound,
+            discoverable: DiscoverablePolicy::Always,
             profile: GetInfoProfile::Hybrid,
             transports: None,
             approval_ttl: DEFAULT_APPROVAL_TTL,
@@ -94,6 +111,7 @@ impl AuthenticatorConfig {
     pub fn direct() -> Self {
         AuthenticatorConfig {
             backup: BackupPolicy::DeviceBound,
+            discoverable: DiscoverablePolicy::AsRequested,
             profile: GetInfoProfile::Direct,
             ..Self::hybrid()
         }

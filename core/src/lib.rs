@@ -25,6 +25,7 @@ pub mod webauthn;
 
 pub use authenticator::Authenticator;
 pub use config::{
-    AttestationCertificate, AttestationConfig, AuthenticatorConfig, BackupPolicy, GetInfoProfile,
+    AttestationCertificate, AttestationConfig, AuthenticatorConfig, BackupPolicy, DiscoverablePolicy,
+    GetInfoProfile,
 };
 pub use status::{CtapStatus, EngineError};

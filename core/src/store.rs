@@ -41,12 +41,22 @@ pub struct CredentialMeta {
 
 /// A credential with its secret material, decrypted. The secret is an opaque blob whose format the engine
 /// owns (key, hmac-secret CredRandom, largeBlobKey); the store only encrypts, binds and zeroizes it.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct StoredCredential {
     /// Metadata.
     pub meta: CredentialMeta,
     /// Engine-owned secret blob, zeroized on drop.
     pub secret: Zeroizing<Vec<u8>>,
+}
+
+impl std::fmt::Debug for StoredCredential {
+    /// Never prints the decrypted secret (logs and panic messages must not carry private keys).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredCredential")
+            .field("meta", &self.meta)
+            .field("secret", &format_args!("<{} bytes redacted>", self.secret.len()))
+            .finish()
+    }
 }
 
 /// Why a storage operation failed.
@@ -85,4 +95,37 @@ pub trait CredentialStore: Send + Sync {
     fn delete(&self, id: &[u8]) -> Result<(), StoreError>;
     /// Deletes every credential; returns how many were removed.
     fn delete_all(&self) -> Result<usize, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_does_not_print_the_secret() {
+        let secret = b"\x13\x37-private-key-bytes".to_vec();
+        let c = StoredCredential {
+            meta: CredentialMeta {
+                id: vec![1],
+                rp_id: "example.com".into(),
+                rp_name: None,
+                user_id: vec![2],
+                user_name: None,
+                user_display_name: None,
+                algorithm: -7,
+                discoverable: true,
+                cred_protect: 1,
+                backup_eligible: false,
+                backup_state: false,
+                sign_count: 0,
+                created_at: 0,
+                cred_blob: None,
+            },
+            secret: Zeroizing::new(secret.clone()),
+        };
+        let printed = format!("{c:?} {c:#?}");
+        assert!(printed.contains("example.com") && printed.contains("redacted"));
+        assert!(!printed.contains("private-key-bytes"));
+        assert!(!printed.contains(&format!("{:?}", &secret[..4])));
+    }
 }

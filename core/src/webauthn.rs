@@ -8,8 +8,9 @@
 //! signature, userHandle and client extension results. [`registration_response_json`] and
 //! [`assertion_response_json`] build the W3C `RegistrationResponseJSON` / `AuthenticationResponseJSON`.
 //!
-//! Mapping choices: `residentKey` "required" or "preferred" (or `requireResidentKey`) create a discoverable
-//! credential; `attestation` "none" (the default) asks for fmt "none", "indirect"/"direct" for "packed",
+//! Mapping choices: `residentKey` "required" or "preferred" (or `requireResidentKey`) ask for a discoverable
+//! credential, and the engine's [`crate::DiscoverablePolicy`] decides (phones make every credential
+//! discoverable; credProps reports what was stored); `attestation` "none" (the default) asks for fmt "none", "indirect"/"direct" for "packed",
 //! "enterprise" for enterprise attestation when a certificate is configured (else "packed"); PRF inputs are
 //! hashed as WebAuthn requires (SHA-256("WebAuthn PRF" ‖ 0x00 ‖ input)) and evaluated like hmac-secret with
 //! the credential's UV CredRandom, so values match those obtained over hybrid or CTAP.
@@ -334,7 +335,8 @@ pub fn register(
 
     let mut ext = Map::new();
     if ext_json.cred_props {
-        ext.insert("credProps".into(), json!({ "rk": rk }));
+        // What was stored, not what was asked: the engine may make every credential discoverable.
+        ext.insert("credProps".into(), json!({ "rk": created.discoverable }));
     }
     if prf_requested {
         ext.insert(

@@ -9,7 +9,7 @@ use tandem_cbor::Value;
 use tandem_core::pin::{KeyAgreementKey, PinProtocol};
 use tandem_core::platform::{Operation, VerificationError};
 use tandem_core::store::CredentialStore;
-use tandem_core::{AttestationConfig, AuthenticatorConfig, CtapStatus};
+use tandem_core::{AttestationConfig, AuthenticatorConfig, BackupPolicy, CtapStatus};
 
 const RP: &str = "example.com";
 
@@ -28,8 +28,9 @@ fn register_default(h: &Harness, user: &[u8], rk: bool) -> (Vec<u8>, Value) {
 fn hybrid_registration_and_sign_in_round_trip() {
     let h = harness(AuthenticatorConfig::hybrid());
     let (resp, ad) = register(&h, &make_credential_params(RP, b"user-1", &[-7, -8], true));
-    // UP|UV|BE|BS|AT; synced passkeys use counter 0; Chromium-phone AAGUID of zeros.
-    assert_eq!(ad.flags, 0x5d);
+    // UP|UV|AT: nothing syncs unless the embedding app declares it, so no backup flags; Chromium-phone
+    // AAGUID of zeros.
+    assert_eq!(ad.flags, 0x45);
     assert_eq!(ad.rp_id_hash, sha256(RP.as_bytes()));
     assert_eq!(ad.sign_count, 0);
     assert_eq!(ad.aaguid, Some([0; 16]));
@@ -56,7 +57,7 @@ fn hybrid_registration_and_sign_in_round_trip() {
     assert_eq!(prompt.account.as_ref().unwrap().user_id, b"user-1");
     let stored = h.store.list_all().unwrap();
     assert_eq!(stored.len(), 1);
-    assert!(stored[0].discoverable && stored[0].backup_eligible && stored[0].backup_state);
+    assert!(stored[0].discoverable && !stored[0].backup_eligible && !stored[0].backup_state);
 
     let a = h.ok(0x02, &get_assertion_params(RP, &[]));
     let cred = a.get_int(1).unwrap();
@@ -67,7 +68,8 @@ fn hybrid_registration_and_sign_in_round_trip() {
     );
     let ad2 = a.get_int(2).unwrap().as_bytes().unwrap();
     let parsed = parse_auth_data(ad2);
-    assert_eq!(parsed.flags, 0x1d);
+    // UP|UV, and a per-credential counter (device-bound).
+    assert_eq!((parsed.flags, parsed.sign_count), (0x05, 1));
     assert!(verify_es256(
         &cose,
         ad2,
@@ -84,6 +86,55 @@ fn hybrid_registration_and_sign_in_round_trip() {
     assert!(a.get_int(5).is_none());
     assert_eq!(h.verifier.prompt_count(), 2);
     assert_eq!(h.verifier.last_prompt().operation, Operation::SignIn);
+}
+
+#[test]
+fn synced_passkeys_carry_backup_flags_and_no_counter() {
+    let h = harness(AuthenticatorConfig {
+        backup: BackupPolicy::Synced,
+        ..AuthenticatorConfig::hybrid()
+    });
+    let (_, ad) = register(&h, &make_credential_params(RP, b"u", &[-7], true));
+    assert_eq!((ad.flags, ad.sign_count), (0x5d, 0), "UP|UV|BE|BS|AT");
+    let stored = &h.store.list_all().unwrap()[0];
+    assert!(stored.backup_eligible && stored.backup_state);
+    for _ in 0..2 {
+        let a = h.ok(0x02, &get_assertion_params(RP, &[]));
+        let p = parse_auth_data(a.get_int(2).unwrap().as_bytes().unwrap());
+        assert_eq!((p.flags, p.sign_count), (0x1d, 0));
+    }
+}
+
+/// Desktops that never send `rk` (webauthn-authenticator-rs) still get a passkey on a phone, as with the
+/// phones' own providers; a security-key profile keeps `rk` semantics.
+#[test]
+fn hybrid_credentials_are_discoverable_whatever_rk_says() {
+    let h = harness(AuthenticatorConfig::hybrid());
+    let (id, _) = register_default(&h, b"no-rk", false);
+    assert!(h.store.list_all().unwrap()[0].discoverable);
+    // Sign-in with an empty allow list finds it and returns the user handle.
+    let a = h.ok(0x02, &get_assertion_params(RP, &[]));
+    assert_eq!(
+        a.get_int(1).unwrap().get_text("id").unwrap().as_bytes(),
+        Some(&id[..])
+    );
+    assert_eq!(
+        a.get_int(4).unwrap().get_text("id").unwrap().as_bytes(),
+        Some(&b"no-rk"[..])
+    );
+
+    let hd = harness(AuthenticatorConfig::direct());
+    let (id, _) = register_default(&hd, b"no-rk", false);
+    assert!(!hd.store.list_all().unwrap()[0].discoverable);
+    assert_eq!(
+        hd.ctap(0x02, Some(&get_assertion_params(RP, &[]))).0,
+        CtapStatus::NoCredentials.code()
+    );
+    let a = hd.ok(0x02, &get_assertion_params(RP, &[&id]));
+    assert!(
+        a.get_int(4).is_none(),
+        "no user for a non-discoverable credential"
+    );
 }
 
 #[test]
@@ -271,7 +322,10 @@ fn silent_preflight_has_no_prompt_and_no_up_uv() {
     );
     let a = h.ok(0x02, &params);
     let p = parse_auth_data(a.get_int(2).unwrap().as_bytes().unwrap());
-    assert_eq!(p.flags, 0x18, "BE|BS only");
+    assert_eq!(
+        p.flags, 0x00,
+        "neither UP nor UV (and no backup flags: nothing syncs)"
+    );
     assert_eq!(h.verifier.prompt_count(), before);
     // up=false, uv=true cannot be honoured silently.
     let params = with(
@@ -290,7 +344,8 @@ fn silent_preflight_has_no_prompt_and_no_up_uv() {
 
 #[test]
 fn non_discoverable_credentials_need_the_allow_list() {
-    let h = harness(AuthenticatorConfig::hybrid());
+    // Only a profile with rk semantics makes non-discoverable credentials (phones make every one a passkey).
+    let h = harness(AuthenticatorConfig::direct());
     let (id, cose) = register_default(&h, b"u", false);
     assert_eq!(
         h.ctap(0x02, Some(&get_assertion_params(RP, &[]))).0,

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::*;
 use tandem_core::webauthn::{self, WebAuthnError};
-use tandem_core::{AttestationConfig, AuthenticatorConfig, CtapStatus};
+use tandem_core::{AttestationConfig, AuthenticatorConfig, BackupPolicy, CtapStatus};
 use webauthn_attestation_ca::{AttestationCaList, AttestationCaListBuilder};
 use webauthn_rs_core::WebauthnCore;
 use webauthn_rs_core::proto::{
@@ -101,7 +101,10 @@ fn attestation_none_registers_and_signs_in() {
 
 #[test]
 fn packed_self_attestation_with_synced_passkey() {
-    let h = harness(AuthenticatorConfig::hybrid());
+    let h = harness(AuthenticatorConfig {
+        backup: BackupPolicy::Synced,
+        ..AuthenticatorConfig::hybrid()
+    });
     let (cred, _) = register_with(
         &h,
         AttestationConveyancePreference::Direct,
@@ -257,6 +260,37 @@ fn android_style_options_with_prf_and_cred_props() {
         ),
         Err(WebAuthnError::Json(_))
     ));
+}
+
+/// A platform provider stores every passkey as discoverable (as Google Password Manager and iCloud Keychain
+/// do), and credProps says so even when the RP asked for a non-discoverable credential.
+#[test]
+fn cred_props_reports_what_was_stored() {
+    let create = |resident_key: &str| {
+        format!(
+            r#"{{"challenge": "AAEC", "rp": {{"id": "example.com", "name": "Example"}},
+                "user": {{"id": "dXNlci0x", "name": "alice", "displayName": "Alice"}},
+                "pubKeyCredParams": [{{"type": "public-key", "alg": -7}}],
+                "authenticatorSelection": {{"residentKey": "{resident_key}"}},
+                "extensions": {{"credProps": true}}}}"#
+        )
+    };
+    let h = harness(AuthenticatorConfig::hybrid());
+    let reg = webauthn::register(&h.auth, &create("discouraged"), &[1u8; 32]).unwrap();
+    assert_eq!(reg.client_extension_results["credProps"]["rk"], true);
+    // And it really is discoverable: a sign-in without allowCredentials finds it.
+    let a = webauthn::authenticate(
+        &h.auth,
+        r#"{"challenge": "AAEC", "rpId": "example.com"}"#,
+        &[2u8; 32],
+    )
+    .unwrap();
+    assert_eq!(a.credential_id, reg.credential_id);
+
+    // With rk semantics (a security-key profile), credProps reports false for "discouraged".
+    let hd = harness(AuthenticatorConfig::direct());
+    let reg = webauthn::register(&hd.auth, &create("discouraged"), &[1u8; 32]).unwrap();
+    assert_eq!(reg.client_extension_results["credProps"]["rk"], false);
 }
 
 fn base64_url(b: &[u8]) -> String {

@@ -7,6 +7,7 @@
 
 pub mod ble;
 pub mod error;
+pub mod get_info;
 pub mod proto;
 pub mod session;
 pub mod webauthn;

@@ -60,7 +60,8 @@ pub fn initiate_linked(psk: &Psk, phone_identity: &PublicKey) -> Result<(Initiat
 }
 
 /// Checks the post-handshake message and returns the getInfo CBOR. Revision 1 only: the plaintext must be
-/// one canonical CBOR map; "ctap" must be offered and getInfo present (spec §9.1).
+/// one canonical CBOR map; "ctap" must be offered and getInfo present (spec §9.1) and acceptable to
+/// Chromium's getInfo parser ([`crate::get_info::check`]).
 pub fn parse_post_handshake(plaintext: &[u8]) -> Result<Vec<u8>, String> {
     let map =
         tandem_cbor::decode_canonical(plaintext).map_err(|e| format!("not one canonical CBOR item: {e}"))?;
@@ -84,18 +85,8 @@ pub fn parse_post_handshake(plaintext: &[u8]) -> Result<Vec<u8>, String> {
         .and_then(Value::as_bytes)
         .ok_or("key 1 (getInfo) missing or not bytes")?;
     let parsed = tandem_cbor::decode_canonical(info).map_err(|e| format!("getInfo: {e}"))?;
-    let versions = parsed
-        .get_int(1)
-        .and_then(Value::as_array)
-        .ok_or("getInfo has no versions")?;
-    if versions.is_empty()
-        || parsed
-            .get_int(3)
-            .and_then(Value::as_bytes)
-            .is_none_or(|a| a.len() != 16)
-    {
-        return Err("getInfo lacks versions or a 16-byte AAGUID".into());
-    }
+    // Refuse what Chrome refuses, so no test passes with a getInfo that real desktops drop.
+    crate::get_info::check(&parsed).map_err(|e| e.to_string())?;
     Ok(info.to_vec())
 }
 

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::time::Duration;
 
-use tandem_radio::fake_bluez::{ADAPTER_PATH, BLUEZ_NAME, CONTROL_IFACE, FakeBluezError, SimBluez};
+use tandem_radio::fake_bluez::{
+    ADAPTER_PATH, BLUEZ_NAME, CONTROL_IFACE, FakeBluezError, MANAGER_PATH, SimBluez,
+};
 use zbus::zvariant::{ObjectPath, OwnedObjectPath, OwnedValue, Value};
 
 const LIMIT: Duration = Duration::from_secs(10);
@@ -172,6 +174,75 @@ async fn filter_errors_control_and_departure() {
     conn.close().await.expect("close");
     until("discovery to end with its client", async || {
         !sim.bluez().is_discovering()
+    })
+    .await;
+}
+
+/// Pairing agents (Chromium registers one on `org.bluez.AgentManager1` when it starts using the
+/// adapter and unregisters it when done): BlueZ's errors, and clean-up when the client leaves.
+#[tokio::test]
+async fn agent_manager_records_agents_like_bluez() {
+    let Some(sim) = start() else { return };
+    let conn = zbus::connection::Builder::address(sim.address())
+        .expect("address")
+        .build()
+        .await
+        .expect("connect");
+    let manager = zbus::Proxy::new(&conn, BLUEZ_NAME, MANAGER_PATH, "org.bluez.AgentManager1")
+        .await
+        .expect("proxy");
+    let agent = ObjectPath::try_from("/org/chromium/bluetooth_agent").expect("path");
+    let other = ObjectPath::try_from("/other_agent").expect("path");
+
+    let e = manager
+        .call::<_, _, ()>("RegisterAgent", &(&agent, "Telepathic"))
+        .await
+        .expect_err("bad capability");
+    assert_eq!(error_name(e), "org.bluez.Error.InvalidArguments");
+    manager
+        .call::<_, _, ()>("RegisterAgent", &(&agent, "KeyboardDisplay"))
+        .await
+        .expect("register");
+    let me = conn.unique_name().expect("unique name").to_string();
+    assert_eq!(
+        sim.bluez().agents().get(&me).map(String::as_str),
+        Some(agent.as_str())
+    );
+    let e = manager
+        .call::<_, _, ()>("RegisterAgent", &(&agent, ""))
+        .await
+        .expect_err("registered twice");
+    assert_eq!(error_name(e), "org.bluez.Error.AlreadyExists");
+    let e = manager
+        .call::<_, _, ()>("RequestDefaultAgent", &(&other,))
+        .await
+        .expect_err("not this client's agent");
+    assert_eq!(error_name(e), "org.bluez.Error.DoesNotExist");
+    manager
+        .call::<_, _, ()>("RequestDefaultAgent", &(&agent,))
+        .await
+        .expect("default agent");
+    let e = manager
+        .call::<_, _, ()>("UnregisterAgent", &(&other,))
+        .await
+        .expect_err("unknown agent");
+    assert_eq!(error_name(e), "org.bluez.Error.DoesNotExist");
+    manager
+        .call::<_, _, ()>("UnregisterAgent", &(&agent,))
+        .await
+        .expect("unregister");
+    assert!(sim.bluez().agents().is_empty());
+
+    // An agent whose client leaves the bus is dropped.
+    manager
+        .call::<_, _, ()>("RegisterAgent", &(&agent, "NoInputNoOutput"))
+        .await
+        .expect("register again");
+    assert_eq!(sim.bluez().agents().len(), 1);
+    drop(manager);
+    conn.close().await.expect("close");
+    until("the agent to go with its client", async || {
+        sim.bluez().agents().is_empty()
     })
     .await;
 }

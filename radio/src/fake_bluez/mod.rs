@@ -10,6 +10,8 @@
 //!   `UnregisterAdvertisement`, ActiveInstances, SupportedInstances, SupportedIncludes), and the test
 //!   control interface [`CONTROL_IFACE`] (`InjectAdvert(s uuid, ay data) -> o device`,
 //!   `RemoveAdvert(o device)`).
+//! - `/org/bluez`: `org.bluez.AgentManager1` (`RegisterAgent`, `UnregisterAgent`,
+//!   `RequestDefaultAgent`; agents are recorded, never called: nothing pairs). Chromium registers one.
 //! - `/org/bluez/hci0/dev_XX_XX_XX_XX_XX_XX`: `org.bluez.Device1` for each advert on the air, while
 //!   some client is discovering (and the discovery filter's UUIDs, if any, match). Every
 //!   [`TICK`] the device's `RSSI` and `ServiceData` are re-announced with `PropertiesChanged`, as
@@ -31,11 +33,13 @@ use std::time::Duration;
 use zbus::Connection;
 
 pub use self::bus::{PrivateBus, SimBluez};
-use self::objects::{Adapter, AdvertisingManager, Control};
+use self::objects::{Adapter, AdvertisingManager, AgentManager, Control};
 use crate::rt::{RunError, RuntimeThread};
 
 /// The well-known name the fake owns.
 pub const BLUEZ_NAME: &str = "org.bluez";
+/// The object path of BlueZ's manager interfaces (`AgentManager1`).
+pub const MANAGER_PATH: &str = "/org/bluez";
 /// The one adapter's object path.
 pub const ADAPTER_PATH: &str = "/org/bluez/hci0";
 /// The test-control interface on the adapter object.
@@ -126,6 +130,10 @@ struct State {
     filter_uuids: Vec<String>,
     adverts: BTreeMap<u64, OnAirAdvert>,
     next_id: u64,
+    /// Registered pairing agents: client unique name → agent object path.
+    agents: BTreeMap<String, String>,
+    /// The client whose agent is the default one.
+    default_agent: Option<String>,
 }
 
 impl State {
@@ -136,6 +144,8 @@ impl State {
             filter_uuids: Vec::new(),
             adverts: BTreeMap::new(),
             next_id: 1,
+            agents: BTreeMap::new(),
+            default_agent: None,
         }
     }
 
@@ -191,7 +201,8 @@ impl FakeBluez {
                 .serve_at("/", zbus::fdo::ObjectManager)?
                 .serve_at(ADAPTER_PATH, Adapter::new(serve_shared.clone()))?
                 .serve_at(ADAPTER_PATH, AdvertisingManager::new(serve_shared.clone()))?
-                .serve_at(ADAPTER_PATH, Control::new(serve_shared))?
+                .serve_at(ADAPTER_PATH, Control::new(serve_shared.clone()))?
+                .serve_at(MANAGER_PATH, AgentManager::new(serve_shared))?
                 .name(BLUEZ_NAME)?
                 .build()
                 .await?;
@@ -213,6 +224,11 @@ impl FakeBluez {
     /// Every advert on the air, in the order they went up.
     pub fn adverts(&self) -> Vec<OnAirAdvert> {
         self.shared.lock().adverts.values().cloned().collect()
+    }
+
+    /// The object paths of the registered pairing agents, by client unique name.
+    pub fn agents(&self) -> BTreeMap<String, String> {
+        self.shared.lock().agents.clone()
     }
 
     /// Whether some client is discovering.

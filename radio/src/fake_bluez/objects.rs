@@ -421,6 +421,82 @@ impl AdvertisingManager {
     }
 }
 
+/// `org.bluez.AgentManager1` on `/org/bluez`: clients register pairing agents here (Chromium registers
+/// one when it starts using the adapter and unregisters it when done). Nothing ever pairs with a
+/// simulated advertiser, so the agents are only recorded, one per client and object path, as BlueZ
+/// keeps them; agents of clients that leave the bus are dropped.
+pub(super) struct AgentManager {
+    shared: Shared,
+}
+
+impl AgentManager {
+    pub(super) fn new(shared: Shared) -> Self {
+        Self { shared }
+    }
+}
+
+/// The IO capabilities BlueZ accepts ("" means the default, KeyboardDisplay).
+const AGENT_CAPABILITIES: [&str; 6] = [
+    "",
+    "DisplayOnly",
+    "DisplayYesNo",
+    "KeyboardOnly",
+    "NoInputNoOutput",
+    "KeyboardDisplay",
+];
+
+#[zbus::interface(name = "org.bluez.AgentManager1")]
+impl AgentManager {
+    fn register_agent(
+        &self,
+        #[zbus(header)] header: Header<'_>,
+        agent: OwnedObjectPath,
+        capability: String,
+    ) -> Result<(), BluezError> {
+        let owner = sender_of(&header)?;
+        if !AGENT_CAPABILITIES.contains(&capability.as_str()) {
+            return Err(BluezError::InvalidArguments(
+                "Invalid Arguments in method call".to_owned(),
+            ));
+        }
+        let mut state = self.shared.lock();
+        if state.agents.contains_key(&owner) {
+            return Err(BluezError::AlreadyExists("Already Exists".to_owned()));
+        }
+        state.agents.insert(owner, agent.to_string());
+        Ok(())
+    }
+
+    fn unregister_agent(
+        &self,
+        #[zbus(header)] header: Header<'_>,
+        agent: OwnedObjectPath,
+    ) -> Result<(), BluezError> {
+        let owner = sender_of(&header)?;
+        let mut state = self.shared.lock();
+        if state.agents.get(&owner).map(String::as_str) != Some(agent.as_str()) {
+            return Err(BluezError::DoesNotExist("No such Agent".to_owned()));
+        }
+        state.agents.remove(&owner);
+        state.default_agent.take_if(|o| *o == owner);
+        Ok(())
+    }
+
+    fn request_default_agent(
+        &self,
+        #[zbus(header)] header: Header<'_>,
+        agent: OwnedObjectPath,
+    ) -> Result<(), BluezError> {
+        let owner = sender_of(&header)?;
+        let mut state = self.shared.lock();
+        if state.agents.get(&owner).map(String::as_str) != Some(agent.as_str()) {
+            return Err(BluezError::DoesNotExist("No such Agent".to_owned()));
+        }
+        state.default_agent = Some(owner);
+        Ok(())
+    }
+}
+
 /// `org.tandem.FakeBluez1`: lets tests put arbitrary service data on the air.
 pub(super) struct Control {
     shared: Shared,
@@ -632,6 +708,8 @@ pub(super) async fn departure_watcher(
                 );
                 let was = state.discovering();
                 state.discovery_clients.remove(name);
+                state.agents.remove(name);
+                state.default_agent.take_if(|o| o.as_str() == name);
                 was && !state.discovering()
             };
             if stopped {

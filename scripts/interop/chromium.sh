@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# A real Chromium (Debian's `chromium` package, under Xvfb) is the desktop: it shows its QR sheet, finds
+# `tandem phone`'s advert through a simulated BlueZ (fake-bluez on a private system bus), reaches Tandem's tunnel
+# server over wss:// on loopback, and returns the credentials to a relying-party page; py_webauthn verifies.
+# Registration, sign-in with an empty allow list and with allowCredentials, PRF (same salt → same result).
+# Harness: tests/interop/chromium/harness.py. On failure, screenshots and logs stay in target/chromium-e2e/.
+# Needs (installed here if missing): chromium xvfb zbar-tools imagemagick dbus-daemon openssl. No clicks are
+# needed (hints: ["hybrid"] + cross-platform goes straight to the QR sheet), so no xdotool.
+source "$(dirname "$0")/common.sh"
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+APT_PACKAGES=(chromium xvfb zbar-tools imagemagick openssl dbus-daemon)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    log "installing Debian packages: ${missing[*]}"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+# Missing after set-up is a failure, not a skip: this suite exists to run the real browser.
+for tool in chromium Xvfb zbarimg import openssl dbus-daemon; do
+    command -v "$tool" >/dev/null || die "$tool is not installed after set-up"
+done
+log "$(chromium --version 2>/dev/null | head -1)"
+
+PY="$(python_venv)"
+WS_TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+(cd "$ROOT" && timed "build tandem + fake-bluez" env CARGO_TARGET_DIR="$WS_TARGET" \
+    cargo build --quiet -p tandem -p tandem-radio --bins) >&2
+TANDEM="$WS_TARGET/debug/tandem"; FAKE_BLUEZ="$WS_TARGET/debug/fake-bluez"
+[ -x "$TANDEM" ] && [ -x "$FAKE_BLUEZ" ] || die "tandem or fake-bluez binary missing"
+
+timed "chromium ceremonies" "$PY" "$ROOT/tests/interop/chromium/harness.py" \
+    --tandem "$TANDEM" --fake-bluez "$FAKE_BLUEZ" --out "$ROOT/target/chromium-e2e" ${CHROMIUM_E2E_ARGS:-}
