@@ -8,18 +8,9 @@
 # needed (hints: ["hybrid"] + cross-platform goes straight to the QR sheet), so no xdotool.
 source "$(dirname "$0")/common.sh"
 
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-APT_PACKAGES=(chromium xvfb zbar-tools imagemagick openssl dbus-daemon)
-missing=()
-for p in "${APT_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    log "installing Debian packages: ${missing[*]}"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+# Debian packages through the one installer (scripts/setup.sh, idempotent and quiet when all is there).
+TANDEM_EXTRA_APT="chromium xvfb zbar-tools imagemagick openssl dbus-daemon" "$ROOT/scripts/setup.sh" >&2 \
+    || die "set-up of the Debian packages failed"
 # Missing after set-up is a failure, not a skip: this suite exists to run the real browser.
 for tool in chromium Xvfb zbarimg import openssl dbus-daemon; do
     command -v "$tool" >/dev/null || die "$tool is not installed after set-up"

@@ -445,6 +445,19 @@ const AGENT_CAPABILITIES: [&str; 6] = [
     "KeyboardDisplay",
 ];
 
+/// BlueZ answers DoesNotExist when a client names an agent it did not register.
+fn require_own_agent(
+    agents: &std::collections::BTreeMap<String, String>,
+    owner: &str,
+    agent: &OwnedObjectPath,
+) -> Result<(), BluezError> {
+    if agents.get(owner).map(String::as_str) == Some(agent.as_str()) {
+        Ok(())
+    } else {
+        Err(BluezError::DoesNotExist("No such Agent".to_owned()))
+    }
+}
+
 #[zbus::interface(name = "org.bluez.AgentManager1")]
 impl AgentManager {
     fn register_agent(
@@ -474,9 +487,7 @@ impl AgentManager {
     ) -> Result<(), BluezError> {
         let owner = sender_of(&header)?;
         let mut state = self.shared.lock();
-        if state.agents.get(&owner).map(String::as_str) != Some(agent.as_str()) {
-            return Err(BluezError::DoesNotExist("No such Agent".to_owned()));
-        }
+        require_own_agent(&state.agents, &owner, &agent)?;
         state.agents.remove(&owner);
         state.default_agent.take_if(|o| *o == owner);
         Ok(())
@@ -489,9 +500,7 @@ impl AgentManager {
     ) -> Result<(), BluezError> {
         let owner = sender_of(&header)?;
         let mut state = self.shared.lock();
-        if state.agents.get(&owner).map(String::as_str) != Some(agent.as_str()) {
-            return Err(BluezError::DoesNotExist("No such Agent".to_owned()));
-        }
+        require_own_agent(&state.agents, &owner, &agent)?;
         state.default_agent = Some(owner);
         Ok(())
     }
