@@ -160,6 +160,7 @@ mod tests {
 
     /// The built-in client really puts `Origin` on the wire (a one-shot server captures the request).
     #[tokio::test]
+    #[allow(clippy::result_large_err)] // tungstenite's handshake callback returns its HTTP error response
     async fn origin_reaches_the_server() {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
