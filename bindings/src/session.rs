@@ -26,7 +26,8 @@ use crate::transport::{PlatformConnector, WebSocketClient};
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
 pub enum Tunnel {
     /// An assigned domain (0 = cable.ua5v.com, 1 = cable.auth.com), with a hashed domain ID (≥ 256) to
-    /// fall back to when the desktop does not know `id`.
+    /// fall back to when the desktop does not know `id`. Google's and Apple's services cannot wake this
+    /// phone, so sessions through them never offer linking.
     Assigned {
         /// Assigned domain ID (0 or 1).
         id: u16,
@@ -39,7 +40,8 @@ pub enum Tunnel {
         id: u16,
     },
     /// A self-hosted or test service by URL (`wss://host[:port]`, or `ws://` on loopback when allowed);
-    /// `domain_id` is what the advert carries.
+    /// `domain_id` is what the advert carries. Linking (and `serve_linked`) needs this phone's own service:
+    /// a hashed `domain_id` (≥ 256) and a host other than Google's or Apple's.
     Url {
         /// Base URL without a trailing slash.
         base_url: String,
@@ -219,7 +221,8 @@ pub struct SessionOutcome {
     pub requests_served: u32,
     /// Status byte of the last response, if any.
     pub last_status: Option<u8>,
-    /// Whether this session linked the desktop.
+    /// Whether this session sent the desktop linking information (recorded as a linked desktop from then
+    /// on, as Chrome stores it on arrival, even if the request then failed).
     pub linked: bool,
     /// Whether the desktop ended with a shutdown message (else it closed the tunnel).
     pub shutdown_received: bool,

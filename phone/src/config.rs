@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tandem_hybrid_proto::domain::{DomainId, select_domain};
+use tandem_hybrid_proto::domain::{DomainId, DomainKind, select_domain};
 
 use crate::error::SessionError;
 use crate::ws::{TlsOptions, WebSocketConnector};
@@ -12,7 +12,8 @@ use crate::ws::{TlsOptions, WebSocketConnector};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TunnelChoice {
     /// An assigned domain (0 = `cable.ua5v.com`, 1 = `cable.auth.com`), falling back to the hashed domain
-    /// `fallback` when QR key 2 says the desktop does not know `id` (spec §4, pitfall P12).
+    /// `fallback` when QR key 2 says the desktop does not know `id` (spec §4, pitfall P12). Those services
+    /// cannot wake this phone: no linking through this choice.
     Assigned {
         /// The assigned ID (0 or 1).
         id: u16,
@@ -41,10 +42,54 @@ pub struct ResolvedTunnel {
     pub domain: DomainId,
 }
 
+/// Host names of the assigned (third-party) tunnel services: Google's and Apple's.
+fn is_assigned_host(host: &str) -> bool {
+    [DomainId::GOOGLE, DomainId::APPLE]
+        .iter()
+        .any(|d| d.host().eq_ignore_ascii_case(host))
+}
+
+/// The host of a base URL `scheme://[user@]host[:port][/…]` (brackets kept off IPv6 literals).
+fn host_of(base_url: &str) -> Option<&str> {
+    let rest = base_url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if let Some(v6) = authority.strip_prefix('[') {
+        return v6.split_once(']').map(|(h, _)| h);
+    }
+    authority.split(':').next()
+}
+
+impl ResolvedTunnel {
+    /// Whether this is Google's or Apple's tunnel service (an assigned domain ID, or their host name):
+    /// a desktop linked through it would look for the phone there, where only those vendors' phones can
+    /// be woken.
+    pub fn is_third_party(&self) -> bool {
+        self.domain.kind() == DomainKind::Assigned || host_of(&self.base_url).is_none_or(is_assigned_host)
+    }
+}
+
 impl TunnelChoice {
-    /// Resolves the choice for a desktop that knows `known_assigned` assigned domains (QR key 2; 0 when
-    /// absent, as Chromium's parser defaults it). Linked sessions pass `u64::MAX`: the phone's own
-    /// service is used as recorded at link time.
+    /// The service this phone can be woken through for linked sessions — its own, as configured — or
+    /// `None` when the choice is Google's or Apple's service (an assigned domain ID or host), which can
+    /// only wake their own phones. A linked desktop contacts the service whose domain ID was in the
+    /// QR session's advert, so linking is offered only when that session ran on this service too.
+    pub fn wake_service(&self) -> Option<ResolvedTunnel> {
+        let own = match self {
+            TunnelChoice::Assigned { .. } => return None,
+            TunnelChoice::Hashed(_) | TunnelChoice::Url { .. } => self.resolve(u64::MAX).ok()?,
+        };
+        (!own.is_third_party()).then_some(own)
+    }
+
+    /// Whether a QR session on `resolved` may offer linking: only when it is this phone's own wake
+    /// service ([`TunnelChoice::wake_service`]).
+    pub fn can_link_through(&self, resolved: &ResolvedTunnel) -> bool {
+        self.wake_service().as_ref() == Some(resolved)
+    }
+
+    /// Resolves the choice for a desktop that knows `known_assigned` assigned domains (from QR key 2; 1
+    /// when absent). Linked sessions use [`TunnelChoice::wake_service`] instead.
     pub fn resolve(&self, known_assigned: u64) -> Result<ResolvedTunnel, SessionError> {
         let bad = |raw: u16| {
             SessionError::TunnelConfig(format!("domain ID {raw} is in the unassigned range 2..=255"))
@@ -121,6 +166,25 @@ impl Default for Timeouts {
 }
 
 impl Timeouts {
+    /// The longest the tunnel may carry nothing in either direction while this phone still needs it:
+    /// waiting for the desktop's next message (`request`), or user verification (`user`) followed by
+    /// writing the response (`send`) — during a biometric prompt both ends are silent. A tunnel service
+    /// whose idle timeout is not longer than this can drop the tunnel under a slow prompt.
+    pub fn longest_tunnel_silence(&self) -> Duration {
+        self.request.max(self.user.saturating_add(self.send))
+    }
+
+    /// The longest a one-request QR session holds its tunnel, counted from `/cable/new`: waiting for the
+    /// desktop's handshake (`handshake`), writing the handshake response, post-handshake and update
+    /// messages (3 × `send`), waiting for the request (`request`), user verification (`user`) and writing
+    /// the response (`send`). A tunnel service whose lifetime cap is not longer than this can end a
+    /// ceremony that is within every one of the phone's limits.
+    pub fn tunnel_budget(&self) -> Duration {
+        [self.request, self.user, self.send.saturating_mul(4)]
+            .into_iter()
+            .fold(self.handshake, Duration::saturating_add)
+    }
+
     /// Every limit set to `d` (handy for tests of the timeout paths).
     pub fn all(d: Duration) -> Self {
         Timeouts {
@@ -144,7 +208,9 @@ pub struct PhoneConfig {
     pub connector: Arc<dyn WebSocketConnector>,
     /// Per-step time limits.
     pub timeouts: Timeouts,
-    /// Offer linking (state-assisted sign-in later) when the QR says the desktop can store it (key 4).
+    /// Offer linking (state-assisted sign-in later) when the QR says the desktop can store it (key 4) and
+    /// the session runs on this phone's own tunnel service ([`TunnelChoice::wake_service`]); never through
+    /// Google's or Apple's service, which cannot wake this phone.
     pub linking: bool,
     /// Name the desktop shows for this phone in its list of linked devices.
     pub authenticator_name: String,
@@ -194,6 +260,93 @@ mod tests {
             both_assigned.resolve(0),
             Err(SessionError::TunnelConfig(_))
         ));
+    }
+
+    #[test]
+    fn linking_only_through_the_phones_own_service() {
+        // Google's / Apple's services (assigned IDs) can never wake this phone.
+        let assigned = TunnelChoice::Assigned { id: 0, fallback: 266 };
+        assert_eq!(assigned.wake_service(), None);
+        for known in [0, 1, 2] {
+            assert!(
+                !assigned.can_link_through(&assigned.resolve(known).unwrap()),
+                "{known}"
+            );
+        }
+        // Even the hashed fallback of an assigned choice is not where the phone listens.
+        assert_eq!(assigned.resolve(0).unwrap().domain.raw(), 266);
+
+        // A hashed domain is the phone's own service.
+        let hashed = TunnelChoice::Hashed(266);
+        let own = hashed.wake_service().expect("own service");
+        assert_eq!(own.base_url, "wss://cable.wufkweyy3uaxb.com");
+        assert!(hashed.can_link_through(&hashed.resolve(0).unwrap()));
+        assert!(hashed.can_link_through(&hashed.resolve(2).unwrap()));
+
+        // A URL with a hashed ID is too; with an assigned ID, or at Google's/Apple's host, it is not.
+        let url = |base: &str, id: u16| TunnelChoice::Url {
+            base_url: base.into(),
+            domain_id: id,
+        };
+        let self_hosted = url("wss://tunnel.example.net:8443/", 300);
+        assert!(self_hosted.can_link_through(&self_hosted.resolve(2).unwrap()));
+        let loopback_google_id = url("ws://127.0.0.1:9", 0);
+        assert_eq!(loopback_google_id.wake_service(), None);
+        assert!(!loopback_google_id.can_link_through(&loopback_google_id.resolve(2).unwrap()));
+        for host in [
+            "wss://cable.ua5v.com",
+            "wss://CABLE.AUTH.COM:443",
+            "wss://user@cable.auth.com/x",
+        ] {
+            let c = url(host, 300);
+            assert_eq!(c.wake_service(), None, "{host}");
+            assert!(!c.can_link_through(&c.resolve(2).unwrap()), "{host}");
+        }
+        // A session resolved elsewhere than the wake service is not linkable either.
+        let elsewhere = ResolvedTunnel {
+            base_url: "wss://other.example.net".into(),
+            domain: DomainId::new(300).unwrap(),
+        };
+        assert!(!self_hosted.can_link_through(&elsewhere));
+        assert_eq!(host_of("ws://[::1]:80/x"), Some("::1"));
+        assert_eq!(host_of("nonsense"), None);
+    }
+
+    #[test]
+    fn tunnel_budgets() {
+        let t = Timeouts::default();
+        assert_eq!(t.longest_tunnel_silence(), t.user + t.send);
+        assert_eq!(t.tunnel_budget(), t.handshake + t.request + t.user + 4 * t.send);
+        let slow_desktop = Timeouts {
+            request: Duration::from_secs(500),
+            ..t
+        };
+        assert_eq!(slow_desktop.longest_tunnel_silence(), Duration::from_secs(500));
+        assert_eq!(Timeouts::all(Duration::MAX).tunnel_budget(), Duration::MAX);
+    }
+
+    /// Tandem's own tunnel server (defaults) never gives up on a tunnel before the phone (defaults)
+    /// would: its idle timeout outlasts the phone's longest silence (a slow biometric prompt), and its
+    /// lifetime cap outlasts a whole ceremony at every phone limit. Changing either side's defaults
+    /// without the other fails here.
+    #[test]
+    fn default_tunnel_limits_outlast_the_phones_timeouts() {
+        let phone = Timeouts::default();
+        let tunnel = tandem_tunnel::Limits::default();
+        assert!(
+            tunnel.idle_timeout > phone.longest_tunnel_silence(),
+            "tunnel idle timeout {:?} must exceed the phone's longest silence {:?}",
+            tunnel.idle_timeout,
+            phone.longest_tunnel_silence()
+        );
+        assert!(
+            tunnel.tunnel_lifetime > phone.tunnel_budget(),
+            "tunnel lifetime {:?} must exceed the phone's session budget {:?}",
+            tunnel.tunnel_lifetime,
+            phone.tunnel_budget()
+        );
+        // The tunnel waits for the desktop at least as long as the phone does.
+        assert!(tunnel.join_timeout >= phone.handshake);
     }
 
     #[test]

@@ -120,7 +120,7 @@ pub(crate) struct PreparedLink {
     pub(crate) info: LinkingInfo,
 }
 
-/// Records a link after its session completed.
+/// Records a link offered in a QR session's update message; called before the message is sent.
 pub(crate) fn record_link(
     state: &dyn HybridStateStore,
     link: &PreparedLink,
@@ -216,8 +216,12 @@ impl WakeChannel {
     /// Opens `/tandem/wake/<base64url contact id>` on the configured service, creating the linking
     /// identity if needed.
     pub async fn open(phone: &Phone) -> Result<Self, SessionError> {
+        let tunnel = phone
+            .config()
+            .tunnel
+            .wake_service()
+            .ok_or_else(crate::session::no_wake_service)?;
         let identity = LinkIdentity::load_or_create(phone.state())?;
-        let tunnel = phone.config().tunnel.resolve(u64::MAX)?;
         let url = format!(
             "{}/tandem/wake/{}",
             tunnel.base_url,

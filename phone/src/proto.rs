@@ -22,15 +22,24 @@ pub(crate) struct ScannedQr {
     pub(crate) desktop_key: PublicKey,
     /// The QR secret (key 1).
     pub(crate) secret: QrSecret,
-    /// Number of assigned tunnel domains the desktop knows (key 2; 0 when absent, as Chromium's parser).
+    /// Number of assigned tunnel domains the desktop knows (key 2; negative counts as 0, absent as 1:
+    /// domain 0 is known to every hybrid desktop).
     pub(crate) known_assigned: u64,
     /// Whether the desktop can store linking information (key 4; false when absent).
     pub(crate) supports_linking: bool,
 }
 
-/// Parses `FIDO:/<digits>` (scheme case-insensitive) and validates it as Chromium does.
+/// Parses `FIDO:/<digits>` (scheme case-insensitive) and validates it as Chromium does. A QR code for a
+/// digital credential (key 5 `"dcp"` / `"dci"`) is refused here, before any tunnel is opened: that session
+/// would speak the JSON message type, which this phone does not offer.
 pub(crate) fn parse_qr(text: &str) -> Result<ScannedQr, String> {
     let qr = QrData::from_url(text.trim()).map_err(|e| e.to_string())?;
+    if qr.is_digital_credential_request() {
+        let hint = qr.request_type.as_ref().map_or("", |t| t.as_str());
+        return Err(format!(
+            "the desktop asks for a digital credential (request type {hint:?}); this phone serves passkeys only"
+        ));
+    }
     Ok(ScannedQr {
         known_assigned: qr.known_assigned_domains(),
         supports_linking: qr.desktop_can_link(),
@@ -205,6 +214,21 @@ mod tests {
         );
         assert!(parse_qr("HTTP:/1").is_err());
         assert!(parse_qr("FIDO:/").is_err());
+    }
+
+    #[test]
+    fn digital_credential_qr_is_refused() {
+        use tandem_hybrid_proto::qr::DesktopQr;
+        use tandem_hybrid_proto::request_type::RequestType;
+        for hint in ["dcp", "dci"] {
+            let qr = DesktopQr::generate(1_700_000_000, true, RequestType::parse(hint)).unwrap();
+            let err = parse_qr(&qr.url()).err().expect("refused");
+            assert!(err.contains("digital credential"), "{err}");
+        }
+        for hint in ["ga", "mc", "something-new"] {
+            let qr = DesktopQr::generate(1_700_000_000, true, RequestType::parse(hint)).unwrap();
+            assert!(parse_qr(&qr.url()).is_ok(), "{hint}");
+        }
     }
 
     #[test]

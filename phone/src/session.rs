@@ -27,7 +27,8 @@ pub struct SessionOutcome {
     pub requests_served: u32,
     /// Status byte of the last response, if any.
     pub last_status: Option<u8>,
-    /// Whether this session linked the desktop (QR sessions with linking only).
+    /// Whether this session sent the desktop linking information (QR sessions with linking only); the
+    /// link is recorded from the moment it is sent, as Chrome stores it on arrival.
     pub linked: bool,
     /// Whether the desktop ended with shutdown (`true`) or by closing the tunnel (`false`).
     pub shutdown_received: bool,
@@ -171,9 +172,18 @@ impl Phone {
         let post = proto::post_handshake(self.engine.get_info());
         send_encrypted(&mut socket, &mut transport, &post, Step::PostHandshake, t.send).await?;
 
-        // Linking happens only if the desktop can store it (QR key 4) and the phone offers it.
-        let link = if qr.supports_linking && self.config.linking {
-            Some(self.prepare_link(&qr.desktop_key, &established.handshake_hash)?)
+        // Linking happens only if the desktop can store it (QR key 4), the phone offers it, and this session
+        // runs on the phone's own tunnel service: the desktop will contact the service of this session's
+        // advert to wake the phone, and Google's or Apple's service cannot wake it.
+        let offer =
+            qr.supports_linking && self.config.linking && self.config.tunnel.can_link_through(&tunnel);
+        let link = if offer {
+            let link = self.prepare_link(&qr.desktop_key, &established.handshake_hash)?;
+            // Recorded before it is sent: Chrome stores the link as soon as the update message arrives
+            // (`AddPairing`), whatever happens to the request after it, so the phone must honour it from
+            // then on. A send that fails after this leaves a link only the phone knows, which is harmless.
+            linking::record_link(self.state(), &link, &tunnel)?;
+            Some(link)
         } else {
             None
         };
@@ -181,11 +191,7 @@ impl Phone {
         send_encrypted(&mut socket, &mut transport, &update, Step::Update, t.send).await?;
 
         let mut outcome = self.serve(&mut socket, &mut transport).await?;
-        if let Some(link) = link.filter(|_| outcome.last_status == Some(0)) {
-            // Recorded only after a session whose request succeeded, so a failed ceremony leaves nothing.
-            linking::record_link(self.state(), &link, &tunnel)?;
-            outcome.linked = true;
-        }
+        outcome.linked = link.is_some();
         socket.close(t.send).await;
         Ok(outcome)
     }
@@ -223,7 +229,7 @@ impl Phone {
             )));
         }
         let paired = identity.paired_secret(&payload.link_id);
-        let tunnel: ResolvedTunnel = self.config.tunnel.resolve(u64::MAX)?;
+        let tunnel: ResolvedTunnel = self.config.tunnel.wake_service().ok_or_else(no_wake_service)?;
         let url = format!(
             "{}/cable/connect/{}/{}",
             tunnel.base_url,
@@ -332,6 +338,15 @@ impl Phone {
             Ok(Ok(response)) => Ok(response),
         }
     }
+}
+
+/// The error for linked sessions when the configured tunnel is Google's or Apple's service.
+pub(crate) fn no_wake_service() -> SessionError {
+    SessionError::TunnelConfig(
+        "linked sessions need the phone's own tunnel service (a hashed domain ID); Google's and Apple's \
+         services cannot wake this phone"
+            .into(),
+    )
 }
 
 pub(crate) async fn recv_or_closed(

@@ -162,6 +162,14 @@ fn run(sim: &SimBluez) {
     );
     assert_eq!(ours.local_name, None);
     assert!(!ours.include_tx_power);
+    // Packed the way BlueZ does, this is Chromium's phone layout (UUID list + service data), 28 bytes.
+    let packed = tandem_radio::fake_bluez::uuid::ad_length(
+        &ours.service_uuids,
+        ours.service_data.iter().map(|(u, d)| (u.as_str(), d.len())),
+        None,
+    );
+    assert_eq!(packed, tandem_phone::ble::advertising_data(&advert(2)).len());
+    assert!(packed <= tandem_phone::ble::MAX_LEGACY_ADVERTISING_DATA);
 
     let fido = SeenAdvert {
         uuid: 0xFFF9,

@@ -156,6 +156,76 @@ async fn linked_sign_in_after_qr_registration() {
     server.shutdown().await;
 }
 
+/// Chromium's desktop sends the whole allow list in one getAssertion request. With default limits on
+/// both sides, a request far above the tunnel's old 16 KiB limit (about 260 KB: 3,000 foreign credential
+/// IDs plus the real one) is relayed, served and verified.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_with_a_large_allow_list() {
+    let server = start_tunnel().await;
+    let url = server.ws_url();
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_store(&dir.path().join("phone.sqlite"));
+    let radio = SimRadio::new();
+    let (pt, dt) = test_timeouts();
+    let phone = make_phone(
+        phone_config(&url, pt),
+        store,
+        &radio,
+        Arc::new(AutoApprove),
+        Arc::new(Recorder::default()),
+    );
+    let desktop = desktop_config(&url, dt);
+    let rp = RelyingParty::new();
+    let (request, reg_state) = rp.start_registration("grace");
+    let qr = QrSession::new(request.hint(), false).unwrap();
+    let task = {
+        let phone = phone.clone();
+        let text = qr.url().to_string();
+        tokio::spawn(async move { phone.run_qr(&text).await })
+    };
+    let result = qr
+        .run(&radio.scanner(), &request, &desktop)
+        .await
+        .expect("registration");
+    task.await.unwrap().expect("phone session");
+    let passkey = rp
+        .finish_registration(&result.credential, &reg_state)
+        .expect("RP accepts the registration");
+
+    let (mut request, auth_state) = rp.start_authentication(&[passkey]);
+    let tandem_desktop::WebAuthnRequest::Get(get) = &mut request else {
+        panic!("a get request")
+    };
+    let real = get.allow.clone();
+    get.allow = (0..3000u32)
+        .map(|i| {
+            let mut id = vec![0xA5; 64];
+            id[..4].copy_from_slice(&i.to_be_bytes());
+            id
+        })
+        .chain(real)
+        .collect();
+    let hash = tandem_desktop::webauthn::client_data_hash(&request.client_data_json());
+    let ctap = request.to_ctap(&hash);
+    assert!(ctap.len() > 200 * 1024, "request is {} bytes", ctap.len());
+    assert!(ctap.len() < 1 << 20);
+    let qr = QrSession::new(request.hint(), false).unwrap();
+    let task = {
+        let phone = phone.clone();
+        let text = qr.url().to_string();
+        tokio::spawn(async move { phone.run_qr(&text).await })
+    };
+    let result = qr
+        .run(&radio.scanner(), &request, &desktop)
+        .await
+        .expect("sign-in");
+    let outcome = task.await.unwrap().expect("phone session");
+    assert_eq!(outcome.last_status, Some(0));
+    rp.finish_authentication(&result.credential, &auth_state)
+        .expect("RP accepts the assertion");
+    server.shutdown().await;
+}
+
 /// A tunnel server with a certificate only the test trusts, on loopback.
 async fn start_tls_tunnel() -> (tandem_tunnel::RunningServer, Vec<u8>) {
     let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();

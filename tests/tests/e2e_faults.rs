@@ -10,7 +10,7 @@ use tandem_desktop::{DesktopError, DesktopStep, QrSession};
 use tandem_hybrid_proto::noise::InitiatorHandshake;
 use tandem_hybrid_proto::secrets::QrSecret;
 use tandem_phone::ble::BleAdvertiser;
-use tandem_phone::{Phone, SessionError, SessionOutcome, Step, Timeouts};
+use tandem_phone::{Phone, ProgressEvent, SessionError, SessionOutcome, Step, Timeouts};
 use tandem_radio::SimRadio;
 use tandem_store::{HybridStateStore, SqliteStore};
 use tandem_tests::*;
@@ -409,8 +409,7 @@ async fn denied_registration_stores_nothing() {
     );
     let rp = RelyingParty::new();
     let (request, _state) = rp.start_registration("dave");
-    // Linking requested: a failed ceremony must not leave a link either.
-    let qr = QrSession::new(request.hint(), true).unwrap();
+    let qr = QrSession::new(request.hint(), false).unwrap();
     let phone = spawn_phone(&w.phone, qr.url());
     let err = qr.run(&w.radio.scanner(), &request, &desktop).await.unwrap_err();
     // CTAP2_ERR_OPERATION_DENIED.
@@ -424,6 +423,167 @@ async fn denied_registration_stores_nothing() {
     assert!(w.store.list_all().unwrap().is_empty());
     assert!(w.store.list_links().unwrap().is_empty());
     w.server.shutdown().await;
+}
+
+/// Declines the first prompt, approves every later one.
+#[derive(Default)]
+struct DenyFirst(std::sync::atomic::AtomicBool);
+
+impl tandem_core::platform::UserVerifier for DenyFirst {
+    fn verify(
+        &self,
+        _prompt: &tandem_core::platform::VerificationPrompt,
+    ) -> Result<(), tandem_core::platform::VerificationError> {
+        if self.0.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            Ok(())
+        } else {
+            Err(tandem_core::platform::VerificationError::Denied)
+        }
+    }
+}
+
+/// Chrome stores the linking information the moment the update message arrives (`AddPairing`), whatever
+/// happens to the request after it. So a QR session whose request fails still links: the phone records the
+/// link when it sends it, and honours it in a later state-assisted sign-in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_qr_session_still_links_as_chrome_stores_the_link_on_arrival() {
+    let w = world_with(
+        Timeouts::all(Duration::from_secs(20)),
+        Arc::new(DenyFirst::default()),
+    )
+    .await;
+    let desktop = desktop_config(
+        &w.url,
+        tandem_desktop::DesktopTimeouts::all(Duration::from_secs(20)),
+    );
+    let rp = RelyingParty::new();
+
+    // The user declines the registration; the desktop got the update message first, as Chrome would.
+    let (request, _state) = rp.start_registration("erin");
+    let qr = QrSession::new(request.hint(), true).unwrap();
+    let phone = spawn_phone(&w.phone, qr.url());
+    let mut channel = qr.connect(&w.radio.scanner(), &desktop).await.expect("connected");
+    let hash = tandem_desktop::webauthn::client_data_hash(&request.client_data_json());
+    let response = channel.ctap(&request.to_ctap(&hash)).await.expect("a response");
+    assert_eq!(response, [0x27], "CTAP2_ERR_OPERATION_DENIED");
+    let link = channel
+        .link
+        .clone()
+        .expect("the desktop stored the link on arrival");
+    channel.shutdown().await.expect("shutdown");
+    let outcome = phone.await.unwrap().expect("the phone session itself completes");
+    assert_eq!(outcome.last_status, Some(0x27));
+    assert!(outcome.linked, "the link was sent, so it counts");
+    assert!(w.store.list_all().unwrap().is_empty(), "no credential");
+    let links = w.store.list_links().unwrap();
+    assert_eq!(links.len(), 1);
+    assert_eq!(hex::encode(links[0].link_id), link.link_id);
+
+    // A later registration through that link is honoured, not refused as an unknown link.
+    let mut wake = tandem_phone::WakeChannel::open(&w.phone)
+        .await
+        .expect("wake channel");
+    let (request, state) = rp.start_registration("erin");
+    let phone = {
+        let phone = w.phone.clone();
+        tokio::spawn(async move {
+            let wake_request = wake.next(Duration::from_secs(20)).await?;
+            phone.run_linked(wake_request).await
+        })
+    };
+    let result = tandem_desktop::run_linked(&link, &w.radio.scanner(), &request, &desktop)
+        .await
+        .expect("linked registration");
+    let outcome = phone.await.unwrap().expect("phone linked session");
+    assert_eq!(outcome.last_status, Some(0));
+    rp.finish_registration(&result.credential, &state)
+        .expect("RP accepts the linked registration");
+    w.server.shutdown().await;
+}
+
+/// Linking is offered only on the phone's own tunnel service: a session advertised under Google's domain
+/// ID would send the linked desktop to cable.ua5v.com, which cannot wake this phone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_linking_through_googles_or_apples_domain() {
+    for domain_id in [0u16, 1] {
+        let server = start_tunnel().await;
+        let url = server.ws_url();
+        let dir = tempfile::tempdir().unwrap();
+        let store = open_store(&dir.path().join("phone.sqlite"));
+        let radio = SimRadio::new();
+        let mut config = phone_config(&url, Timeouts::all(Duration::from_secs(20)));
+        config.tunnel = tandem_phone::TunnelChoice::Url {
+            base_url: url.clone(),
+            domain_id,
+        };
+        let phone = make_phone(
+            config,
+            store.clone(),
+            &radio,
+            Arc::new(AutoApprove),
+            Arc::new(Recorder::default()),
+        );
+        let desktop = desktop_config(
+            &url,
+            tandem_desktop::DesktopTimeouts::all(Duration::from_secs(20)),
+        );
+        let rp = RelyingParty::new();
+        let (request, state) = rp.start_registration("frank");
+        let qr = QrSession::new(request.hint(), true).unwrap();
+        let task = spawn_phone(&phone, qr.url());
+        let result = qr
+            .run(&radio.scanner(), &request, &desktop)
+            .await
+            .expect("the ceremony itself works");
+        rp.finish_registration(&result.credential, &state)
+            .expect("RP accepts");
+        let outcome = task.await.unwrap().expect("phone session");
+        assert!(!outcome.linked, "domain {domain_id}");
+        assert!(result.link.is_none(), "domain {domain_id}");
+        assert!(store.list_links().unwrap().is_empty(), "domain {domain_id}");
+        // Nor can the phone listen for linked desktops there.
+        assert!(matches!(
+            tandem_phone::WakeChannel::open(&phone).await.err(),
+            Some(SessionError::TunnelConfig(_))
+        ));
+        server.shutdown().await;
+    }
+}
+
+/// A QR code for a digital credential (key 5 "dcp") is refused before any tunnel is opened.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn digital_credential_qr_is_refused_before_the_tunnel() {
+    let server = start_tunnel().await;
+    let url = server.ws_url();
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_store(&dir.path().join("phone.sqlite"));
+    let radio = SimRadio::new();
+    let recorder = Arc::new(Recorder::default());
+    let phone = make_phone(
+        phone_config(&url, Timeouts::all(Duration::from_secs(20))),
+        store,
+        &radio,
+        Arc::new(AutoApprove),
+        recorder.clone(),
+    );
+    let identity = tandem_hybrid_proto::keys::PrivateKey::generate().unwrap();
+    let secret = QrSecret::generate().unwrap();
+    let qr = tandem_desktop::proto::qr_url(&identity.public_key(), &secret, "dcp", true);
+    let err = phone.run_qr(&qr).await.unwrap_err();
+    assert!(
+        matches!(&err, SessionError::InvalidQr(reason) if reason.contains("digital credential")),
+        "{err:?}"
+    );
+    let events = recorder.events();
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, ProgressEvent::TunnelConnected { .. } | ProgressEvent::QrParsed)),
+        "{events:?}"
+    );
+    assert_eq!(server.stats().tunnels_created, 0, "no tunnel was opened");
+    assert!(radio.on_air().is_empty());
+    server.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

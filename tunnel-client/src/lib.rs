@@ -91,6 +91,41 @@ pub fn check_url(url: &str, tls: &TlsOptions) -> Result<(), WsError> {
     }
 }
 
+/// The `Origin` a tunnel connection to `url` sends: the URL's own origin, `scheme://host[:port]` (port only
+/// when not the scheme's default), e.g. `wss://cable.ua5v.com`. Chromium opens its tunnel WebSockets with
+/// `url::Origin::Create(url)` as origin, and webauthn-rs sends `Origin: wss://<host>` from both roles;
+/// a tunnel service may refuse an upgrade without one.
+pub fn origin_of(url: &str) -> Result<String, WsError> {
+    let bad = || WsError::BadUrl(url.to_string());
+    let (scheme, rest) = url.split_once("://").ok_or_else(bad)?;
+    let scheme = scheme.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "wss" => "443",
+        "ws" => "80",
+        _ => return Err(bad()),
+    };
+    let authority = rest.split(['/', '?', '#']).next().ok_or_else(bad)?;
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => {
+            let (h, after) = v6.split_once(']').ok_or_else(bad)?;
+            (format!("[{h}]"), after.strip_prefix(':'))
+        }
+        None => match authority.split_once(':') {
+            Some((h, p)) => (h.to_string(), Some(p)),
+            None => (authority.to_string(), None),
+        },
+    };
+    if host.is_empty() || host == "[]" {
+        return Err(bad());
+    }
+    let host = host.to_ascii_lowercase();
+    Ok(match port.filter(|p| !p.is_empty() && *p != default_port) {
+        Some(p) => format!("{scheme}://{host}:{p}"),
+        None => format!("{scheme}://{host}"),
+    })
+}
+
 fn host_of(rest: &str) -> Option<String> {
     let authority = rest.split(['/', '?', '#']).next()?;
     let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
@@ -116,9 +151,10 @@ impl TunnelSocket {
         Self::open(&RustlsConnector, url, extra_headers, tls, timeout).await
     }
 
-    /// Opens `url` through `connector` with subprotocol `fido.cable` and the extra request headers, within
-    /// `timeout`. Returns the socket and the upgrade response headers (names lower-cased). The URL policy
-    /// and the subprotocol check are enforced here, not left to the connector.
+    /// Opens `url` through `connector` with subprotocol `fido.cable`, `Origin` ([`origin_of`], unless
+    /// `extra_headers` has one) and the extra request headers, within `timeout`. Returns the socket and the
+    /// upgrade response headers (names lower-cased). The URL policy, the `Origin` header and the
+    /// subprotocol check are applied here, not left to the connector.
     pub async fn open(
         connector: &dyn WebSocketConnector,
         url: &str,
@@ -127,10 +163,18 @@ impl TunnelSocket {
         timeout: Duration,
     ) -> Result<(Self, UpgradeHeaders), WsError> {
         check_url(url, tls)?;
+        let mut request_headers: Vec<(&str, String)> = Vec::with_capacity(extra_headers.len() + 1);
+        if !extra_headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("origin"))
+        {
+            request_headers.push(("Origin", origin_of(url)?));
+        }
+        request_headers.extend(extra_headers.iter().cloned());
         let request = ConnectRequest {
             url,
             subprotocol: SUBPROTOCOL,
-            headers: extra_headers,
+            headers: &request_headers,
             tls,
         };
         let (conn, mut headers) = match tokio::time::timeout(timeout, connector.connect(request)).await {
@@ -181,6 +225,66 @@ pub fn header<'a>(headers: &'a UpgradeHeaders, name: &str) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn origin_is_the_urls_own_origin() {
+        let ok = |u: &str| origin_of(u).unwrap();
+        assert_eq!(ok("wss://cable.ua5v.com/cable/new/00ff"), "wss://cable.ua5v.com");
+        assert_eq!(
+            ok("WSS://Cable.Auth.COM:443/cable/connect/a/b"),
+            "wss://cable.auth.com"
+        );
+        assert_eq!(
+            ok("wss://tunnel.example.net:8443/x?y#z"),
+            "wss://tunnel.example.net:8443"
+        );
+        assert_eq!(ok("ws://127.0.0.1:8080/cable/new/00"), "ws://127.0.0.1:8080");
+        assert_eq!(ok("ws://localhost:80"), "ws://localhost");
+        assert_eq!(ok("ws://[::1]:9/x"), "ws://[::1]:9");
+        assert_eq!(ok("wss://user@host.example/x"), "wss://host.example");
+        for bad in ["http://x", "wss://", "nonsense", "ws://[::1/x", "wss:///path"] {
+            assert!(matches!(origin_of(bad), Err(WsError::BadUrl(_))), "{bad}");
+        }
+    }
+
+    /// Records what each connect was asked for, then fails it.
+    #[derive(Debug, Default)]
+    struct Recording(std::sync::Mutex<Vec<Vec<(String, String)>>>);
+
+    impl WebSocketConnector for Recording {
+        fn connect<'a>(&'a self, request: ConnectRequest<'a>) -> BoxFuture<'a, Result<Opened, WsError>> {
+            let headers = request
+                .headers
+                .iter()
+                .map(|(n, v)| ((*n).to_string(), v.clone()))
+                .collect();
+            self.0.lock().unwrap().push(headers);
+            Box::pin(async { Err(WsError::Rejected(418)) })
+        }
+    }
+
+    #[tokio::test]
+    async fn every_connector_is_given_the_origin_header() {
+        let rec = Recording::default();
+        let tls = TlsOptions::default();
+        let t = Duration::from_secs(5);
+        let url = "wss://cable.wufkweyy3uaxb.com/cable/new/00112233445566778899aabbccddeeff";
+        let err = TunnelSocket::open(&rec, url, &[], &tls, t).await.err();
+        assert_eq!(err, Some(WsError::Rejected(418)));
+        let payload = ("X-caBLE-Client-Payload", "a1".to_string());
+        let _ = TunnelSocket::open(&rec, url, std::slice::from_ref(&payload), &tls, t).await;
+        // A caller's own Origin is kept, not doubled.
+        let own = ("origin", "wss://elsewhere.example".to_string());
+        let _ = TunnelSocket::open(&rec, url, std::slice::from_ref(&own), &tls, t).await;
+        let seen = rec.0.lock().unwrap().clone();
+        let origin = ("Origin".to_string(), "wss://cable.wufkweyy3uaxb.com".to_string());
+        assert_eq!(seen[0], vec![origin.clone()]);
+        assert_eq!(
+            seen[1],
+            vec![origin, ("X-caBLE-Client-Payload".into(), "a1".into())]
+        );
+        assert_eq!(seen[2], vec![("origin".into(), "wss://elsewhere.example".into())]);
+    }
 
     #[test]
     fn url_rules() {

@@ -148,3 +148,50 @@ fn is_disconnect(e: &std::io::Error) -> bool {
         ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tokio::net::TcpListener;
+    use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+
+    use crate::{TlsOptions, TunnelSocket};
+
+    /// The built-in client really puts `Origin` on the wire (a one-shot server captures the request).
+    #[tokio::test]
+    #[allow(clippy::result_large_err)] // tungstenite's handshake callback returns its HTTP error response
+    async fn origin_reaches_the_server() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let mut origin = None;
+            let callback = |req: &Request, mut resp: Response| {
+                origin = req
+                    .headers()
+                    .get("origin")
+                    .map(|v| v.to_str().unwrap().to_string());
+                resp.headers_mut()
+                    .insert("sec-websocket-protocol", "fido.cable".parse().unwrap());
+                Ok(resp)
+            };
+            let ws = tokio_tungstenite::accept_hdr_async(tcp, callback).await.unwrap();
+            drop(ws);
+            origin
+        });
+        let tls = TlsOptions {
+            allow_insecure_loopback: true,
+            ..Default::default()
+        };
+        let url = format!("ws://127.0.0.1:{port}/cable/new/00");
+        let (socket, _) = TunnelSocket::connect(&url, &[], &tls, Duration::from_secs(10))
+            .await
+            .expect("upgrade");
+        socket.close(Duration::from_secs(1)).await;
+        assert_eq!(
+            server.await.unwrap().as_deref(),
+            Some(format!("ws://127.0.0.1:{port}").as_str())
+        );
+    }
+}

@@ -67,6 +67,11 @@ impl std::fmt::Debug for TlsConfig {
     }
 }
 
+/// The default largest message: 1 MiB, what Chromium's tunnel WebSocket adapter accepts
+/// (`kMaxIncomingMessageSize`). Chromium's desktop sends a whole allow list in one getAssertion request, so
+/// a smaller limit would break sign-ins on accounts with many credentials.
+pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 1 << 20;
+
 /// Resource limits. Defaults are sized for a small public instance; see the crate documentation for the
 /// reasoning and a comparison with webauthn-rs' tunnel server.
 #[derive(Debug, Clone)]
@@ -105,12 +110,15 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            max_message_size: 16 * 1024,
+            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             max_messages_per_direction: 32,
             max_buffered_bytes: 64 * 1024,
-            idle_timeout: Duration::from_secs(120),
+            // Longer than a phone's longest silence: Tandem's phone allows 120 s of user verification
+            // plus 10 s to send (tandem-phone checks this relation against its own defaults).
+            idle_timeout: Duration::from_secs(180),
             join_timeout: Duration::from_secs(60),
-            tunnel_lifetime: Duration::from_secs(180),
+            // Longer than a whole one-request ceremony at every phone limit (tandem-phone: 280 s).
+            tunnel_lifetime: Duration::from_secs(300),
             max_tunnels: 10_000,
             max_pending_handshakes: 512,
             handshake_timeout: Duration::from_secs(10),

@@ -93,12 +93,12 @@
 //!
 //! | limit | default | webauthn-rs server | on violation |
 //! |---|---|---|---|
-//! | `max_message_size` (message and frame) | 16 KiB | 16 KiB | close `1009`, checked from the frame header |
+//! | `max_message_size` (message and frame) | 1 MiB | 16 KiB | close `1009`, checked from the frame header |
 //! | `max_messages_per_direction` | 32 | 16 per peer | close `1008` |
 //! | `max_buffered_bytes` (before the peer joins) | 64 KiB | — | close `1008` |
-//! | `idle_timeout` (paired, nothing relayed) | 120 s | — | close both `1008` |
+//! | `idle_timeout` (paired, nothing relayed) | 180 s | — | close both `1008` |
 //! | `join_timeout` | 60 s | — | close `1008` |
-//! | `tunnel_lifetime` (from creation) | 180 s | 120 s (from phone connect) | close both `1008` |
+//! | `tunnel_lifetime` (from creation) | 300 s | 120 s (from phone connect) | close both `1008` |
 //! | `max_tunnels` | 10 000 | — | `503` |
 //! | `max_pending_handshakes` | 512 | — | connection dropped on accept |
 //! | `handshake_timeout` (TLS + upgrade) | 10 s | — | connection dropped |
@@ -108,8 +108,12 @@
 //! | `close_timeout` | 5 s | — | connection dropped |
 //!
 //! A caBLE session relays about 4–6 messages per direction (Noise handshake, post-handshake, update,
-//! request/response, shutdown), each a few KiB at most, and Chromium's phone gives an operation 60 s, so
-//! the defaults leave headroom while bounding what one client can hold. Per connection the server keeps a
+//! request/response, shutdown). Most are a few KiB, but Chromium's desktop sends a whole allow list in one
+//! request, so the message limit is the 1 MiB Chromium's own WebSocket adapter accepts. Nothing flows
+//! while the phone shows its biometric prompt: the idle timeout and lifetime are longer than the phone's
+//! user-verification limit plus its handshake and sending budget (`tandem-phone`'s
+//! `Timeouts::longest_tunnel_silence` / `Timeouts::tunnel_budget`, checked against these defaults by its
+//! tests), so a slow prompt never loses the tunnel first. Per connection the server keeps a
 //! 4 KiB read buffer and writes eagerly (at most one message plus 64 KiB pending per socket); a slow reader
 //! stalls only its own tunnel (backpressure to the sender) until the idle timeout. The bench
 //! (`benches/tunnel_bench.rs`) measured 14.9 KiB of server memory per idle paired tunnel (two sockets),
@@ -146,7 +150,7 @@ pub mod fuzzing {
     pub use tokio_tungstenite::tungstenite::http;
 }
 
-pub use config::{Limits, ServerConfig, TlsConfig};
+pub use config::{DEFAULT_MAX_MESSAGE_SIZE, Limits, ServerConfig, TlsConfig};
 pub use error::TunnelError;
 pub use ids::{ContactId, IdError, RoutingId, TunnelId};
 pub use registry::Stats;

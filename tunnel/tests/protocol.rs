@@ -168,6 +168,27 @@ async fn oversized_message_closes_1009() {
     server.shutdown().await;
 }
 
+/// By default a message as large as Chromium's adapter accepts (1 MiB) is relayed: Chromium's desktop
+/// sends a whole allow list in one request.
+#[tokio::test]
+async fn default_limits_relay_a_whole_allow_list() {
+    assert_eq!(Limits::default().max_message_size, 1 << 20);
+    assert_eq!(tandem_tunnel::DEFAULT_MAX_MESSAGE_SIZE, 1 << 20);
+    let server = start(Limits::default()).await;
+    let tid = tunnel_id();
+    let (mut phone, routing) = new_tunnel(&server, &tid).await;
+    let mut desktop = connect(&server, &routing, &tid).await;
+    let request: Vec<u8> = (0..1usize << 20).map(|i| i as u8).collect();
+    send(&mut desktop, &request).await;
+    assert_eq!(recv(&mut phone).await, request);
+    send(&mut phone, &request).await;
+    assert_eq!(recv(&mut desktop).await, request);
+    send(&mut desktop, &vec![1; (1 << 20) + 1]).await;
+    assert_eq!(closed_with(&mut desktop).await, Some(CloseCode::Size));
+    assert_eq!(closed_with(&mut phone).await, Some(CloseCode::Normal));
+    server.shutdown().await;
+}
+
 #[tokio::test]
 async fn too_many_messages_close_1008() {
     let limits = Limits {

@@ -120,8 +120,8 @@ fn hashed_host(id: u16) -> String {
 /// Picks the domain to advertise: `preferred` if the desktop will accept it, else `fallback` if it will,
 /// else `None` (e.g. both assigned and the desktop knows too few assigned domains).
 ///
-/// `known_assigned` is QR key 2 ([`crate::qr::QrData::known_assigned_domains`]; 0 when absent, as in
-/// Chromium's parser). A hashed fallback is always accepted.
+/// `known_assigned` comes from QR key 2 ([`crate::qr::QrData::known_assigned_domains`]; 1 when absent).
+/// A hashed fallback is always accepted.
 pub fn select_domain(preferred: DomainId, fallback: DomainId, known_assigned: u64) -> Option<DomainId> {
     [preferred, fallback]
         .into_iter()

@@ -12,6 +12,10 @@ use tandem_cbor::Value;
 pub const URL_PREFIX: &str = "FIDO:/";
 /// Number of assigned tunnel domains this implementation knows (QR key 2 when generating).
 pub const KNOWN_ASSIGNED_DOMAINS: u64 = 2;
+/// How many assigned domains a desktop whose QR code has no key 2 is taken to know: domain 0
+/// (`cable.ua5v.com`), which every hybrid desktop knows and which Chromium's phone uses without looking at
+/// key 2. Absent is not "knows none".
+pub const KNOWN_ASSIGNED_DOMAINS_WHEN_ABSENT: u64 = 1;
 /// CTAP 2.3 data channel id: cloud-assisted WebSocket tunnel.
 pub const DATA_CHANNEL_TUNNEL: u64 = 0;
 /// CTAP 2.3 data channel id: direct BLE L2CAP.
@@ -74,8 +78,9 @@ pub struct QrData {
     pub identity_key: PublicKey,
     /// Key 1: the QR secret.
     pub secret: QrSecret,
-    /// Key 2: number of assigned tunnel domains the desktop knows.
-    pub known_domains: Option<u64>,
+    /// Key 2: number of assigned tunnel domains the desktop knows. Any CBOR integer is accepted, as by
+    /// Chromium's parser (`is_integer()`); values beyond the `i64` range saturate.
+    pub known_domains: Option<i64>,
     /// Key 3: generation time, seconds since the Unix epoch (not validated, as in Chromium).
     pub timestamp: Option<u64>,
     /// Key 4: the desktop can store linking information.
@@ -143,10 +148,12 @@ impl QrData {
         let known_domains = map
             .get_int(2)
             .map(|v| {
-                v.as_u64().ok_or(QrError::WrongType {
-                    key: 2,
-                    expected: "unsigned integer",
-                })
+                v.as_int()
+                    .map(|n| i64::try_from(n).unwrap_or(if n < 0 { i64::MIN } else { i64::MAX }))
+                    .ok_or(QrError::WrongType {
+                        key: 2,
+                        expected: "integer",
+                    })
             })
             .transpose()?;
         let timestamp = map.get_int(3).and_then(Value::as_u64);
@@ -204,9 +211,20 @@ impl QrData {
         format!("{URL_PREFIX}{}", digits::encode(&self.to_cbor()))
     }
 
-    /// QR key 2, or 0 when absent (Chromium's default): pass to [`crate::domain::select_domain`].
+    /// How many assigned domains the desktop knows, for [`crate::domain::select_domain`]: QR key 2 (a
+    /// negative count is 0), or [`KNOWN_ASSIGNED_DOMAINS_WHEN_ABSENT`] when key 2 is absent.
     pub fn known_assigned_domains(&self) -> u64 {
-        self.known_domains.unwrap_or(0)
+        match self.known_domains {
+            None => KNOWN_ASSIGNED_DOMAINS_WHEN_ABSENT,
+            Some(n) => u64::try_from(n).unwrap_or(0),
+        }
+    }
+
+    /// Whether key 5 asks for a digital credential (`"dcp"`, `"dci"`) rather than a WebAuthn ceremony.
+    pub fn is_digital_credential_request(&self) -> bool {
+        self.request_type
+            .as_ref()
+            .is_some_and(RequestType::is_digital_credential)
     }
 
     /// The hint to act on: absent or unknown means getAssertion.
@@ -243,7 +261,7 @@ impl DesktopQr {
         let data = QrData {
             identity_key: identity.public_key(),
             secret: QrSecret::generate()?,
-            known_domains: Some(KNOWN_ASSIGNED_DOMAINS),
+            known_domains: Some(KNOWN_ASSIGNED_DOMAINS as i64),
             timestamp: Some(now_unix),
             supports_linking: Some(supports_linking),
             request_type: Some(request_type),
@@ -338,7 +356,7 @@ mod tests {
             Err(QrError::WrongType { key: 2, .. })
         ));
         assert!(matches!(
-            QrData::from_cbor(&with(2, Value::from(-1))),
+            QrData::from_cbor(&with(2, Value::Bool(true))),
             Err(QrError::WrongType { key: 2, .. })
         ));
         assert!(matches!(
@@ -383,6 +401,53 @@ mod tests {
     }
 
     #[test]
+    fn key2_any_integer_as_chromium() {
+        // Chromium's phone-side parser only asks `is_integer()`: negative and huge counts parse.
+        let negative = QrData::from_cbor(&with(2, Value::from(-1))).unwrap();
+        assert_eq!(negative.known_domains, Some(-1));
+        assert_eq!(negative.known_assigned_domains(), 0);
+        assert_eq!(QrData::from_cbor(&negative.to_cbor()).unwrap(), negative);
+        let huge = QrData::from_cbor(&with(2, Value::from(u64::MAX))).unwrap();
+        assert_eq!(huge.known_domains, Some(i64::MAX));
+        assert_eq!(huge.known_assigned_domains(), i64::MAX as u64);
+        assert_eq!(QrData::from_cbor(&huge.to_cbor()).unwrap(), huge);
+        let very_negative = QrData::from_cbor(&with(2, Value::Int(-(1i128 << 64)))).unwrap();
+        assert_eq!(very_negative.known_domains, Some(i64::MIN));
+        assert_eq!(
+            QrData::from_cbor(&with(2, Value::from(4567)))
+                .unwrap()
+                .known_assigned_domains(),
+            4567
+        );
+        // Absent is not "knows no domains": domain 0 is known to every hybrid desktop.
+        let absent = QrData::from_cbor(&without(2)).unwrap();
+        assert_eq!(absent.known_domains, None);
+        assert_eq!(
+            absent.known_assigned_domains(),
+            KNOWN_ASSIGNED_DOMAINS_WHEN_ABSENT
+        );
+        assert!(crate::domain::DomainId::GOOGLE.accepted_by(absent.known_assigned_domains()));
+        assert!(!crate::domain::DomainId::APPLE.accepted_by(absent.known_assigned_domains()));
+    }
+
+    #[test]
+    fn digital_credential_hints_are_recognised() {
+        for hint in ["dcp", "dci"] {
+            let qr = QrData::from_cbor(&with(5, Value::text(hint))).unwrap();
+            assert!(qr.is_digital_credential_request(), "{hint}");
+        }
+        for hint in ["ga", "mc", "dcga", ""] {
+            let qr = QrData::from_cbor(&with(5, Value::text(hint))).unwrap();
+            assert!(!qr.is_digital_credential_request(), "{hint}");
+        }
+        assert!(
+            !QrData::from_cbor(&without(5))
+                .unwrap()
+                .is_digital_credential_request()
+        );
+    }
+
+    #[test]
     fn hints() {
         let mut d = sample();
         d.request_type = None;
@@ -404,7 +469,7 @@ mod tests {
         }
 
         #[test]
-        fn round_trip(secret: [u8; 16], known in proptest::option::of(any::<u64>()),
+        fn round_trip(secret: [u8; 16], known in proptest::option::of(any::<i64>()),
                       ts in proptest::option::of(any::<u64>()), link in proptest::option::of(any::<bool>()),
                       hint in proptest::option::of("[a-z]{0,4}"),
                       key6 in proptest::option::of(prop_oneof![

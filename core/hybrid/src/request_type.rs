@@ -9,6 +9,8 @@ pub enum RequestType {
     MakeCredential,
     /// `"dcp"`: digital-credential presentation (Chromium only).
     DigitalCredentialPresentation,
+    /// `"dci"`: digital-credential issuance (Chromium only).
+    DigitalCredentialIssuance,
     /// Any other string, kept so re-encoding is faithful; treat it as [`RequestType::GetAssertion`].
     Other(String),
 }
@@ -20,6 +22,7 @@ impl RequestType {
             RequestType::GetAssertion => "ga",
             RequestType::MakeCredential => "mc",
             RequestType::DigitalCredentialPresentation => "dcp",
+            RequestType::DigitalCredentialIssuance => "dci",
             RequestType::Other(s) => s,
         }
     }
@@ -30,8 +33,18 @@ impl RequestType {
             "ga" => RequestType::GetAssertion,
             "mc" => RequestType::MakeCredential,
             "dcp" => RequestType::DigitalCredentialPresentation,
+            "dci" => RequestType::DigitalCredentialIssuance,
             other => RequestType::Other(other.to_owned()),
         }
+    }
+
+    /// Whether the desktop wants a digital credential (`"dcp"` / `"dci"`), not a WebAuthn ceremony. Such a
+    /// session speaks the JSON message type, which only a digital-credential wallet can answer.
+    pub fn is_digital_credential(&self) -> bool {
+        matches!(
+            self,
+            RequestType::DigitalCredentialPresentation | RequestType::DigitalCredentialIssuance
+        )
     }
 
     /// The hint to act on: unknown strings mean getAssertion (spec §2.3).
@@ -40,5 +53,31 @@ impl RequestType {
             RequestType::Other(_) => RequestType::GetAssertion,
             known => known.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_strings_as_chromium() {
+        for (s, t) in [
+            ("ga", RequestType::GetAssertion),
+            ("mc", RequestType::MakeCredential),
+            ("dcp", RequestType::DigitalCredentialPresentation),
+            ("dci", RequestType::DigitalCredentialIssuance),
+        ] {
+            assert_eq!(RequestType::parse(s), t);
+            assert_eq!(t.as_str(), s);
+        }
+        assert!(RequestType::parse("dcp").is_digital_credential());
+        assert!(RequestType::parse("dci").is_digital_credential());
+        assert!(!RequestType::parse("ga").is_digital_credential());
+        assert!(
+            !RequestType::parse("DCP").is_digital_credential(),
+            "case-sensitive, as Chromium"
+        );
+        assert_eq!(RequestType::parse("").effective(), RequestType::GetAssertion);
     }
 }

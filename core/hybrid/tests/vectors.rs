@@ -318,7 +318,7 @@ use tandem_hybrid_proto::update::UpdateMessage;
 fn check_qr_fields(qr: &QrData, fields: &Json) {
     assert_eq!(qr.identity_key.to_compressed().to_vec(), h(fields, "0"));
     assert_eq!(qr.secret.as_bytes().to_vec(), h(fields, "1"));
-    assert_eq!(qr.known_domains, fields["2"].as_u64());
+    assert_eq!(qr.known_domains, fields["2"].as_i64());
     assert_eq!(qr.timestamp, fields["3"].as_u64());
     assert_eq!(qr.supports_linking, fields["4"].as_bool());
     assert_eq!(qr.request_type, Some(RequestType::parse(s(fields, "5"))));

@@ -71,7 +71,7 @@ class HybridEndToEndTest {
                 if (it is ProgressEvent.Advertising) advertising.complete(Unit)
                 if (it is ProgressEvent.WaitingForDesktop) waitingForDesktop.complete(Unit)
             },
-            sessionOptions(Tunnel.Url(tunnelUrl, 0u), "Kotlin test phone", allowInsecureLoopback = true, stepTimeoutSecs = stepTimeoutSecs),
+            sessionOptions(Tunnel.Url(tunnelUrl, 256u), "Kotlin test phone", allowInsecureLoopback = true, stepTimeoutSecs = stepTimeoutSecs),
         )
     }
 
@@ -139,7 +139,7 @@ class HybridEndToEndTest {
         // A listener that throws must not turn a typed error into a crash.
         val throwing = HybridSession(
             phone.authenticator, phone.store, phone.advertiser, OkHttpWebSocketClient(), progressListener { throw IllegalStateException("UI bug") },
-            sessionOptions(Tunnel.Url(tunnelUrl, 0u), "p", allowInsecureLoopback = true),
+            sessionOptions(Tunnel.Url(tunnelUrl, 256u), "p", allowInsecureLoopback = true),
         )
         assertFailsWith<TandemException.InvalidQr> { throwing.runQr("FIDO:/1") }
     }

@@ -16,8 +16,9 @@ import java.util.concurrent.TimeUnit
 import java.util.concurrent.atomic.AtomicInteger
 
 /**
- * A [BleAdvertiser] on Android's BluetoothLeAdvertiser: the 20-byte hybrid advert as service data under the
- * FIDO 16-bit UUID 0xFFF9, non-connectable, low latency, high power, no device name, until [stop].
+ * A [BleAdvertiser] on Android's BluetoothLeAdvertiser: 0xFFF9 (the FIDO 16-bit UUID) in the service-UUID
+ * list and the 20-byte hybrid advert as service data under it, as Chromium's phone sends it; non-connectable,
+ * low latency, high power, no device name, until [stop].
  * Needs BLUETOOTH_ADVERTISE (Android 12+) granted at run time.
  */
 class AndroidBleAdvertiser(private val context: Context) : BleAdvertiser {
@@ -47,6 +48,9 @@ class AndroidBleAdvertiser(private val context: Context) : BleAdvertiser {
         val data = AdvertiseData.Builder()
             .setIncludeDeviceName(false)
             .setIncludeTxPowerLevel(false)
+            // As Chromium's phone (BLEAdvert.java): 0xFFF9 in the 16-bit service-UUID list and as service
+            // data, `03 03 F9 FF 17 16 F9 FF <20 bytes>` = 28 bytes (tandem-phone's `ble::advertising_data`).
+            .addServiceUuid(FIDO_UUID)
             .addServiceData(FIDO_UUID, advert)
             .build()
         val started = CountDownLatch(1)
