@@ -6,18 +6,24 @@
 //! its own: it talks to the platform only through the traits in [`platform`] and to storage through
 //! [`store::CredentialStore`].
 //!
+//! Before a WebAuthn-level request reaches the engine, [`caller`] decides whose origin it speaks for, [`rpid`]
+//! checks the RP ID against a web origin and [`assetlinks`] against a native app's Digital Asset Links.
+//!
 //! Layout: [`ctap`] (codec) → [`authenticator`] (commands) → [`uv`] (approval gate) → [`authdata`],
 //! [`attestation`], [`extensions`], [`pin`] (PIN/UV auth protocols), [`keys`] (credential keys, secret blob).
 
+pub mod assetlinks;
 pub mod attestation;
 pub mod authdata;
 pub mod authenticator;
+pub mod caller;
 pub mod config;
 pub mod ctap;
 pub mod extensions;
 pub mod keys;
 pub mod pin;
 pub mod platform;
+pub mod rpid;
 pub mod status;
 pub mod store;
 pub mod uv;

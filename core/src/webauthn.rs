@@ -22,7 +22,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value as Json, json};
 use sha2::{Digest, Sha256};
 
+use crate::assetlinks::AssetLinksSource;
 use crate::authenticator::Authenticator;
+use crate::caller::{Caller, CallerError, ClientData, ClientDataType, PrivilegedAllowlist, ResolvedCaller};
 use crate::ctap::{
     CredentialDescriptor, GetAssertionExtensions, GetAssertionOptions, GetAssertionRequest,
     MakeCredentialExtensions, MakeCredentialOptions, MakeCredentialRequest, PrfInput, PrfSalts, RpEntity,
@@ -40,6 +42,43 @@ pub enum WebAuthnError {
     /// The engine refused (user declined, no credentials, ...); the CTAP status tells which.
     #[error(transparent)]
     Engine(#[from] EngineError),
+    /// The caller may not make this request for this RP ID (origin, allowlist, asset links). Checked before
+    /// the engine runs: nothing was shown, signed or stored.
+    #[error(transparent)]
+    Caller(#[from] CallerError),
+}
+
+/// What a WebAuthn-level request is checked against before the engine sees it.
+#[derive(Clone, Copy)]
+pub struct CallerPolicy<'a> {
+    /// The browsers whose clientDataHash and web origin count.
+    pub allowlist: &'a PrivilegedAllowlist,
+    /// Where native apps' Digital Asset Links come from.
+    pub asset_links: &'a dyn AssetLinksSource,
+}
+
+impl std::fmt::Debug for CallerPolicy<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallerPolicy").finish_non_exhaustive()
+    }
+}
+
+/// Resolves `caller`, checks it may use `rp_id`, and produces the client data to sign over.
+fn admit(
+    caller: &Caller,
+    policy: &CallerPolicy<'_>,
+    rp_id: &str,
+    ty: ClientDataType,
+    challenge: Option<&Bytes>,
+) -> Result<ClientData, WebAuthnError> {
+    let resolved: ResolvedCaller = caller.resolve(policy.allowlist)?;
+    resolved.check_rp_id(rp_id, policy.asset_links)?;
+    let challenge = match (resolved.built_origin(), challenge) {
+        (None, c) => c.map(|c| c.0.as_slice()).unwrap_or_default(),
+        (Some(_), Some(c)) => c.0.as_slice(),
+        (Some(_), None) => return Err(WebAuthnError::Json("challenge is required".into())),
+    };
+    Ok(resolved.client_data(ty, challenge))
 }
 
 /// base64url, with or without padding (Android and webauthn-rs omit it; some servers add it).
@@ -125,6 +164,7 @@ struct ExtensionsJson {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct CreationOptionsJson {
+    challenge: Option<Bytes>,
     rp: RpJson,
     user: UserJson,
     pub_key_cred_params: Vec<ParamJson>,
@@ -140,6 +180,7 @@ struct CreationOptionsJson {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RequestOptionsJson {
+    challenge: Option<Bytes>,
     rp_id: Option<String>,
     #[serde(default)]
     allow_credentials: Vec<DescriptorJson>,
@@ -229,6 +270,9 @@ pub struct RegistrationResult {
     pub transports: Vec<String>,
     /// `clientExtensionResults` (credProps, prf).
     pub client_extension_results: Json,
+    /// The clientDataJSON Tandem built and signed over; `None` when a trusted client (privileged browser, the
+    /// OS) supplied the hash and reports its own.
+    pub client_data_json: Option<Vec<u8>>,
 }
 
 /// Everything an app needs to finish an authentication.
@@ -244,19 +288,30 @@ pub struct AssertionResult {
     pub user_handle: Option<Vec<u8>>,
     /// `clientExtensionResults` (prf).
     pub client_extension_results: Json,
+    /// The clientDataJSON Tandem built and signed over; `None` when a trusted client supplied the hash.
+    pub client_data_json: Option<Vec<u8>>,
 }
 
-/// Runs a registration described by `PublicKeyCredentialCreationOptions` JSON.
+/// Runs a registration described by `PublicKeyCredentialCreationOptions` JSON for `caller`, after checking
+/// under `policy` that the caller may use the RP ID (nothing is stored when it may not).
 pub fn register(
     authenticator: &Authenticator,
     options_json: &str,
-    client_data_hash: &[u8],
+    caller: &Caller,
+    policy: &CallerPolicy<'_>,
 ) -> Result<RegistrationResult, WebAuthnError> {
     let v = unwrap_public_key(options_json)?;
     let o: CreationOptionsJson = serde_json::from_value(v).map_err(|e| WebAuthnError::Json(e.to_string()))?;
     let rp_id =
         o.rp.id
             .ok_or_else(|| WebAuthnError::Json("rp.id is required".into()))?;
+    let client_data = admit(
+        caller,
+        policy,
+        &rp_id,
+        ClientDataType::Create,
+        o.challenge.as_ref(),
+    )?;
     let selection = o.authenticator_selection.unwrap_or_default();
     let rk = match selection.resident_key.as_deref() {
         Some("required") | Some("preferred") => true,
@@ -293,7 +348,7 @@ pub fn register(
         _ => (vec!["packed".to_owned()], None),
     };
     let req = MakeCredentialRequest {
-        client_data_hash: client_data_hash.to_vec(),
+        client_data_hash: client_data.hash.to_vec(),
         rp: RpEntity {
             id: rp_id,
             name: o.rp.name,
@@ -352,21 +407,25 @@ pub fn register(
         public_key_algorithm: created.algorithm,
         transports: vec!["hybrid".to_owned(), "internal".to_owned()],
         client_extension_results: Json::Object(ext),
+        client_data_json: client_data.json,
     })
 }
 
-/// Runs an authentication described by `PublicKeyCredentialRequestOptions` JSON. `rpId` must be present
-/// (the provider fills it from the calling origin when the page omitted it).
+/// Runs an authentication described by `PublicKeyCredentialRequestOptions` JSON for `caller`, after the same
+/// checks as [`register`]. `rpId` must be present (the provider fills it from the calling origin when the page
+/// omitted it).
 pub fn authenticate(
     authenticator: &Authenticator,
     options_json: &str,
-    client_data_hash: &[u8],
+    caller: &Caller,
+    policy: &CallerPolicy<'_>,
 ) -> Result<AssertionResult, WebAuthnError> {
     let v = unwrap_public_key(options_json)?;
     let o: RequestOptionsJson = serde_json::from_value(v).map_err(|e| WebAuthnError::Json(e.to_string()))?;
     let rp_id = o
         .rp_id
         .ok_or_else(|| WebAuthnError::Json("rpId is required".into()))?;
+    let client_data = admit(caller, policy, &rp_id, ClientDataType::Get, o.challenge.as_ref())?;
     let ext_json = o.extensions.unwrap_or_default();
     let prf = match &ext_json.prf {
         None => None,
@@ -386,7 +445,7 @@ pub fn authenticate(
     };
     let req = GetAssertionRequest {
         rp_id,
-        client_data_hash: client_data_hash.to_vec(),
+        client_data_hash: client_data.hash.to_vec(),
         allow_list: descriptors(&o.allow_credentials),
         extensions: GetAssertionExtensions {
             hmac_secret: None,
@@ -415,6 +474,7 @@ pub fn authenticate(
         signature: response.signature,
         user_handle: response.user.map(|u| u.id),
         client_extension_results: Json::Object(ext),
+        client_data_json: client_data.json,
     })
 }
 

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::*;
-use tandem_core::webauthn::{self, WebAuthnError};
+use tandem_core::assetlinks::NoAssetLinks;
+use tandem_core::caller::{Caller, PrivilegedAllowlist};
+use tandem_core::webauthn::{self, CallerPolicy, WebAuthnError};
 use tandem_core::{AttestationConfig, AuthenticatorConfig, BackupPolicy, CtapStatus};
 use webauthn_attestation_ca::{AttestationCaList, AttestationCaListBuilder};
 use webauthn_rs_core::WebauthnCore;
@@ -17,6 +19,21 @@ use webauthn_rs_core::proto::{
 };
 
 const ORIGIN: &str = "https://example.com";
+
+/// These tests play the WebAuthn client themselves (they build clientDataJSON and hash it), as the OS does on
+/// iOS; the caller checks have their own tests (webauthn_caller.rs).
+fn os(hash: &[u8]) -> Caller {
+    Caller::OsVerified {
+        client_data_hash: hash.try_into().unwrap(),
+    }
+}
+
+fn policy() -> CallerPolicy<'static> {
+    CallerPolicy {
+        allowlist: PrivilegedAllowlist::bundled(),
+        asset_links: &NoAssetLinks,
+    }
+}
 
 fn rp() -> WebauthnCore {
     WebauthnCore::new_unsafe_experts_only(
@@ -53,7 +70,7 @@ fn register_with(
     let (ccr, state) = rp.generate_challenge_register(builder).unwrap();
     let options = serde_json::to_string(&ccr).unwrap();
     let cdj = client_data("webauthn.create", &options);
-    let result = webauthn::register(&h.auth, &options, &sha256(&cdj)).unwrap();
+    let result = webauthn::register(&h.auth, &options, &os(&sha256(&cdj)), &policy()).unwrap();
     let json = webauthn::registration_response_json(&result, &cdj);
     let reg: RegisterPublicKeyCredential = serde_json::from_str(&json).unwrap();
     let cred = rp
@@ -70,7 +87,7 @@ fn sign_in(h: &Harness, cred: &Credential) -> webauthn_rs_core::proto::Authentic
     let (rcr, state) = rp.generate_challenge_authenticate(builder).unwrap();
     let options = serde_json::to_string(&rcr).unwrap();
     let cdj = client_data("webauthn.get", &options);
-    let result = webauthn::authenticate(&h.auth, &options, &sha256(&cdj)).unwrap();
+    let result = webauthn::authenticate(&h.auth, &options, &os(&sha256(&cdj)), &policy()).unwrap();
     let json = webauthn::assertion_response_json(&result, &cdj);
     let pkc: PublicKeyCredential = serde_json::from_str(&json).unwrap();
     rp.authenticate_credential(&pkc, &state)
@@ -165,7 +182,7 @@ fn packed_x5c_attestation_verifies_against_the_ca() {
     let (ccr, state) = rp.generate_challenge_register(builder).unwrap();
     let options = serde_json::to_string(&ccr).unwrap();
     let cdj = client_data("webauthn.create", &options);
-    let result = webauthn::register(&h.auth, &options, &sha256(&cdj)).unwrap();
+    let result = webauthn::register(&h.auth, &options, &os(&sha256(&cdj)), &policy()).unwrap();
     let reg: RegisterPublicKeyCredential =
         serde_json::from_str(&webauthn::registration_response_json(&result, &cdj)).unwrap();
     assert!(rp.register_credential(&reg, &state, Some(&other)).is_err());
@@ -185,7 +202,7 @@ fn tampered_signature_is_rejected_by_the_rp() {
     let (rcr, state) = rp.generate_challenge_authenticate(builder).unwrap();
     let options = serde_json::to_string(&rcr).unwrap();
     let cdj = client_data("webauthn.get", &options);
-    let mut result = webauthn::authenticate(&h.auth, &options, &sha256(&cdj)).unwrap();
+    let mut result = webauthn::authenticate(&h.auth, &options, &os(&sha256(&cdj)), &policy()).unwrap();
     // Sign over one clientDataJSON, present another.
     let other = cdj
         .iter()
@@ -215,7 +232,7 @@ fn android_style_options_with_prf_and_cred_props() {
         "attestation": "none",
         "extensions": {"credProps": true, "prf": {"eval": {"first": "c2FsdA"}}}
     }"#;
-    let reg = webauthn::register(&h.auth, create, &[1u8; 32]).unwrap();
+    let reg = webauthn::register(&h.auth, create, &os(&[1u8; 32]), &policy()).unwrap();
     assert_eq!(reg.public_key_algorithm, -8);
     assert_eq!(reg.client_extension_results["credProps"]["rk"], true);
     assert_eq!(reg.client_extension_results["prf"]["enabled"], true);
@@ -231,7 +248,7 @@ fn android_style_options_with_prf_and_cred_props() {
             "extensions": {{"prf": {{"evalByCredential": {{"{}": {{"first": "c2FsdA"}}}}}}}}}}"#,
         base64_url(&reg.credential_id)
     );
-    let a = webauthn::authenticate(&h.auth, &get, &[2u8; 32]).unwrap();
+    let a = webauthn::authenticate(&h.auth, &get, &os(&[2u8; 32]), &policy()).unwrap();
     assert_eq!(a.user_handle.as_deref(), Some(&b"user-1"[..]));
     assert_eq!(
         a.client_extension_results["prf"]["results"]["first"].as_str(),
@@ -244,19 +261,20 @@ fn android_style_options_with_prf_and_cred_props() {
 
     // Engine refusals surface with their CTAP status.
     let wrong_rp = r#"{"challenge": "AAEC", "rpId": "other.example"}"#;
-    match webauthn::authenticate(&h.auth, wrong_rp, &[2u8; 32]) {
+    match webauthn::authenticate(&h.auth, wrong_rp, &os(&[2u8; 32]), &policy()) {
         Err(WebAuthnError::Engine(e)) => assert_eq!(e.status(), CtapStatus::NoCredentials),
         other => panic!("{other:?}"),
     }
     assert!(matches!(
-        webauthn::authenticate(&h.auth, "{", &[0; 32]),
+        webauthn::authenticate(&h.auth, "{", &os(&[0; 32]), &policy()),
         Err(WebAuthnError::Json(_))
     ));
     assert!(matches!(
         webauthn::register(
             &h.auth,
             r#"{"rp": {"name": "x"}, "user": {"id": "AA"}, "pubKeyCredParams": []}"#,
-            &[0; 32]
+            &os(&[0; 32]),
+            &policy()
         ),
         Err(WebAuthnError::Json(_))
     ));
@@ -276,20 +294,21 @@ fn cred_props_reports_what_was_stored() {
         )
     };
     let h = harness(AuthenticatorConfig::hybrid());
-    let reg = webauthn::register(&h.auth, &create("discouraged"), &[1u8; 32]).unwrap();
+    let reg = webauthn::register(&h.auth, &create("discouraged"), &os(&[1u8; 32]), &policy()).unwrap();
     assert_eq!(reg.client_extension_results["credProps"]["rk"], true);
     // And it really is discoverable: a sign-in without allowCredentials finds it.
     let a = webauthn::authenticate(
         &h.auth,
         r#"{"challenge": "AAEC", "rpId": "example.com"}"#,
-        &[2u8; 32],
+        &os(&[2u8; 32]),
+        &policy(),
     )
     .unwrap();
     assert_eq!(a.credential_id, reg.credential_id);
 
     // With rk semantics (a security-key profile), credProps reports false for "discouraged".
     let hd = harness(AuthenticatorConfig::direct());
-    let reg = webauthn::register(&hd.auth, &create("discouraged"), &[1u8; 32]).unwrap();
+    let reg = webauthn::register(&hd.auth, &create("discouraged"), &os(&[1u8; 32]), &policy()).unwrap();
     assert_eq!(reg.client_extension_results["credProps"]["rk"], false);
 }
 
