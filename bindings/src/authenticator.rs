@@ -6,11 +6,15 @@
 
 use std::sync::Arc;
 
-use tandem_core::webauthn::{self, WebAuthnError};
+use tandem_core::assetlinks::AssetLinksSource;
+use tandem_core::caller::PrivilegedAllowlist;
+use tandem_core::webauthn::{self, CallerPolicy, WebAuthnError};
 use tandem_core::{AuthenticatorConfig, BackupPolicy as CoreBackup, EngineError};
 
 use crate::TandemError;
+use crate::assetlinks::HttpsAssetLinks;
 use crate::callbacks::{AccountChooser, ChooserAdapter, UserVerifier, VerifierAdapter};
+use crate::caller::CallerContext;
 use crate::runtime::{guard, spawn_blocking};
 use crate::store::CredentialStore;
 
@@ -58,6 +62,9 @@ pub struct RegistrationResult {
     pub transports: Vec<String>,
     /// `clientExtensionResults` as a JSON object.
     pub client_extension_results_json: String,
+    /// The clientDataJSON Tandem built and signed over (native-app callers); `None` when a privileged browser
+    /// or the OS supplied the clientDataHash and reports its own clientDataJSON.
+    pub client_data_json: Option<Vec<u8>>,
 }
 
 /// The result of a WebAuthn-level authentication.
@@ -73,6 +80,8 @@ pub struct AssertionResult {
     pub user_handle: Option<Vec<u8>>,
     /// `clientExtensionResults` as a JSON object.
     pub client_extension_results_json: String,
+    /// The clientDataJSON Tandem built and signed over; `None` when the caller supplied the hash.
+    pub client_data_json: Option<Vec<u8>>,
 }
 
 impl From<WebAuthnError> for TandemError {
@@ -80,6 +89,7 @@ impl From<WebAuthnError> for TandemError {
         match e {
             WebAuthnError::Json(reason) => TandemError::InvalidInput { reason },
             WebAuthnError::Engine(e) => e.into(),
+            WebAuthnError::Caller(e) => e.into(),
         }
     }
 }
@@ -97,20 +107,13 @@ impl From<EngineError> for TandemError {
     }
 }
 
-fn client_data_hash_len(bytes: &[u8]) -> Result<(), TandemError> {
-    if bytes.len() != 32 {
-        return Err(TandemError::InvalidInput {
-            reason: format!("clientDataHash must be 32 bytes (SHA-256), got {}", bytes.len()),
-        });
-    }
-    Ok(())
-}
-
 /// The authenticator engine over a [`CredentialStore`], asking the app's [`UserVerifier`] before every
 /// signature and its [`AccountChooser`] when several accounts match.
 #[derive(uniffi::Object)]
 pub struct Authenticator {
     inner: Arc<tandem_core::Authenticator>,
+    /// Digital Asset Links for native-app callers, cached per RP ID for the engine's lifetime.
+    asset_links: Arc<dyn AssetLinksSource>,
 }
 
 impl std::fmt::Debug for Authenticator {
@@ -154,22 +157,29 @@ impl Authenticator {
             );
             Ok(Arc::new(Authenticator {
                 inner: Arc::new(engine),
+                asset_links: Arc::new(HttpsAssetLinks::with_public_roots()),
             }))
         })
     }
 
     /// Registers a passkey from W3C `PublicKeyCredentialCreationOptions` JSON (as Android's
-    /// `CreatePublicKeyCredentialRequest.requestJson`, optionally wrapped in `{"publicKey": ...}`) and the
-    /// 32-byte clientDataHash the platform computed. Asks the verifier first.
+    /// `CreatePublicKeyCredentialRequest.requestJson`, optionally wrapped in `{"publicKey": ...}`) for `caller`.
+    /// First checks that the caller may use the RP ID (`TandemError.CallerRefused` otherwise, before any
+    /// prompt), then asks the verifier.
     pub async fn register(
         &self,
         options_json: String,
-        client_data_hash: Vec<u8>,
+        caller: CallerContext,
     ) -> Result<RegistrationResult, TandemError> {
-        client_data_hash_len(&client_data_hash)?;
+        let (caller, list) = caller.into_core()?;
         let engine = self.engine();
+        let links = Arc::clone(&self.asset_links);
         spawn_blocking(move || {
-            let r = webauthn::register(&engine, &options_json, &client_data_hash)?;
+            let policy = CallerPolicy {
+                allowlist: list.as_ref().unwrap_or_else(|| PrivilegedAllowlist::bundled()),
+                asset_links: links.as_ref(),
+            };
+            let r = webauthn::register(&engine, &options_json, &caller, &policy)?;
             Ok(RegistrationResult {
                 credential_id: r.credential_id,
                 attestation_object: r.attestation_object,
@@ -178,28 +188,36 @@ impl Authenticator {
                 public_key_algorithm: r.public_key_algorithm,
                 transports: r.transports,
                 client_extension_results_json: r.client_extension_results.to_string(),
+                client_data_json: r.client_data_json,
             })
         })
         .await
     }
 
-    /// Signs in from W3C `PublicKeyCredentialRequestOptions` JSON (with `rpId` filled in) and the 32-byte
-    /// clientDataHash. Asks the chooser when several accounts match, and the verifier before signing.
+    /// Signs in from W3C `PublicKeyCredentialRequestOptions` JSON (with `rpId` filled in) for `caller`, after
+    /// the same caller checks as [`Authenticator::register`]. Asks the chooser when several accounts match, and
+    /// the verifier before signing.
     pub async fn authenticate(
         &self,
         options_json: String,
-        client_data_hash: Vec<u8>,
+        caller: CallerContext,
     ) -> Result<AssertionResult, TandemError> {
-        client_data_hash_len(&client_data_hash)?;
+        let (caller, list) = caller.into_core()?;
         let engine = self.engine();
+        let links = Arc::clone(&self.asset_links);
         spawn_blocking(move || {
-            let r = webauthn::authenticate(&engine, &options_json, &client_data_hash)?;
+            let policy = CallerPolicy {
+                allowlist: list.as_ref().unwrap_or_else(|| PrivilegedAllowlist::bundled()),
+                asset_links: links.as_ref(),
+            };
+            let r = webauthn::authenticate(&engine, &options_json, &caller, &policy)?;
             Ok(AssertionResult {
                 credential_id: r.credential_id,
                 authenticator_data: r.authenticator_data,
                 signature: r.signature,
                 user_handle: r.user_handle,
                 client_extension_results_json: r.client_extension_results.to_string(),
+                client_data_json: r.client_data_json,
             })
         })
         .await
@@ -240,6 +258,7 @@ pub fn registration_response_json(
             public_key_algorithm: result.public_key_algorithm,
             transports: result.transports,
             client_extension_results: parse_extensions(&result.client_extension_results_json)?,
+            client_data_json: result.client_data_json,
         };
         Ok(webauthn::registration_response_json(&r, &client_data_json))
     })
@@ -259,6 +278,7 @@ pub fn assertion_response_json(
             signature: result.signature,
             user_handle: result.user_handle,
             client_extension_results: parse_extensions(&result.client_extension_results_json)?,
+            client_data_json: result.client_data_json,
         };
         Ok(webauthn::assertion_response_json(&r, &client_data_json))
     })

@@ -76,6 +76,17 @@ pub enum TandemError {
         /// The database's explanation.
         reason: String,
     },
+    /// The caller may not make this request for this RP ID (not an allowlisted browser, RP ID outside its
+    /// origin, app not in the RP's Digital Asset Links). Nothing was shown, signed or stored. Android:
+    /// report it as a security failure (`CreateCredentialException`/`GetCredentialException` TYPE_UNKNOWN with
+    /// this reason; the framework has no finer type).
+    #[error("caller refused ({kind:?}): {reason}")]
+    CallerRefused {
+        /// Which rule refused.
+        kind: crate::caller::CallerRefusal,
+        /// The core's explanation (RP ID, origin, package).
+        reason: String,
+    },
     /// The operation was cancelled.
     #[error("cancelled")]
     Cancelled,

@@ -10,8 +10,10 @@
 //! No panic crosses the FFI: every exported body runs under [`runtime::guard`] (sync) or on the crate's tokio
 //! runtime (async), and a panic comes out as [`TandemError::Internal`].
 
+mod assetlinks;
 mod authenticator;
 mod callbacks;
+mod caller;
 mod error;
 mod runtime;
 mod session;
@@ -27,6 +29,7 @@ pub use callbacks::{
     AccountChooser, AdvertiseError, BleAdvertiser, KeyProtector, KeyProtectorError, UserVerifier,
     VerificationError,
 };
+pub use caller::{CallerContext, CallerRefusal};
 pub use error::TandemError;
 pub use session::{
     HybridSession, ProgressEvent, ProgressListener, SessionOptions, SessionOutcome, SessionStep, Tunnel,
