@@ -3,6 +3,12 @@ import Tandem
 
 /// iOS 17 credential-provider extension: creates and uses passkeys in the Tandem store through the same core
 /// as the Android app, asking Face ID / the passcode (LocalAuthVerifier) before every signature.
+///
+/// Caller checks: the requests come from AuthenticationServices, which is the WebAuthn client here. It has
+/// already bound the request to the RP (a browser's page origin, or an app's Associated Domains entitlement
+/// `webcredentials:<rp id>` verified against the site's apple-app-site-association) and computed the
+/// clientDataHash, so the extension passes `.osVerified` and the core honours that hash. The Android-style
+/// checks (allowlist, apk-key-hash origin, Digital Asset Links) do not apply on iOS.
 final class CredentialProviderViewController: ASCredentialProviderViewController {
     // MARK: Registration
 
@@ -22,7 +28,7 @@ final class CredentialProviderViewController: ASCredentialProviderViewController
             do {
                 let store = try TandemShared.openStore()
                 let result = try await TandemShared.authenticator(store: store)
-                    .register(optionsJson: options, clientDataHash: request.clientDataHash)
+                    .register(optionsJson: options, caller: .osVerified(clientDataHash: request.clientDataHash))
                 let credential = ASPasskeyRegistrationCredential(
                     relyingParty: identity.relyingPartyIdentifier,
                     clientDataHash: request.clientDataHash,
@@ -73,7 +79,7 @@ final class CredentialProviderViewController: ASCredentialProviderViewController
             do {
                 let store = try TandemShared.openStore()
                 let result = try await TandemShared.authenticator(store: store)
-                    .authenticate(optionsJson: options, clientDataHash: clientDataHash)
+                    .authenticate(optionsJson: options, caller: .osVerified(clientDataHash: clientDataHash))
                 let credential = ASPasskeyAssertionCredential(
                     userHandle: result.userHandle ?? Data(),
                     relyingParty: rpId,
@@ -102,6 +108,7 @@ final class CredentialProviderViewController: ASCredentialProviderViewController
         case TandemError.Ctap(let status, _) where status == 0x2E:
             return .credentialIdentityNotFound
         default:
+            // Including TandemError.CallerRefused (cannot happen for .osVerified callers).
             return .failed
         }
     }

@@ -29,12 +29,12 @@ final class TandemTests: XCTestCase {
         let createHash = Data(SHA256.hash(data: Data("create".utf8)))
         let options = WebAuthnOptions.creation(rpId: "example.com", userName: "alice", userHandle: Data([1, 2, 3]),
                                                algorithms: [-7], challenge: Data([9]))
-        let reg = try await auth.register(optionsJson: options, clientDataHash: createHash)
+        let reg = try await auth.register(optionsJson: options, caller: .osVerified(clientDataHash: createHash))
         XCTAssertEqual(try store.list().count, 1)
 
         let getHash = Data(SHA256.hash(data: Data("get".utf8)))
         let request = WebAuthnOptions.request(rpId: "example.com", allow: [reg.credentialId], challenge: Data([7]))
-        let assertion = try await auth.authenticate(optionsJson: request, clientDataHash: getHash)
+        let assertion = try await auth.authenticate(optionsJson: request, caller: .osVerified(clientDataHash: getHash))
         let key = try P256.Signing.PublicKey(derRepresentation: reg.publicKeySpkiDer)
         let signature = try P256.Signing.ECDSASignature(derRepresentation: assertion.signature)
         XCTAssertTrue(key.isValidSignature(signature, for: assertion.authenticatorData + getHash))
@@ -46,7 +46,7 @@ final class TandemTests: XCTestCase {
         let options = WebAuthnOptions.creation(rpId: "example.com", userName: "bob", userHandle: Data([4]),
                                                algorithms: [-7], challenge: Data([1]))
         do {
-            _ = try await auth.register(optionsJson: options, clientDataHash: Data(count: 32))
+            _ = try await auth.register(optionsJson: options, caller: .osVerified(clientDataHash: Data(count: 32)))
             XCTFail("registration must fail")
         } catch TandemError.Ctap(let status, _) {
             XCTAssertEqual(status, 0x27)
@@ -60,7 +60,7 @@ final class TandemTests: XCTestCase {
         }
         let auth = try engine(Approve(), store: store)
         do {
-            _ = try await auth.register(optionsJson: "{", clientDataHash: Data(count: 32))
+            _ = try await auth.register(optionsJson: "{", caller: .osVerified(clientDataHash: Data(count: 32)))
             XCTFail("must fail")
         } catch TandemError.InvalidInput {
         }

@@ -13,11 +13,10 @@ import android.service.credentials.CallingAppInfo
 import android.service.credentials.CreateCredentialRequest
 import android.service.credentials.CredentialProviderService
 import android.service.credentials.GetCredentialRequest
+import dev.tandem.ffi.CallerContext
 import dev.tandem.ffi.TandemException
 import dev.tandem.ffi.assertionResponseJson
 import dev.tandem.ffi.registrationResponseJson
-import dev.tandem.sdk.Base64Url
-import dev.tandem.sdk.ClientData
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob
@@ -25,12 +24,17 @@ import kotlinx.coroutines.cancel
 import kotlinx.coroutines.launch
 import org.json.JSONArray
 import org.json.JSONObject
-import java.security.MessageDigest
 
 /**
- * Runs the create or get the user picked in the system selector: BiometricPrompt (through the engine's
- * verifier), then the core's WebAuthn-level call with the request JSON and clientDataHash, then the W3C
- * response JSON back to Credential Manager.
+ * Runs the create or get the user picked in the system selector: the core's WebAuthn-level call with the
+ * request JSON and what Credential Manager says about the caller (package, signing certificates, origin,
+ * clientDataHash), then the W3C response JSON back to Credential Manager.
+ *
+ * The core decides whose origin the request speaks for (core/src/caller.rs): a clientDataHash and web origin
+ * count only from an allowlisted browser (package AND certificate, the way androidx's
+ * `CallingAppInfo.getOrigin(privilegedAllowlist)` checks); any other app signs as
+ * `android:apk-key-hash:<cert hash>` with clientDataJSON Tandem builds, and only for an RP whose Digital Asset
+ * Links list it. A refused caller sees no prompt, and nothing is stored.
  */
 class ProviderActivity : Activity() {
     private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Main)
@@ -50,12 +54,22 @@ class ProviderActivity : Activity() {
         super.onDestroy()
     }
 
-    /** The clientDataJSON to report and its hash: the caller's hash when it gave one (a browser), else ours. */
-    private fun clientData(type: String, requestJson: String, given: ByteArray?, caller: CallingAppInfo): Pair<ByteArray, ByteArray> {
-        if (given != null) return Pair(PLACEHOLDER_CLIENT_DATA, given)
-        val challenge = Base64Url.decode(JSONObject(requestJson).getString("challenge"))
-        val data = if (type == "webauthn.create") ClientData.forCreate(challenge, appOrigin(caller)) else ClientData.forGet(challenge, appOrigin(caller))
-        return Pair(data.json, data.hash)
+    /** Credential Manager's facts about the caller, for the core's checks; [clientDataHash] as the request gave it. */
+    private fun caller(info: CallingAppInfo, clientDataHash: ByteArray?): CallerContext {
+        val signing: SigningInfo = info.signingInfo
+        val multiple = signing.hasMultipleSigners()
+        return CallerContext.Android(
+            packageName = info.packageName,
+            apkContentsSigners = signing.apkContentsSigners.orEmpty().map { it.toByteArray() },
+            hasMultipleSigners = multiple,
+            // As androidx: the rotation lineage only for a single signer (the platform gives none otherwise).
+            signingCertificateHistory = if (multiple) emptyList() else signing.signingCertificateHistory.orEmpty().map { it.toByteArray() },
+            // Set by the framework only for callers allowed to claim one; the core honours it only for allowlisted browsers.
+            origin = info.origin,
+            clientDataHash = clientDataHash,
+            // null: the allowlist built into the library (core/data/privileged_allowlist.json).
+            privilegedAllowlistJson = null,
+        )
     }
 
     private fun create() {
@@ -65,13 +79,18 @@ class ProviderActivity : Activity() {
             ?: return fail(CreateCredentialException(CreateCredentialException.TYPE_UNKNOWN, "no requestJson"))
         scope.launch {
             try {
-                val (clientDataJson, hash) = clientData("webauthn.create", json, request.data.getByteArray(ProviderSlices.KEY_CLIENT_DATA_HASH), request.callingAppInfo)
-                val result = app.authenticator(this@ProviderActivity).register(json, hash)
+                val caller = caller(request.callingAppInfo, request.data.getByteArray(ProviderSlices.KEY_CLIENT_DATA_HASH))
+                val result = app.authenticator(this@ProviderActivity).register(json, caller)
+                val clientDataJson = result.clientDataJson ?: PLACEHOLDER_CLIENT_DATA
                 val response = Bundle().apply { putString(ProviderSlices.KEY_REGISTRATION_RESPONSE_JSON, registrationResponseJson(result, clientDataJson)) }
                 setResult(RESULT_OK, Intent().putExtra(CredentialProviderService.EXTRA_CREATE_CREDENTIAL_RESPONSE, CreateCredentialResponse(response)))
                 finish()
             } catch (e: TandemException) {
-                val type = if (e is TandemException.Ctap && e.status.toInt() == 0x27) CreateCredentialException.TYPE_USER_CANCELED else CreateCredentialException.TYPE_UNKNOWN
+                val type = when {
+                    e is TandemException.Ctap && e.status.toInt() == 0x27 -> CreateCredentialException.TYPE_USER_CANCELED
+                    e is TandemException.CallerRefused -> CREATE_SECURITY_ERROR
+                    else -> CreateCredentialException.TYPE_UNKNOWN
+                }
                 fail(CreateCredentialException(type, e.message))
             }
         }
@@ -90,14 +109,19 @@ class ProviderActivity : Activity() {
         val narrowed = JSONObject(json).put("allowCredentials", JSONArray().put(JSONObject().put("type", "public-key").put("id", chosen))).toString()
         scope.launch {
             try {
-                val (clientDataJson, hash) = clientData("webauthn.get", json, option.credentialRetrievalData.getByteArray(ProviderSlices.KEY_CLIENT_DATA_HASH), request.callingAppInfo)
-                val result = app.authenticator(this@ProviderActivity).authenticate(narrowed, hash)
+                val caller = caller(request.callingAppInfo, option.credentialRetrievalData.getByteArray(ProviderSlices.KEY_CLIENT_DATA_HASH))
+                val result = app.authenticator(this@ProviderActivity).authenticate(narrowed, caller)
+                val clientDataJson = result.clientDataJson ?: PLACEHOLDER_CLIENT_DATA
                 val data = Bundle().apply { putString(ProviderSlices.KEY_AUTHENTICATION_RESPONSE_JSON, assertionResponseJson(result, clientDataJson)) }
                 val response = GetCredentialResponse(Credential(ProviderSlices.TYPE_PUBLIC_KEY, data))
                 setResult(RESULT_OK, Intent().putExtra(CredentialProviderService.EXTRA_GET_CREDENTIAL_RESPONSE, response))
                 finish()
             } catch (e: TandemException) {
-                val type = if (e is TandemException.Ctap && e.status.toInt() == 0x27) GetCredentialException.TYPE_USER_CANCELED else GetCredentialException.TYPE_UNKNOWN
+                val type = when {
+                    e is TandemException.Ctap && e.status.toInt() == 0x27 -> GetCredentialException.TYPE_USER_CANCELED
+                    e is TandemException.CallerRefused -> GET_SECURITY_ERROR
+                    else -> GetCredentialException.TYPE_UNKNOWN
+                }
                 fail(GetCredentialException(type, e.message))
             }
         }
@@ -124,12 +148,13 @@ class ProviderActivity : Activity() {
         /** A browser that passes clientDataHash replaces clientDataJSON in the response with its own. */
         private val PLACEHOLDER_CLIENT_DATA = "{}".toByteArray()
 
-        /** The WebAuthn origin of a calling app: the browser-supplied origin, else `android:apk-key-hash:…`. */
-        fun appOrigin(caller: CallingAppInfo): String {
-            caller.origin?.let { return it }
-            val signing: SigningInfo = caller.signingInfo
-            val cert = signing.apkContentsSigners.firstOrNull()?.toByteArray() ?: ByteArray(0)
-            return "android:apk-key-hash:" + Base64Url.encode(MessageDigest.getInstance("SHA-256").digest(cert))
-        }
+        /**
+         * A refused caller, as androidx reports a WebAuthn `SecurityError` (`CreatePublicKeyCredentialDomException` /
+         * `GetPublicKeyCredentialDomException` with `SecurityError`): the type string androidx parses back.
+         */
+        private const val CREATE_SECURITY_ERROR =
+            "androidx.credentials.TYPE_CREATE_PUBLIC_KEY_CREDENTIAL_DOM_EXCEPTION/androidx.credentials.TYPE_SECURITY_ERROR"
+        private const val GET_SECURITY_ERROR =
+            "androidx.credentials.TYPE_GET_PUBLIC_KEY_CREDENTIAL_DOM_EXCEPTION/androidx.credentials.TYPE_SECURITY_ERROR"
     }
 }

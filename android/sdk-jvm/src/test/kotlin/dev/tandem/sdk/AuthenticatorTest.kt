@@ -3,6 +3,8 @@ package dev.tandem.sdk
 import dev.tandem.ffi.Authenticator
 import dev.tandem.ffi.AuthenticatorOptions
 import dev.tandem.ffi.BackupPolicy
+import dev.tandem.ffi.CallerContext
+import dev.tandem.ffi.CallerRefusal
 import dev.tandem.ffi.CredentialStore
 import dev.tandem.ffi.Operation
 import dev.tandem.ffi.TandemException
@@ -38,12 +40,29 @@ class AuthenticatorTest {
 
     private fun sha256(b: ByteArray) = MessageDigest.getInstance("SHA-256").digest(b)
 
+    /** A stand-in browser certificate and an allowlist naming it (Google's format). */
+    private val browserCert = "test browser certificate".toByteArray()
+    private val allowlist = sha256(browserCert).joinToString(":") { "%02X".format(it) }.let {
+        """{"apps":[{"type":"android","info":{"package_name":"com.example.browser","signatures":[{"build":"release","cert_fingerprint_sha256":"$it"}]}}]}"""
+    }
+
+    /** The allowlisted browser showing [origin]; Tandem builds the clientDataJSON when it gives no hash. */
+    private fun browser(hash: ByteArray? = null, pkg: String = "com.example.browser", cert: ByteArray = browserCert) =
+        CallerContext.Android(pkg, listOf(cert), false, emptyList(), origin, hash, allowlist)
+
+    /** A client that built and hashed its own clientDataJSON (as iOS does for its extensions). */
+    private fun os(hash: ByteArray) = CallerContext.OsVerified(hash)
+
     @Test
     fun `register then sign in, signature verifies with the registered public key`(): Unit = runBlocking {
         val verifier = ApprovingVerifier()
         val auth = engine(verifier)
-        val createData = ClientData.forCreate(byteArrayOf(9, 9), origin)
-        val reg = auth.register(creationOptions(rpId, userId, "alice@example.com", byteArrayOf(9, 9)), createData.hash)
+        val reg = auth.register(creationOptions(rpId, userId, "alice@example.com", byteArrayOf(9, 9)), browser())
+        val createJson = assertNotNull(reg.clientDataJson, "Tandem built the clientDataJSON")
+        assertEquals(
+            """{"type":"webauthn.create","challenge":"CQk","origin":"https://example.com","crossOrigin":false}""",
+            createJson.decodeToString(),
+        )
         assertEquals(-7L, reg.publicKeyAlgorithm)
         assertContentEquals(sha256(rpId.toByteArray()), reg.authenticatorData.copyOfRange(0, 32))
         assertTrue(reg.clientExtensionResultsJson.contains("\"credProps\""), reg.clientExtensionResultsJson)
@@ -55,8 +74,8 @@ class AuthenticatorTest {
         assertEquals("alice@example.com", listed.userName)
         assertTrue(listed.discoverable)
 
-        val getData = ClientData.forGet(byteArrayOf(7), origin)
-        val assertion = auth.authenticate(requestOptions(rpId, byteArrayOf(7)), getData.hash)
+        val assertion = auth.authenticate(requestOptions(rpId, byteArrayOf(7)), browser())
+        val getJson = assertNotNull(assertion.clientDataJson)
         assertContentEquals(reg.credentialId, assertion.credentialId)
         assertContentEquals(userId, assertNotNull(assertion.userHandle))
         val flags = assertion.authenticatorData[32].toInt()
@@ -66,23 +85,44 @@ class AuthenticatorTest {
         val key = KeyFactory.getInstance("EC").generatePublic(X509EncodedKeySpec(reg.publicKeySpkiDer))
         val sig = Signature.getInstance("SHA256withECDSA")
         sig.initVerify(key)
-        sig.update(assertion.authenticatorData + getData.hash)
+        sig.update(assertion.authenticatorData + sha256(getJson))
         assertTrue(sig.verify(assertion.signature), "assertion signature must verify")
         sig.initVerify(key)
-        sig.update(assertion.authenticatorData + createData.hash)
+        sig.update(assertion.authenticatorData + sha256(createJson))
         assertTrue(!sig.verify(assertion.signature), "signature must bind the clientDataHash")
 
-        val regJson = registrationResponseJson(reg, createData.json)
+        val regJson = registrationResponseJson(reg, createJson)
         assertTrue(regJson.contains("\"id\":\"${Base64Url.encode(reg.credentialId)}\""), regJson)
-        val authJson = assertionResponseJson(assertion, getData.json)
+        val authJson = assertionResponseJson(assertion, getJson)
         assertTrue(authJson.contains("\"userHandle\":\"${Base64Url.encode(userId)}\""), authJson)
+    }
+
+    @Test
+    fun `an app that is not an allowlisted browser may not pass a clientDataHash, and nothing is stored`(): Unit = runBlocking {
+        val verifier = ApprovingVerifier()
+        val auth = engine(verifier)
+        // A phishing app replaying the hash of the real site's clientData, and a repackaged "browser".
+        for (caller in listOf(browser(ByteArray(32), pkg = "com.evil.app"), browser(ByteArray(32), cert = "evil".toByteArray()))) {
+            val e = assertFailsWith<TandemException.CallerRefused> {
+                auth.register(creationOptions(rpId, userId, "mallory", byteArrayOf(1)), caller)
+            }
+            assertEquals(CallerRefusal.UNPRIVILEGED_CLIENT_DATA_HASH, e.kind)
+        }
+        assertEquals(emptyList(), store.list())
+        assertEquals(emptyList(), verifier.prompts, "the user is not asked")
+        // The allowlisted browser may, for an RP ID on its page's origin only.
+        auth.register(creationOptions(rpId, userId, "alice", byteArrayOf(1)), browser(ByteArray(32)))
+        val e = assertFailsWith<TandemException.CallerRefused> {
+            auth.authenticate(requestOptions("bank.com", byteArrayOf(1)), browser(ByteArray(32)))
+        }
+        assertEquals(CallerRefusal.RP_ID_MISMATCH, e.kind)
     }
 
     @Test
     fun `refused verification surfaces as CTAP operation denied and stores nothing`(): Unit = runBlocking {
         val auth = engine(RefusingVerifier { VerificationException.Denied() })
         val e = assertFailsWith<TandemException.Ctap> {
-            auth.register(creationOptions(rpId, userId, "bob", byteArrayOf(1)), ClientData.forCreate(byteArrayOf(1), origin).hash)
+            auth.register(creationOptions(rpId, userId, "bob", byteArrayOf(1)), browser())
         }
         assertEquals(0x27.toUByte(), e.status)
         assertEquals(emptyList(), store.list())
@@ -92,7 +132,7 @@ class AuthenticatorTest {
     fun `unavailable biometrics surface as CTAP UV blocked`(): Unit = runBlocking {
         val auth = engine(RefusingVerifier { VerificationException.Unavailable("no fingerprint enrolled") })
         val e = assertFailsWith<TandemException.Ctap> {
-            auth.register(creationOptions(rpId, userId, "bob", byteArrayOf(1)), ByteArray(32))
+            auth.register(creationOptions(rpId, userId, "bob", byteArrayOf(1)), os(ByteArray(32)))
         }
         assertEquals(0x3C.toUByte(), e.status)
         assertTrue("no fingerprint enrolled" in e.reason, e.reason)
@@ -101,14 +141,14 @@ class AuthenticatorTest {
     @Test
     fun `a verifier that throws an undeclared exception is a typed failure`(): Unit = runBlocking {
         val auth = engine(RefusingVerifier { IllegalStateException("UI gone") })
-        val e = assertFailsWith<TandemException.Ctap> { auth.register(creationOptions(rpId, userId, "c", byteArrayOf(1)), ByteArray(32)) }
+        val e = assertFailsWith<TandemException.Ctap> { auth.register(creationOptions(rpId, userId, "c", byteArrayOf(1)), os(ByteArray(32))) }
         assertTrue("UI gone" in e.reason, e.reason)
     }
 
     @Test
     fun `sign-in without a credential is CTAP no credentials`(): Unit = runBlocking {
         val auth = engine(ApprovingVerifier())
-        val e = assertFailsWith<TandemException.Ctap> { auth.authenticate(requestOptions(rpId, byteArrayOf(1)), ByteArray(32)) }
+        val e = assertFailsWith<TandemException.Ctap> { auth.authenticate(requestOptions(rpId, byteArrayOf(1)), os(ByteArray(32))) }
         assertEquals(0x2E.toUByte(), e.status)
     }
 
@@ -116,25 +156,25 @@ class AuthenticatorTest {
     fun `several accounts ask the chooser, and a cancel is operation denied`(): Unit = runBlocking {
         val auth = engine(ApprovingVerifier())
         for (name in listOf("a", "b")) {
-            auth.register(creationOptions(rpId, name.toByteArray(), name, byteArrayOf(1)), ByteArray(32))
+            auth.register(creationOptions(rpId, name.toByteArray(), name, byteArrayOf(1)), os(ByteArray(32)))
         }
         val chooser = FixedChooser(null)
         val picky = engine(ApprovingVerifier(), chooser)
-        val e = assertFailsWith<TandemException.Ctap> { picky.authenticate(requestOptions(rpId, byteArrayOf(2)), ByteArray(32)) }
+        val e = assertFailsWith<TandemException.Ctap> { picky.authenticate(requestOptions(rpId, byteArrayOf(2)), os(ByteArray(32))) }
         assertEquals(0x27.toUByte(), e.status)
         assertEquals(setOf("a", "b"), chooser.shown.single().map { it.name }.toSet())
 
         val second = engine(ApprovingVerifier(), FixedChooser(1u))
-        val chosen = second.authenticate(requestOptions(rpId, byteArrayOf(2)), ByteArray(32))
+        val chosen = second.authenticate(requestOptions(rpId, byteArrayOf(2)), os(ByteArray(32)))
         assertNotNull(chosen.userHandle)
     }
 
     @Test
     fun `malformed requests are InvalidInput`(): Unit = runBlocking {
         val auth = engine(ApprovingVerifier())
-        assertFailsWith<TandemException.InvalidInput> { auth.register("{not json", ByteArray(32)) }
-        assertFailsWith<TandemException.InvalidInput> { auth.register(creationOptions(rpId, userId, "x", byteArrayOf(1)), ByteArray(31)) }
-        assertFailsWith<TandemException.InvalidInput> { auth.authenticate("""{"challenge":"AA"}""", ByteArray(32)) }
+        assertFailsWith<TandemException.InvalidInput> { auth.register("{not json", os(ByteArray(32))) }
+        assertFailsWith<TandemException.InvalidInput> { auth.register(creationOptions(rpId, userId, "x", byteArrayOf(1)), os(ByteArray(31))) }
+        assertFailsWith<TandemException.InvalidInput> { auth.authenticate("""{"challenge":"AA"}""", os(ByteArray(32))) }
         assertFailsWith<TandemException.InvalidInput> {
             Authenticator(store, ApprovingVerifier(), FixedChooser(0u), AuthenticatorOptions(ByteArray(3), BackupPolicy.SYNCED))
         }
