@@ -18,7 +18,9 @@ MVN_OPTS=(-B -q -f android/robolectric/pom.xml "-Dtandem.lib.dir=$CARGO_TARGET_D
     "-Dtandem.bin.dir=$CARGO_TARGET_DIR/debug")
 # Offline when every dependency is already in ~/.m2 (CI after the first run), online otherwise. Robolectric
 # fetches the android-all-instrumented jars itself (not Maven dependencies), also into ~/.m2.
-if mvn "${MVN_OPTS[@]}" -o dependency:resolve-plugins dependency:resolve >/dev/null 2>&1; then
+# Surefire's JUnit 4 provider is fetched at test time, so dependency:resolve does not vouch for it.
+if [ -d "$HOME/.m2/repository/org/apache/maven/surefire/surefire-junit4" ] &&
+    mvn "${MVN_OPTS[@]}" -o dependency:resolve-plugins dependency:resolve >/dev/null 2>&1; then
     MVN_OPTS+=(-o)
 fi
 run maven-robolectric mvn "${MVN_OPTS[@]}" test

@@ -40,10 +40,11 @@ import kotlin.test.assertTrue
  * and desktop peer (`tandem tunnel`, `tandem desktop`, verifying with webauthn-rs) on loopback, and the app's
  * session options except the tunnel. Only the BiometricPrompt is replaced by an approving verifier
  * (Robolectric 4.16 has no BiometricPrompt shadow).
+ *
+ * One class per SDK level, each in its own JVM (pom.xml): the native library keeps the callback tables of the
+ * first sandbox that registered them, so a second sandbox's callbacks would be unknown handles to it.
  */
-@RunWith(RobolectricTestRunner::class)
-@Config(sdk = [28, 34], application = TandemApp::class)
-class HybridInSandboxTest {
+abstract class HybridInSandbox {
     private val app get() = RuntimeEnvironment.getApplication() as TandemApp
     private val rpId = "tandem.example"
     private lateinit var tunnel: Peer
@@ -154,3 +155,13 @@ class HybridInSandboxTest {
         assertEquals(2, advertiser.starts, "one Android advert per ceremony")
     }
 }
+
+/** The ceremonies on Android 9, the app's minSdk. */
+@RunWith(RobolectricTestRunner::class)
+@Config(sdk = [28], application = TandemApp::class)
+class HybridInSandboxSdk28Test : HybridInSandbox()
+
+/** The ceremonies on Android 14. */
+@RunWith(RobolectricTestRunner::class)
+@Config(sdk = [34], application = TandemApp::class)
+class HybridInSandboxSdk34Test : HybridInSandbox()

@@ -112,8 +112,8 @@ class ProviderServiceTest {
         // The system binds a fresh service instance per request: each must mint its own PendingIntents.
         val first = beginGet(Robolectric.setupService(PasskeyProviderService::class.java), "example.com")
         val second = beginGet(Robolectric.setupService(PasskeyProviderService::class.java), "example.com")
-        val a = first.credentialEntries.single().slice.items.first { it.action != null }.action
-        val b = second.credentialEntries.single().slice.items.first { it.action != null }.action
+        val a = first.credentialEntries.single().slice.items.first { it.format == android.app.slice.SliceItem.FORMAT_ACTION }.action
+        val b = second.credentialEntries.single().slice.items.first { it.format == android.app.slice.SliceItem.FORMAT_ACTION }.action
         assertNotEquals<PendingIntent>(a, b, "a reused request code makes both entries one PendingIntent")
         val id = shadowOf(a).savedIntent.getStringExtra(ProviderActivity.EXTRA_CREDENTIAL_ID)
         assertTrue(!id.isNullOrEmpty(), "the entry names the chosen credential")
@@ -128,7 +128,7 @@ class ProviderServiceTest {
         assertEquals(2, beginGet(service, "example.com").credentialEntries.size, "no allow list: every passkey of the RP")
         val only = beginGet(service, "example.com", listOf(bob)).credentialEntries
         assertEquals(1, only.size, "allowCredentials names bob's passkey only")
-        val chosen = shadowOf(only.single().slice.items.first { it.action != null }.action).savedIntent
+        val chosen = shadowOf(only.single().slice.items.first { it.format == android.app.slice.SliceItem.FORMAT_ACTION }.action).savedIntent
             .getStringExtra(ProviderActivity.EXTRA_CREDENTIAL_ID)
         assertEquals(dev.tandem.sdk.Base64Url.encode(bob), chosen)
         assertEquals(0, beginGet(service, "example.com", listOf(ByteArray(16))).credentialEntries.size, "unknown IDs only: nothing")
