@@ -2,6 +2,7 @@ package dev.tandem.robolectric
 
 import android.content.ComponentName
 import android.content.IntentFilter
+import android.content.pm.ActivityInfo
 import org.w3c.dom.Element
 import java.io.File
 import javax.xml.parsers.DocumentBuilderFactory
@@ -35,6 +36,24 @@ object AppManifest {
 
     /** The component of an activity named like ".MainActivity". */
     fun component(activity: String): ComponentName = ComponentName(PACKAGE, PACKAGE + activity)
+
+    /** The ActivityInfo.CONFIG_* flags of the activity's android:configChanges (the changes it handles itself). */
+    fun configChanges(name: String): Int {
+        val application = root.children("application").single()
+        val activity = application.children("activity").single { it.android("name") == name }
+        val flags = mapOf(
+            "orientation" to ActivityInfo.CONFIG_ORIENTATION,
+            "screenSize" to ActivityInfo.CONFIG_SCREEN_SIZE,
+            "screenLayout" to ActivityInfo.CONFIG_SCREEN_LAYOUT,
+            "smallestScreenSize" to ActivityInfo.CONFIG_SMALLEST_SCREEN_SIZE,
+            "keyboardHidden" to ActivityInfo.CONFIG_KEYBOARD_HIDDEN,
+            "keyboard" to ActivityInfo.CONFIG_KEYBOARD,
+            "density" to ActivityInfo.CONFIG_DENSITY,
+            "uiMode" to ActivityInfo.CONFIG_UI_MODE,
+            "locale" to ActivityInfo.CONFIG_LOCALE,
+        )
+        return (activity.android("configChanges") ?: return 0).split('|').fold(0) { acc, n -> acc or (flags[n] ?: error("unknown configChanges '$n'")) }
+    }
 
     /** The intent filters the manifest gives the activity [name] (e.g. ".MainActivity"). */
     fun intentFilters(name: String): List<IntentFilter> {
