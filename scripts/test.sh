@@ -40,8 +40,9 @@ for s in ${TANDEM_INTEROP_SUITES:-python-fido2 rp-verifiers fuzz-smoke cable-ini
     [ -f "scripts/interop/$s.sh" ] && suite "interop: $s" bash "scripts/interop/$s.sh"
 done
 
-# Platform SDKs: Kotlin on the JVM, Android type-check, iOS checks, aarch64 build/size/tests.
-for s in ${TANDEM_PLATFORM_SUITES:-kotlin-jvm-test android-typecheck ios-check aarch64}; do
+# Platform SDKs: Kotlin on the JVM, Android type-check, the Android app under Robolectric, iOS checks,
+# aarch64 build/size/tests.
+for s in ${TANDEM_PLATFORM_SUITES:-kotlin-jvm-test android-typecheck android-robolectric ios-check aarch64}; do
     [ -f "scripts/platform/$s.sh" ] && suite "platform: $s" bash "scripts/platform/$s.sh"
 done
 

@@ -38,6 +38,8 @@ class MainActivity : Activity() {
     private lateinit var status: TextView
     private lateinit var adapter: ArrayAdapter<String>
     private var shown: List<Credential> = emptyList()
+    /** A deep-linked QR code waiting for the Bluetooth permission. */
+    private var pendingQr: String? = null
 
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
@@ -56,7 +58,7 @@ class MainActivity : Activity() {
                 addView(list, LinearLayout.LayoutParams(ViewGroup.LayoutParams.MATCH_PARENT, 0, 1f))
             },
         )
-        intent?.data?.toString()?.let { if (it.startsWith("FIDO:/", ignoreCase = true)) runSession(it) }
+        intent?.data?.toString()?.let { if (it.startsWith("FIDO:/", ignoreCase = true)) runDeepLink(it) }
         refresh()
     }
 
@@ -77,10 +79,32 @@ class MainActivity : Activity() {
         startActivityForResult(Intent(this, ScanActivity::class.java), REQUEST_SCAN)
     }
 
+    /** A QR code that arrived as a link (the system camera): no camera needed, but the advert needs Bluetooth. */
+    private fun runDeepLink(qr: String) {
+        if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.S &&
+            checkSelfPermission(Manifest.permission.BLUETOOTH_ADVERTISE) != PackageManager.PERMISSION_GRANTED
+        ) {
+            pendingQr = qr
+            requestPermissions(arrayOf(Manifest.permission.BLUETOOTH_ADVERTISE), REQUEST_LINK_PERMISSIONS)
+            return
+        }
+        runSession(qr)
+    }
+
     override fun onRequestPermissionsResult(requestCode: Int, permissions: Array<out String>, grantResults: IntArray) {
         super.onRequestPermissionsResult(requestCode, permissions, grantResults)
-        if (requestCode == REQUEST_PERMISSIONS && grantResults.all { it == PackageManager.PERMISSION_GRANTED }) startScan()
-        else status.text = "The camera and Bluetooth advertising permissions are needed to sign in on a computer."
+        val granted = grantResults.isNotEmpty() && grantResults.all { it == PackageManager.PERMISSION_GRANTED }
+        when (requestCode) {
+            REQUEST_PERMISSIONS ->
+                if (granted) startScan()
+                else status.text = "The camera and Bluetooth advertising permissions are needed to sign in on a computer."
+            REQUEST_LINK_PERMISSIONS -> {
+                val qr = pendingQr
+                pendingQr = null
+                if (granted && qr != null) runSession(qr)
+                else status.text = "The Bluetooth advertising permission is needed to sign in on a computer."
+            }
+        }
     }
 
     @Deprecated("Activity result API without AndroidX")
@@ -93,8 +117,9 @@ class MainActivity : Activity() {
     private fun runSession(qr: String) = scope.launch {
         try {
             val session = app.hybridSession(this@MainActivity, progressListener { e -> runOnUiThread { status.text = e.describe() } })
-            val outcome = session.runQr(qr)
-            status.text = if (outcome.linked) "Done. This computer can now reach this phone without a QR code." else "Done."
+            // No promise that the computer can reach this phone later: no wake path exists (TandemApp.sessionOptions).
+            session.runQr(qr)
+            status.text = "Done."
         } catch (e: TandemException.Ctap) {
             status.text = if (e.status.toInt() == 0x27) "Cancelled." else "The request was refused (${e.reason})."
         } catch (e: TandemException.InvalidQr) {
@@ -140,5 +165,6 @@ class MainActivity : Activity() {
     private companion object {
         const val REQUEST_SCAN = 1
         const val REQUEST_PERMISSIONS = 2
+        const val REQUEST_LINK_PERMISSIONS = 3
     }
 }

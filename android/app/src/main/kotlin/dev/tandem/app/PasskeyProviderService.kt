@@ -5,6 +5,7 @@ import android.content.Intent
 import android.credentials.ClearCredentialStateException
 import android.credentials.CreateCredentialException
 import android.credentials.GetCredentialException
+import android.graphics.drawable.Icon
 import android.os.CancellationSignal
 import android.os.OutcomeReceiver
 import android.service.credentials.BeginCreateCredentialRequest
@@ -24,6 +25,7 @@ import kotlinx.coroutines.cancel
 import kotlinx.coroutines.launch
 import org.json.JSONException
 import org.json.JSONObject
+import java.util.concurrent.atomic.AtomicInteger
 
 /**
  * Android 14 Credential Manager provider. The begin phase only offers entries (no UI, no signing): one
@@ -32,7 +34,6 @@ import org.json.JSONObject
  */
 class PasskeyProviderService : CredentialProviderService() {
     private val scope = CoroutineScope(SupervisorJob() + Dispatchers.IO)
-    private var requestCode = 0
 
     override fun onDestroy() {
         scope.cancel()
@@ -41,9 +42,15 @@ class PasskeyProviderService : CredentialProviderService() {
 
     private fun pending(action: String, extras: Intent.() -> Unit): PendingIntent {
         val intent = Intent(this, ProviderActivity::class.java).setAction(action).apply(extras)
-        // MUTABLE: the system attaches the final request to the intent before launching it.
-        return PendingIntent.getActivity(this, requestCode++, intent, PendingIntent.FLAG_MUTABLE or PendingIntent.FLAG_UPDATE_CURRENT)
+        // MUTABLE: the system attaches the final request to the intent before launching it. The request code
+        // is unique in the process (not per service instance, which the system recreates between requests):
+        // PendingIntents differing only in extras are one PendingIntent, so a reused code would hand an older
+        // entry this entry's extras (FLAG_UPDATE_CURRENT) or this entry the older extras (no flag).
+        return PendingIntent.getActivity(this, nextRequestCode.getAndIncrement(), intent, PendingIntent.FLAG_MUTABLE)
     }
+
+    /** The icon of Tandem's entries: the selector drops entries without one. */
+    private fun entryIcon(): Icon = Icon.createWithResource(this, android.R.drawable.ic_lock_lock)
 
     override fun onBeginCreateCredential(
         request: BeginCreateCredentialRequest,
@@ -54,7 +61,7 @@ class PasskeyProviderService : CredentialProviderService() {
             callback.onError(CreateCredentialException(CreateCredentialException.TYPE_NO_CREATE_OPTIONS, "Tandem only stores passkeys"))
             return
         }
-        val entry = CreateEntry(ProviderSlices.createEntry("Tandem", pending(ProviderActivity.ACTION_CREATE) {}))
+        val entry = CreateEntry(ProviderSlices.createEntry("Tandem", entryIcon(), pending(ProviderActivity.ACTION_CREATE) {}))
         callback.onResult(BeginCreateCredentialResponse.Builder().addCreateEntry(entry).build())
     }
 
@@ -69,8 +76,11 @@ class PasskeyProviderService : CredentialProviderService() {
                 val response = BeginGetCredentialResponse.Builder()
                 for (option in request.beginGetCredentialOptions) {
                     if (option.type != ProviderSlices.TYPE_PUBLIC_KEY) continue
-                    val rpId = rpIdOf(option.candidateQueryData.getString(ProviderSlices.KEY_REQUEST_JSON)) ?: continue
+                    val query = queryOf(option.candidateQueryData.getString(ProviderSlices.KEY_REQUEST_JSON)) ?: continue
+                    val rpId = query.rpId
                     for (credential in store.listForRp(rpId)) {
+                        // A non-empty allowCredentials names the only passkeys the RP accepts.
+                        if (query.allowed != null && Base64Url.encode(credential.id) !in query.allowed) continue
                         val intent = pending(ProviderActivity.ACTION_GET) {
                             putExtra(ProviderActivity.EXTRA_CREDENTIAL_ID, Base64Url.encode(credential.id))
                         }
@@ -78,6 +88,7 @@ class PasskeyProviderService : CredentialProviderService() {
                             credential.userName ?: credential.userDisplayName ?: rpId,
                             credential.userDisplayName,
                             option.id,
+                            entryIcon(),
                             intent,
                         )
                         response.addCredentialEntry(CredentialEntry(option, slice))
@@ -100,9 +111,28 @@ class PasskeyProviderService : CredentialProviderService() {
         callback.onResult(null)
     }
 
-    private fun rpIdOf(requestJson: String?): String? = try {
-        requestJson?.let { JSONObject(it).optString("rpId").takeIf(String::isNotEmpty) }
+    private companion object {
+        /** Request codes for entry PendingIntents, unique for the life of the process. */
+        val nextRequestCode = AtomicInteger()
+    }
+
+    /** What the begin phase needs from a get request: the RP and, when the RP gave one, its allow list. */
+    private class Query(val rpId: String, val allowed: Set<String>?)
+
+    /** The request's RP ID and allowCredentials (base64url IDs, re-encoded without padding); null if malformed. */
+    private fun queryOf(requestJson: String?): Query? = try {
+        requestJson?.let { text ->
+            val json = JSONObject(text)
+            val rpId = json.optString("rpId").takeIf(String::isNotEmpty) ?: return null
+            val list = json.optJSONArray("allowCredentials")
+            val allowed = if (list == null || list.length() == 0) null else (0 until list.length()).map {
+                Base64Url.encode(Base64Url.decode(list.getJSONObject(it).getString("id")))
+            }.toSet()
+            Query(rpId, allowed)
+        }
     } catch (_: JSONException) {
+        null
+    } catch (_: IllegalArgumentException) {
         null
     }
 }

@@ -23,6 +23,7 @@ import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.cancel
 import kotlinx.coroutines.launch
 import org.json.JSONArray
+import org.json.JSONException
 import org.json.JSONObject
 
 /**
@@ -92,6 +93,10 @@ class ProviderActivity : Activity() {
                     else -> CreateCredentialException.TYPE_UNKNOWN
                 }
                 fail(CreateCredentialException(type, e.message))
+            } catch (e: JSONException) {
+                fail(CreateCredentialException(CreateCredentialException.TYPE_UNKNOWN, "malformed requestJson: ${e.message}"))
+            } catch (e: IllegalArgumentException) {
+                fail(CreateCredentialException(CreateCredentialException.TYPE_UNKNOWN, "malformed requestJson: ${e.message}"))
             }
         }
     }
@@ -105,8 +110,13 @@ class ProviderActivity : Activity() {
             ?: return fail(GetCredentialException(GetCredentialException.TYPE_NO_CREDENTIAL, "no passkey option"))
         val json = option.credentialRetrievalData.getString(ProviderSlices.KEY_REQUEST_JSON)
             ?: return fail(GetCredentialException(GetCredentialException.TYPE_UNKNOWN, "no requestJson"))
-        // Sign with exactly the passkey the user picked in the selector.
-        val narrowed = JSONObject(json).put("allowCredentials", JSONArray().put(JSONObject().put("type", "public-key").put("id", chosen))).toString()
+        // Sign with exactly the passkey the user picked in the selector. The caller's JSON is untrusted input:
+        // malformed JSON is an error result for the caller, never a crash of the provider process.
+        val narrowed = try {
+            JSONObject(json).put("allowCredentials", JSONArray().put(JSONObject().put("type", "public-key").put("id", chosen))).toString()
+        } catch (e: JSONException) {
+            return fail(GetCredentialException(GetCredentialException.TYPE_UNKNOWN, "malformed requestJson: ${e.message}"))
+        }
         scope.launch {
             try {
                 val caller = caller(request.callingAppInfo, option.credentialRetrievalData.getByteArray(ProviderSlices.KEY_CLIENT_DATA_HASH))
@@ -123,6 +133,10 @@ class ProviderActivity : Activity() {
                     else -> GetCredentialException.TYPE_UNKNOWN
                 }
                 fail(GetCredentialException(type, e.message))
+            } catch (e: JSONException) {
+                fail(GetCredentialException(GetCredentialException.TYPE_UNKNOWN, "malformed requestJson: ${e.message}"))
+            } catch (e: IllegalArgumentException) {
+                fail(GetCredentialException(GetCredentialException.TYPE_UNKNOWN, "malformed requestJson: ${e.message}"))
             }
         }
     }

@@ -3,12 +3,16 @@ package dev.tandem.app
 import android.app.PendingIntent
 import android.app.slice.Slice
 import android.app.slice.SliceSpec
+import android.graphics.drawable.Icon
 import android.net.Uri
 
 /**
  * The Slice layouts the Android 14 credential selector reads for provider entries. Without AndroidX the
  * provider builds them itself; the hint names and spec types are the ones the system UI parses (the same the
- * Jetpack `androidx.credentials.provider` classes produce).
+ * Jetpack `androidx.credentials.provider` classes produce). The selector turns each slice back into an entry
+ * with Jetpack's `fromSlice`, which drops (returns null for) a passkey entry without a user name, a type
+ * display name, a profile icon, an option ID or a pending intent, and a create entry without an account name
+ * or a pending intent: `ProviderSlicesTest` restates those rules.
  */
 object ProviderSlices {
     /** Credential type of passkeys in Credential Manager requests. */
@@ -26,10 +30,11 @@ object ProviderSlices {
     private const val ENTRY = "androidx.credentials.provider.credentialEntry."
     private const val REVISION = 1
 
-    /** A "save a passkey in Tandem" entry. */
-    fun createEntry(accountName: CharSequence, pendingIntent: PendingIntent): Slice =
+    /** A "save a passkey in Tandem" entry, shown with [icon]. */
+    fun createEntry(accountName: CharSequence, icon: Icon, pendingIntent: PendingIntent): Slice =
         Slice.Builder(Uri.EMPTY, SliceSpec("CreateEntry", REVISION))
             .addText(accountName, null, listOf(CREATE + "SLICE_HINT_USER_PROVIDER_ACCOUNT_NAME"))
+            .addIcon(icon, null, listOf(CREATE + "SLICE_HINT_PROFILE_ICON"))
             .addAction(
                 pendingIntent,
                 Slice.Builder(Slice.Builder(Uri.EMPTY, SliceSpec("CreateEntry", REVISION)))
@@ -39,14 +44,18 @@ object ProviderSlices {
             )
             .build()
 
-    /** A passkey entry in the sign-in selector, for the option [optionId] of the request. */
-    fun passkeyEntry(userName: CharSequence, displayName: CharSequence?, optionId: String, pendingIntent: PendingIntent): Slice =
+    /**
+     * A passkey entry in the sign-in selector, for the option [optionId] of the request, shown with [icon]
+     * (the selector drops entries without one). An empty [userName] would be dropped too: "Passkey" stands in.
+     */
+    fun passkeyEntry(userName: CharSequence, displayName: CharSequence?, optionId: String, icon: Icon, pendingIntent: PendingIntent): Slice =
         Slice.Builder(Uri.EMPTY, SliceSpec(TYPE_PUBLIC_KEY, REVISION))
             .addText("Passkey", null, listOf(ENTRY + "SLICE_HINT_TYPE_DISPLAY_NAME"))
-            .addText(userName, null, listOf(ENTRY + "SLICE_HINT_USER_NAME"))
-            .apply { if (displayName != null) addText(displayName, null, listOf(ENTRY + "SLICE_HINT_CREDENTIAL_TYPE_DISPLAY_NAME")) }
+            .addText(userName.ifEmpty { "Passkey" }, null, listOf(ENTRY + "SLICE_HINT_USER_NAME"))
+            .apply { if (!displayName.isNullOrEmpty()) addText(displayName, null, listOf(ENTRY + "SLICE_HINT_CREDENTIAL_TYPE_DISPLAY_NAME")) }
             .addText(optionId, null, listOf(ENTRY + "SLICE_HINT_OPTION_ID"))
             .addText("false", null, listOf(ENTRY + "SLICE_HINT_AUTO_ALLOWED"))
+            .addIcon(icon, null, listOf(ENTRY + "SLICE_HINT_PROFILE_ICON"))
             .addAction(
                 pendingIntent,
                 Slice.Builder(Slice.Builder(Uri.EMPTY, SliceSpec(TYPE_PUBLIC_KEY, REVISION)))

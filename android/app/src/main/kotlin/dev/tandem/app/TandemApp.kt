@@ -8,12 +8,12 @@ import dev.tandem.ffi.BackupPolicy
 import dev.tandem.ffi.CredentialStore
 import dev.tandem.ffi.HybridSession
 import dev.tandem.ffi.ProgressListener
+import dev.tandem.ffi.SessionOptions
 import dev.tandem.ffi.Tunnel
 import dev.tandem.sdk.android.AndroidBleAdvertiser
 import dev.tandem.sdk.android.AndroidKeystoreProtector
 import dev.tandem.sdk.android.BiometricVerifier
 import dev.tandem.sdk.OkHttpWebSocketClient
-import dev.tandem.sdk.sessionOptions
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.sync.Mutex
 import kotlinx.coroutines.sync.withLock
@@ -56,8 +56,15 @@ class TandemApp : Application() {
         AndroidBleAdvertiser(activity),
         OkHttpWebSocketClient(),
         listener,
-        sessionOptions(TUNNEL, authenticatorName = android.os.Build.MODEL ?: "Tandem"),
+        sessionOptions(),
     )
+
+    /**
+     * The options of the app's hybrid sessions. Linking is off: a linked desktop reaches the phone through the
+     * tunnel service's wake channel, Google's service (domain 0) has no channel for Tandem and the app runs no
+     * background service, so a link would promise the user something that cannot work.
+     */
+    fun sessionOptions(): SessionOptions = dev.tandem.sdk.sessionOptions(TUNNEL, authenticatorName = android.os.Build.MODEL ?: "Tandem", linking = false)
 
     companion object {
         /**

@@ -8,6 +8,7 @@ import android.bluetooth.le.AdvertiseSettings
 import android.content.Context
 import android.content.pm.PackageManager
 import android.os.Build
+import android.os.Looper
 import android.os.ParcelUuid
 import dev.tandem.ffi.AdvertiseException
 import dev.tandem.ffi.BleAdvertiser
@@ -19,7 +20,8 @@ import java.util.concurrent.atomic.AtomicInteger
  * A [BleAdvertiser] on Android's BluetoothLeAdvertiser: 0xFFF9 (the FIDO 16-bit UUID) in the service-UUID
  * list and the 20-byte hybrid advert as service data under it, as Chromium's phone sends it; non-connectable,
  * low latency, high power, no device name, until [stop].
- * Needs BLUETOOTH_ADVERTISE (Android 12+) granted at run time.
+ * Needs BLUETOOTH_ADVERTISE (Android 12+) granted at run time. [start] blocks until the stack confirms the
+ * advert, so it must not be called on the main thread (where the confirmation arrives): it fails at once there.
  */
 class AndroidBleAdvertiser(private val context: Context) : BleAdvertiser {
     private var callback: AdvertiseCallback? = null
@@ -27,6 +29,11 @@ class AndroidBleAdvertiser(private val context: Context) : BleAdvertiser {
     @Synchronized
     override fun start(advert: ByteArray) {
         if (advert.size != ADVERT_LEN) throw AdvertiseException.Failed("a hybrid advert is $ADVERT_LEN bytes, got ${advert.size}")
+        if (Looper.myLooper() == Looper.getMainLooper()) {
+            // The stack confirms the advert on the main thread: waiting for it there would stall the UI for
+            // START_WAIT_SECS and then fail anyway. The engine calls start() on its own threads.
+            throw AdvertiseException.Failed("start() called on the main thread")
+        }
         if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.S &&
             context.checkSelfPermission(Manifest.permission.BLUETOOTH_ADVERTISE) != PackageManager.PERMISSION_GRANTED
         ) {

@@ -4,6 +4,7 @@ import android.content.Context
 import android.content.pm.PackageManager
 import android.os.Build
 import android.security.keystore.KeyGenParameterSpec
+import android.security.keystore.KeyInfo
 import android.security.keystore.KeyPermanentlyInvalidatedException
 import android.security.keystore.KeyProperties
 import android.security.keystore.StrongBoxUnavailableException
@@ -16,6 +17,7 @@ import javax.crypto.AEADBadTagException
 import javax.crypto.Cipher
 import javax.crypto.KeyGenerator
 import javax.crypto.SecretKey
+import javax.crypto.SecretKeyFactory
 import javax.crypto.spec.GCMParameterSpec
 
 /**
@@ -107,15 +109,33 @@ class AndroidKeystoreProtector(
             KeyGenerator.getInstance(KeyProperties.KEY_ALGORITHM_AES, ANDROID_KEYSTORE).run {
                 init(spec)
                 generateKey()
-            }
+            }.also { createdInStrongBox = strongBox }
         } catch (e: StrongBoxUnavailableException) {
             // The feature flag can be set while StrongBox refuses this key shape: fall back to the TEE.
             create(strongBox = false)
         }
     }
 
-    /** Whether the wrapping key lives in StrongBox (false before it exists, or in the TEE). */
-    fun isStrongBoxBacked(): Boolean = hasStrongBox() && existingKey() != null
+    /** Where this instance's create() put the key: null until it made one. */
+    @Volatile
+    private var createdInStrongBox: Boolean? = null
+
+    /**
+     * Whether the wrapping key lives in StrongBox: false before it exists or in the TEE (also after StrongBox
+     * refused the key and it fell back). For a key made by another instance, Android 12+ reports its security
+     * level; earlier versions cannot tell, so false (never a claim that cannot be checked).
+     */
+    fun isStrongBoxBacked(): Boolean {
+        val key = existingKey() ?: return false
+        createdInStrongBox?.let { return it }
+        if (Build.VERSION.SDK_INT < Build.VERSION_CODES.S) return false
+        return try {
+            val info = SecretKeyFactory.getInstance(key.algorithm, ANDROID_KEYSTORE).getKeySpec(key, KeyInfo::class.java) as KeyInfo
+            info.securityLevel == KeyProperties.SECURITY_LEVEL_STRONGBOX
+        } catch (e: GeneralSecurityException) {
+            false
+        }
+    }
 
     companion object {
         /** Keystore alias used unless the app picks its own. */

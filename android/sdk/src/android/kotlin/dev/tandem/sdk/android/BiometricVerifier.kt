@@ -68,13 +68,18 @@ class BiometricVerifier(
             .setTitle(title)
             .setSubtitle(prompt.rpId)
             .apply { if (account != null) setDescription(account) }
-        if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.R) {
-            builder.setAllowedAuthenticators(
+        when {
+            Build.VERSION.SDK_INT >= Build.VERSION_CODES.R -> builder.setAllowedAuthenticators(
                 BiometricManager.Authenticators.BIOMETRIC_STRONG or BiometricManager.Authenticators.DEVICE_CREDENTIAL,
             )
-        } else {
-            @Suppress("DEPRECATION")
-            builder.setDeviceCredentialAllowed(true)
+            Build.VERSION.SDK_INT >= Build.VERSION_CODES.Q -> {
+                @Suppress("DEPRECATION")
+                builder.setDeviceCredentialAllowed(true)
+            }
+            // Android 9 has no screen-lock fallback in BiometricPrompt (setDeviceCredentialAllowed is API 29:
+            // calling it there is a NoSuchMethodError) and requires a negative button instead. Pressing it also
+            // reaches the callback as BIOMETRIC_ERROR_NEGATIVE_BUTTON, so the listener has nothing to do.
+            else -> builder.setNegativeButton("Cancel", context.mainExecutor) { _, _ -> }
         }
         return builder.build()
     }

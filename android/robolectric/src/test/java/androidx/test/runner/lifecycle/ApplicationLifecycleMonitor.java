@@ -1,0 +1,4 @@
+package androidx.test.runner.lifecycle;
+
+/** Marker for the application monitor (nothing here reads it). */
+public interface ApplicationLifecycleMonitor {}

@@ -1,0 +1,48 @@
+package dev.tandem.robolectric
+
+import dev.tandem.ffi.AccountChooser
+import dev.tandem.ffi.AccountInfo
+import dev.tandem.ffi.Authenticator
+import dev.tandem.ffi.AuthenticatorOptions
+import dev.tandem.ffi.BackupPolicy
+import dev.tandem.ffi.CredentialStore
+import dev.tandem.ffi.UserVerifier
+import dev.tandem.ffi.VerificationPrompt
+import dev.tandem.sdk.Base64Url
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.withContext
+import java.security.MessageDigest
+
+/** WebAuthn JSON and engine stand-ins shared by the tests. */
+object Fixtures {
+    /** Approves every prompt (the BiometricPrompt itself is tested in BiometricVerifierTest). */
+    class ApprovingVerifier : UserVerifier {
+        override fun verify(prompt: VerificationPrompt) {}
+    }
+
+    /** Picks the first account. */
+    class FirstChooser : AccountChooser {
+        override fun choose(rpId: String, accounts: List<AccountInfo>): UInt? = 0u
+    }
+
+    fun creationOptions(rpId: String, userName: String, userId: ByteArray = userName.toByteArray()): String = """
+        {"rp":{"id":"$rpId","name":"Example Corp"},
+         "user":{"id":"${Base64Url.encode(userId)}","name":"$userName","displayName":"$userName"},
+         "challenge":"${Base64Url.encode(ByteArray(32) { 7 })}",
+         "pubKeyCredParams":[{"type":"public-key","alg":-7}],
+         "authenticatorSelection":{"residentKey":"required","userVerification":"required"}}
+    """.trimIndent()
+
+    fun requestOptions(rpId: String, allow: List<ByteArray> = emptyList()): String {
+        val list = allow.joinToString(",") { """{"type":"public-key","id":"${Base64Url.encode(it)}"}""" }
+        return """{"rpId":"$rpId","challenge":"${Base64Url.encode(ByteArray(32) { 9 })}","allowCredentials":[$list],
+            "userVerification":"required"}"""
+    }
+
+    /** Registers a passkey for [userName] at [rpId] in [store] and returns its credential ID. */
+    suspend fun registerPasskey(store: CredentialStore, rpId: String, userName: String): ByteArray = withContext(Dispatchers.IO) {
+        val engine = Authenticator(store, ApprovingVerifier(), FirstChooser(), AuthenticatorOptions(ByteArray(0), BackupPolicy.DEVICE_BOUND))
+        val hash = MessageDigest.getInstance("SHA-256").digest("client data".toByteArray())
+        engine.register(creationOptions(rpId, userName), hash).credentialId
+    }
+}

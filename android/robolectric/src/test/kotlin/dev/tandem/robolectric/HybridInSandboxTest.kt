@@ -1,0 +1,167 @@
+package dev.tandem.robolectric
+
+import android.Manifest
+import android.bluetooth.BluetoothManager
+import android.os.Build
+import android.os.Looper
+import dev.tandem.app.TandemApp
+import dev.tandem.ffi.Authenticator
+import dev.tandem.ffi.AuthenticatorOptions
+import dev.tandem.ffi.BackupPolicy
+import dev.tandem.ffi.BleAdvertiser
+import dev.tandem.ffi.HybridSession
+import dev.tandem.ffi.Tunnel
+import dev.tandem.sdk.OkHttpWebSocketClient
+import dev.tandem.sdk.android.AndroidBleAdvertiser
+import dev.tandem.sdk.progressListener
+import dev.tandem.sdk.sessionOptions
+import kotlinx.coroutines.runBlocking
+import org.junit.After
+import org.junit.Before
+import org.junit.Test
+import org.junit.runner.RunWith
+import org.robolectric.RobolectricTestRunner
+import org.robolectric.RuntimeEnvironment
+import org.robolectric.Shadows.shadowOf
+import org.robolectric.annotation.Config
+import java.net.DatagramPacket
+import java.net.DatagramSocket
+import java.net.InetAddress
+import java.nio.file.Files
+import java.util.concurrent.atomic.AtomicReference
+import kotlin.test.assertEquals
+import kotlin.test.assertFalse
+import kotlin.test.assertTrue
+
+/**
+ * Whole hybrid ceremonies inside the Robolectric sandbox with the app's own pieces: TandemApp's store (the
+ * Keystore protector over FakeAndroidKeyStore), AndroidBleAdvertiser on Robolectric's Bluetooth (its advert
+ * bytes relayed onto the project's simulated radio, where the desktop peer scans), OkHttp to the tunnel server
+ * and desktop peer (`tandem tunnel`, `tandem desktop`, verifying with webauthn-rs) on loopback, and the app's
+ * session options except the tunnel. Only the BiometricPrompt is replaced by an approving verifier
+ * (Robolectric 4.16 has no BiometricPrompt shadow).
+ *
+ * One class per SDK level, each in its own JVM (pom.xml): the native library keeps the callback tables of the
+ * first sandbox that registered them, so a second sandbox's callbacks would be unknown handles to it.
+ */
+abstract class HybridInSandbox {
+    private val app get() = RuntimeEnvironment.getApplication() as TandemApp
+    private val rpId = "tandem.example"
+    private lateinit var tunnel: Peer
+    private lateinit var tunnelUrl: String
+    private val logs = Files.createTempDirectory("tandem-robolectric")
+
+    @Before
+    fun setUp() {
+        FakeAndroidKeyStore.install()
+        if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.S) shadowOf(app).grantPermissions(Manifest.permission.BLUETOOTH_ADVERTISE)
+        val adapter = app.getSystemService(BluetoothManager::class.java).adapter
+        shadowOf(adapter).setEnabled(true)
+        shadowOf(adapter).setIsMultipleAdvertisementSupported(true)
+        tunnel = Peer(listOf("tunnel", "--listen", "127.0.0.1:0"), logs)
+        tunnelUrl = tunnel.awaitLine("listening ")
+    }
+
+    @After
+    fun tearDown() {
+        tunnel.close()
+        FakeAndroidKeyStore.uninstall()
+    }
+
+    /** AndroidBleAdvertiser, with what it handed Android's advertiser repeated onto the simulated radio. */
+    private inner class RelayedAdvertiser : BleAdvertiser {
+        private val android = AndroidBleAdvertiser(app)
+        private val socket = DatagramSocket(0, InetAddress.getLoopbackAddress())
+        private var relay: Thread? = null
+        var starts = 0
+
+        @Synchronized
+        override fun start(advert: ByteArray) {
+            android.start(advert)
+            starts++
+            val adapter = app.getSystemService(BluetoothManager::class.java).adapter
+            val data = shadowOf(adapter.bluetoothLeAdvertiser).lastAdvertisingData
+            val serviceData = data.serviceData[AndroidBleAdvertiser.FIDO_UUID] ?: error("no 0xFFF9 service data")
+            val frame = byteArrayOf(0xF9.toByte(), 0xFF.toByte()) + serviceData
+            relay?.interrupt()
+            relay = Thread {
+                try {
+                    while (true) {
+                        socket.send(DatagramPacket(frame, frame.size, InetAddress.getLoopbackAddress(), 0xFFF9))
+                        Thread.sleep(100)
+                    }
+                } catch (_: InterruptedException) {
+                } catch (_: java.io.IOException) {
+                }
+            }.apply { isDaemon = true; start() }
+        }
+
+        @Synchronized
+        override fun stop() {
+            relay?.interrupt()
+            relay = null
+            android.stop()
+        }
+    }
+
+    /** Runs [block] on a worker thread while the main looper (Bluetooth callbacks) keeps turning. */
+    private fun <T> withMainLooper(block: () -> T): T {
+        val result = AtomicReference<Result<T>>()
+        val t = Thread { result.set(runCatching(block)) }
+        t.start()
+        while (t.isAlive) {
+            shadowOf(Looper.getMainLooper()).idle()
+            Thread.sleep(5)
+        }
+        return result.get().getOrThrow()
+    }
+
+    private fun desktop(vararg args: String): Peer = Peer(
+        listOf("desktop", *args, "--tunnel-url", tunnelUrl, "--radio", "sim", "--rp-id", rpId, "--timeout", "60"),
+        logs,
+    )
+
+    @Test
+    fun `register and sign in through a QR code, and the app declines linking`() {
+        val store = runBlocking { app.store() }
+        val advertiser = RelayedAdvertiser()
+        val appOptions = app.sessionOptions()
+        assertFalse(appOptions.linking, "no wake path exists: the app must not offer linking")
+        val session = HybridSession(
+            Authenticator(store, Fixtures.ApprovingVerifier(), Fixtures.FirstChooser(), AuthenticatorOptions(ByteArray(0), BackupPolicy.DEVICE_BOUND)),
+            store,
+            advertiser,
+            OkHttpWebSocketClient(),
+            progressListener { },
+            sessionOptions(Tunnel.Url(tunnelUrl, 256u), appOptions.authenticatorName, allowInsecureLoopback = true, linking = appOptions.linking),
+        )
+        val passkey = logs.resolve("passkey.json")
+        desktop("register", "--user", "alice", "--passkey-out", "$passkey", "--link-out", "${logs.resolve("link.json")}").use { d ->
+            val outcome = withMainLooper { runBlocking { session.runQr(d.awaitLine("qr ")) } }
+            assertEquals(0, d.awaitExit(), d.diagnostics())
+            assertTrue("registration verified by webauthn-rs" in d.diagnostics(), d.diagnostics())
+            assertFalse(outcome.linked)
+            assertTrue("the phone offered no link" in d.diagnostics(), d.diagnostics())
+        }
+        val credential = store.list().single()
+        assertEquals(rpId, credential.rpId)
+        assertEquals(0, store.linkedDesktops().size)
+
+        desktop("login", "--passkey", "$passkey").use { d ->
+            withMainLooper { runBlocking { session.runQr(d.awaitLine("qr ")) } }
+            assertEquals(0, d.awaitExit(), d.diagnostics())
+            assertTrue("sign-in verified by webauthn-rs" in d.diagnostics(), d.diagnostics())
+        }
+        assertEquals(2, advertiser.starts, "one Android advert per ceremony")
+    }
+}
+
+/** The ceremonies on Android 9, the app's minSdk. */
+@RunWith(RobolectricTestRunner::class)
+@Config(sdk = [28], application = TandemApp::class)
+class HybridInSandboxSdk28Test : HybridInSandbox()
+
+/** The ceremonies on Android 14. */
+@RunWith(RobolectricTestRunner::class)
+@Config(sdk = [34], application = TandemApp::class)
+class HybridInSandboxSdk34Test : HybridInSandbox()
