@@ -7,11 +7,13 @@
 //! [`store::CredentialStore`].
 //!
 //! Layout: [`ctap`] (codec) → [`authenticator`] (commands) → [`uv`] (approval gate) → [`authdata`],
-//! [`attestation`], [`extensions`], [`pin`] (PIN/UV auth protocols), [`keys`] (credential keys, secret blob).
+//! [`attestation`], [`extensions`], [`pin`] (PIN/UV auth protocols), [`token`] (pinUvAuthToken state, timed by [`clock`]), [`keys`] (credential keys, secret blob).
 
 pub mod attestation;
 pub mod authdata;
 pub mod authenticator;
+pub mod cancel;
+pub mod clock;
 pub mod config;
 pub mod ctap;
 pub mod extensions;
@@ -20,6 +22,7 @@ pub mod pin;
 pub mod platform;
 pub mod status;
 pub mod store;
+pub mod token;
 pub mod uv;
 pub mod webauthn;
 
