@@ -10,6 +10,7 @@ import android.os.Bundle
 import android.view.ViewGroup
 import android.widget.ArrayAdapter
 import android.widget.Button
+import android.widget.CheckBox
 import android.widget.LinearLayout
 import android.widget.ListView
 import android.widget.TextView
@@ -36,6 +37,7 @@ class MainActivity : Activity() {
     private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Main)
     private val app get() = application as TandemApp
     private lateinit var status: TextView
+    private lateinit var remember: CheckBox
     private lateinit var adapter: ArrayAdapter<String>
     private var shown: List<Credential> = emptyList()
 
@@ -43,6 +45,8 @@ class MainActivity : Activity() {
         super.onCreate(savedInstanceState)
         status = TextView(this).apply { text = "Scan the QR code your computer shows." ; setPadding(32, 32, 32, 16) }
         val scan = Button(this).apply { text = "Scan QR code"; setOnClickListener { startScan() } }
+        // Asked before the scan, off by default: only then may this session link the computer.
+        remember = CheckBox(this).apply { text = "Remember this computer (sign in later without a QR code)" }
         adapter = ArrayAdapter(this, android.R.layout.simple_list_item_1, mutableListOf())
         val list = ListView(this).apply {
             adapter = this@MainActivity.adapter
@@ -52,11 +56,12 @@ class MainActivity : Activity() {
             LinearLayout(this).apply {
                 orientation = LinearLayout.VERTICAL
                 addView(status)
+                addView(remember)
                 addView(scan)
                 addView(list, LinearLayout.LayoutParams(ViewGroup.LayoutParams.MATCH_PARENT, 0, 1f))
             },
         )
-        intent?.data?.toString()?.let { if (it.startsWith("FIDO:/", ignoreCase = true)) runSession(it) }
+        intent?.data?.toString()?.let { if (it.startsWith("FIDO:/", ignoreCase = true)) confirmDeepLink(it) }
         refresh()
     }
 
@@ -87,13 +92,28 @@ class MainActivity : Activity() {
     override fun onActivityResult(requestCode: Int, resultCode: Int, data: Intent?) {
         super.onActivityResult(requestCode, resultCode, data)
         val qr = data?.getStringExtra(ScanActivity.EXTRA_QR)
-        if (requestCode == REQUEST_SCAN && resultCode == RESULT_OK && qr != null) runSession(qr)
+        if (requestCode == REQUEST_SCAN && resultCode == RESULT_OK && qr != null) runSession(qr, remember.isChecked)
     }
 
-    private fun runSession(qr: String) = scope.launch {
+    /**
+     * A `FIDO:/` link can come from any web page or app, not only from the user's own camera: ask before
+     * starting a session, and whether to remember the computer (off unless ticked).
+     */
+    private fun confirmDeepLink(qr: String) {
+        val rememberIt = CheckBox(this).apply { text = "Remember this computer" }
+        AlertDialog.Builder(this)
+            .setTitle(DEEP_LINK_TITLE)
+            .setMessage(DEEP_LINK_MESSAGE)
+            .setView(rememberIt)
+            .setPositiveButton("Continue") { _, _ -> runSession(qr, rememberIt.isChecked) }
+            .setNegativeButton("Cancel", null)
+            .show()
+    }
+
+    private fun runSession(qr: String, rememberComputer: Boolean) = scope.launch {
         try {
             val session = app.hybridSession(this@MainActivity, progressListener { e -> runOnUiThread { status.text = e.describe() } })
-            val outcome = session.runQr(qr)
+            val outcome = session.runQrRemembering(qr, rememberComputer)
             status.text = if (outcome.linked) "Done. This computer can now reach this phone without a QR code." else "Done."
         } catch (e: TandemException.Ctap) {
             status.text = if (e.status.toInt() == 0x27) "Cancelled." else "The request was refused (${e.reason})."
@@ -140,5 +160,9 @@ class MainActivity : Activity() {
     private companion object {
         const val REQUEST_SCAN = 1
         const val REQUEST_PERMISSIONS = 2
+        const val DEEP_LINK_TITLE = "Connect to a computer?"
+        const val DEEP_LINK_MESSAGE =
+            "A link asks this phone to sign in on a computer. Continue only if you just scanned a QR code on " +
+                "your own computer."
     }
 }

@@ -56,7 +56,8 @@ class TandemApp : Application() {
         AndroidBleAdvertiser(activity),
         OkHttpWebSocketClient(),
         listener,
-        sessionOptions(TUNNEL, authenticatorName = android.os.Build.MODEL ?: "Tandem"),
+        LinkedSessionNotifier(this),
+        sessionOptions(TUNNEL, authenticatorName = android.os.Build.MODEL ?: "Tandem", linking = false),
     )
 
     companion object {
