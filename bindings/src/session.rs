@@ -435,5 +435,11 @@ mod tests {
             TandemError::Advertise { reason } if reason.contains("off")
         ));
         assert_eq!(TandemError::from(SessionError::Cancelled), TandemError::Cancelled);
+        assert_eq!(
+            TandemError::from(SessionError::LinkedSessionRefused {
+                desktop: "desktop 01".into()
+            }),
+            TandemError::Cancelled
+        );
     }
 }
