@@ -214,14 +214,15 @@ impl Phone {
         // Google's or Apple's service cannot wake it. It is sent only once the session's ceremony
         // succeeded (see `serve`).
         let allowed = self.config.linking || remember;
-        let offer =
-            (qr.supports_linking && allowed && self.config.tunnel.can_link_through(&tunnel)).then(|| {
-                LinkOffer {
-                    desktop_key: qr.desktop_key.clone(),
-                    handshake_hash: established.handshake_hash,
-                    tunnel,
-                }
-            });
+        let offer = if qr.supports_linking && allowed && self.config.tunnel.can_link_through(&tunnel) {
+            Some(LinkOffer {
+                desktop_key: qr.desktop_key,
+                handshake_hash: established.handshake_hash,
+                tunnel,
+            })
+        } else {
+            None
+        };
 
         let outcome = self.serve(&mut socket, &mut transport, offer).await?;
         socket.close(t.send).await;
