@@ -162,6 +162,24 @@ pub trait BleAdvertiser: Send + Sync {
     fn stop(&self);
 }
 
+/// Asks the user whether a linked desktop may start a session (Android: a notification the user taps).
+/// Blocks until the user answers; called on a background thread before the phone joins the tunnel.
+#[uniffi::export(with_foreign)]
+pub trait LinkedSessionApprover: Send + Sync {
+    /// `true` when the user accepts a session with `desktop_name`; `false` on refusal, dismissal or no
+    /// answer (the session then ends before any request is served).
+    fn accept(&self, desktop_name: String) -> bool;
+}
+
+/// Adapts a foreign [`LinkedSessionApprover`] to the phone driver's trait.
+pub(crate) struct ApproverAdapter(pub(crate) Arc<dyn LinkedSessionApprover>);
+
+impl tandem_phone::LinkedSessionApprover for ApproverAdapter {
+    fn accept(&self, desktop_name: &str) -> bool {
+        self.0.accept(desktop_name.to_owned())
+    }
+}
+
 /// Adapts a foreign [`UserVerifier`] to the engine's trait.
 pub(crate) struct VerifierAdapter(pub(crate) Arc<dyn UserVerifier>);
 

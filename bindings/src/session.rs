@@ -17,7 +17,7 @@ use tandem_phone::{
 
 use crate::TandemError;
 use crate::authenticator::Authenticator;
-use crate::callbacks::{AdvertiseError, BleAdvertiser};
+use crate::callbacks::{AdvertiseError, ApproverAdapter, BleAdvertiser, LinkedSessionApprover};
 use crate::runtime::{guard, spawn};
 use crate::store::CredentialStore;
 use crate::transport::{PlatformConnector, WebSocketClient};
@@ -67,7 +67,9 @@ pub struct SessionOptions {
     pub tunnel: Tunnel,
     /// Allow plain `ws://` to a loopback host (tests, local demos). Ignored for any other host.
     pub allow_insecure_loopback: bool,
-    /// Offer linking when the desktop asks for it.
+    /// The user's "link computers" setting (apps default it to off): offer linking in every QR session
+    /// whose desktop asks for it. Without it only [`HybridSession::run_qr_remembering`] with "remember
+    /// this computer" links. A link is sent only after the session's ceremony succeeded.
     pub linking: bool,
     /// The name desktops show for this phone.
     pub authenticator_name: String,
@@ -133,7 +135,8 @@ impl From<SessionError> for TandemError {
             SessionError::Timeout { step } => TandemError::Timeout { step: step.into() },
             SessionError::Store(reason) => TandemError::Database { reason },
             SessionError::Engine(reason) => TandemError::Internal { reason },
-            SessionError::Cancelled => TandemError::Cancelled,
+            // The user refused (or ignored) a linked desktop's request: as for a cancelled session.
+            SessionError::Cancelled | SessionError::LinkedSessionRefused { .. } => TandemError::Cancelled,
             SessionError::TunnelConfig(_)
             | SessionError::InsecureTunnelUrl(_)
             | SessionError::TunnelConnect(_)
@@ -295,7 +298,7 @@ impl HybridSession {
     /// Assembles a phone: `authenticator` answers CTAP, `store` keeps the linking state, `advertiser` sends
     /// the BLE advert, `web_sockets` carries the tunnel (the platform's WebSocket client, so its TLS, trust
     /// store and proxies apply — a self-hosted tunnel's private CA is configured there), `listener` receives
-    /// progress.
+    /// progress, `linked_sessions` asks the user before each linked session starts.
     #[uniffi::constructor]
     pub fn new(
         authenticator: Arc<Authenticator>,
@@ -303,6 +306,7 @@ impl HybridSession {
         advertiser: Arc<dyn BleAdvertiser>,
         web_sockets: Arc<dyn WebSocketClient>,
         listener: Arc<dyn ProgressListener>,
+        linked_sessions: Arc<dyn LinkedSessionApprover>,
         options: SessionOptions,
     ) -> Result<Arc<Self>, TandemError> {
         guard(|| {
@@ -329,7 +333,8 @@ impl HybridSession {
                 store.sqlite(),
                 Arc::new(AdvertiserAdapter(advertiser)),
                 Arc::new(ListenerAdapter(listener)),
-            );
+            )
+            .with_linked_session_approver(Arc::new(ApproverAdapter(linked_sessions)));
             Ok(Arc::new(HybridSession {
                 phone: Arc::new(phone),
             }))
@@ -343,6 +348,18 @@ impl HybridSession {
     pub async fn run_qr(&self, qr_text: String) -> Result<SessionOutcome, TandemError> {
         let phone = Arc::clone(&self.phone);
         spawn(async move { completed(phone.run_qr(&qr_text).await?) }).await
+    }
+
+    /// [`HybridSession::run_qr`] with the user's "remember this computer" choice, asked before the scan:
+    /// when `true` this session may link even with the linking setting off.
+    pub async fn run_qr_remembering(
+        &self,
+        qr_text: String,
+        remember_this_computer: bool,
+    ) -> Result<SessionOutcome, TandemError> {
+        let phone = Arc::clone(&self.phone);
+        spawn(async move { completed(phone.run_qr_remembering(&qr_text, remember_this_computer).await?) })
+            .await
     }
 
     /// Runs one linked session (same outcome rules as [`HybridSession::run_qr`]) from a wake message (CBOR `{1: tunnel id, 2: routing id, 3: client
@@ -418,5 +435,11 @@ mod tests {
             TandemError::Advertise { reason } if reason.contains("off")
         ));
         assert_eq!(TandemError::from(SessionError::Cancelled), TandemError::Cancelled);
+        assert_eq!(
+            TandemError::from(SessionError::LinkedSessionRefused {
+                desktop: "desktop 01".into()
+            }),
+            TandemError::Cancelled
+        );
     }
 }

@@ -52,6 +52,11 @@ pub struct VerificationPrompt {
     pub rp_name: Option<String>,
     /// The account concerned, when already known.
     pub account: Option<AccountInfo>,
+    /// The title to show, built from the RP ID ("Sign in to example.com"): never from the RP's claimed
+    /// name, which anyone can set.
+    pub title: String,
+    /// The line under the title: the account, with the RP's claimed name beside it, labelled as a name.
+    pub subtitle: Option<String>,
 }
 
 impl From<&core::VerificationPrompt> for VerificationPrompt {
@@ -61,6 +66,26 @@ impl From<&core::VerificationPrompt> for VerificationPrompt {
             rp_id: p.rp_id.clone(),
             rp_name: p.rp_name.clone(),
             account: p.account.as_ref().map(AccountInfo::from),
+            title: p.title(),
+            subtitle: p.subtitle(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The record the apps build their prompt from carries a title naming the RP ID, not the claimed name.
+    #[test]
+    fn prompt_title_names_the_rp_id() {
+        let p = VerificationPrompt::from(&core::VerificationPrompt {
+            operation: core::Operation::Register,
+            rp_id: "evil.example".into(),
+            rp_name: Some("Google".into()),
+            account: None,
+        });
+        assert_eq!(p.title, "Create a passkey for evil.example");
+        assert_eq!(p.subtitle.as_deref(), Some("named \"Google\""));
     }
 }

@@ -163,13 +163,19 @@ pub async fn run(args: PhoneArgs) -> Result<(), String> {
     if let Some(secs) = args.timeout {
         config.timeouts = Timeouts::all(Duration::from_secs(secs));
     }
+    // Linked sessions start only after the same "user" accepts them.
+    let approver: Arc<dyn tandem_phone::LinkedSessionApprover> = match args.approve {
+        Approve::Auto => Arc::new(AutoApprove),
+        Approve::Prompt => Arc::new(TerminalPrompt),
+    };
     let phone = Phone::new(
         config,
         Arc::new(engine),
         store,
         advertiser(&args)?,
         Arc::new(Steps),
-    );
+    )
+    .with_linked_session_approver(approver);
     let outcome = match &args.qr {
         Some(qr) => phone.run_qr(qr).await,
         None => {

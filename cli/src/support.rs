@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use tandem_core::platform::{
-    AccountChooser, AccountInfo, Operation, UserVerifier, VerificationError, VerificationPrompt,
+    AccountChooser, AccountInfo, UserVerifier, VerificationError, VerificationPrompt,
 };
 use tandem_desktop::WebAuthnRequest;
 use tandem_phone::ble::{AdvertiseError, BleAdvertiser};
@@ -46,20 +46,34 @@ fn ask(question: &str) -> Option<String> {
 
 impl UserVerifier for TerminalPrompt {
     fn verify(&self, prompt: &VerificationPrompt) -> Result<(), VerificationError> {
-        let what = match prompt.operation {
-            Operation::Register => "Create a passkey",
-            Operation::SignIn => "Sign in",
+        // The title names the RP ID; the RP's claimed name only appears beside it.
+        let question = match prompt.subtitle() {
+            Some(sub) => format!("{} ({sub})? [y/N]", prompt.title()),
+            None => format!("{}? [y/N]", prompt.title()),
         };
-        let account = prompt
-            .account
-            .as_ref()
-            .and_then(|a| a.name.clone())
-            .unwrap_or_default();
-        match ask(&format!("{what} for {} {account}? [y/N]", prompt.rp_id)).as_deref() {
+        match ask(&question).as_deref() {
             Some("y" | "Y" | "yes") => Ok(()),
             Some(_) => Err(VerificationError::Denied),
             None => Err(VerificationError::Cancelled),
         }
+    }
+}
+
+impl tandem_phone::LinkedSessionApprover for AutoApprove {
+    fn accept(&self, _desktop_name: &str) -> bool {
+        true
+    }
+}
+
+impl tandem_phone::LinkedSessionApprover for TerminalPrompt {
+    fn accept(&self, desktop_name: &str) -> bool {
+        matches!(
+            ask(&format!(
+                "Start a session with linked computer {desktop_name}? [y/N]"
+            ))
+            .as_deref(),
+            Some("y" | "Y" | "yes")
+        )
     }
 }
 

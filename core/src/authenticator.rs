@@ -6,6 +6,11 @@
 //!   the [`crate::uv`] gate; a pinUvAuthToken is validated when sent but never replaces that approval. A
 //!   silent `up=false` request with a valid token is user-verified (UV=1, UP=0): the token was only issued
 //!   after the verifier passed.
+//! * The Hybrid profile refuses `up=false` (CTAP2_ERR_UNSUPPORTED_OPTION): over hybrid every signature,
+//!   credential ID, user handle and extension output comes after the user was verified.
+//! * pinUvAuthTokens (Direct profile) follow CTAP 2.1's token state ([`crate::token`]): bound to the RP
+//!   named when issued, expiring, and spent by the first operation that prompted with them.
+//! * A caller that stops waiting raises a [`Cancellation`]; a late approval then stores and signs nothing.
 //! * Several discoverable credentials for one RP with user presence: the [`AccountChooser`] picks one
 //!   (CTAP 2.1 §6.2.2, authenticator with a display), `userSelected` = true, no numberOfCredentials. The
 //!   silent `up=false` pre-flight cannot prompt, so it returns the first with `numberOfCredentials` and serves
@@ -25,10 +30,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 use tandem_cbor::Value;
-use zeroize::Zeroizing;
 
 use crate::attestation;
 use crate::authdata::{self, AttestedCredentialData, BackupFlags};
+use crate::cancel::Cancellation;
+use crate::clock::{Clock, SystemClock};
 use crate::config::{AuthenticatorConfig, BackupPolicy, DiscoverablePolicy, GetInfoProfile};
 use crate::ctap::{
     ClientPinRequest, ClientPinResponse, GetAssertionRequest, GetAssertionResponse, MakeCredentialRequest,
@@ -42,7 +48,8 @@ use crate::platform::{
 };
 use crate::status::{CtapStatus, EngineError};
 use crate::store::{CredentialMeta, CredentialStore, StoredCredential};
-use crate::uv::{OperationBinding, Presence, Silent, TokenGrant, TokenVerified, UvGate};
+use crate::token::PinUvAuthToken;
+use crate::uv::{OperationBinding, Presence, Silent, TokenVerified, UvGate};
 
 /// pinUvAuthToken permission: makeCredential.
 pub const PERMISSION_MC: u64 = 0x01;
@@ -83,14 +90,6 @@ pub struct CreatedCredential {
     pub discoverable: bool,
 }
 
-struct PinToken {
-    token: Zeroizing<[u8; 32]>,
-    permissions: u64,
-    rp_id: Option<String>,
-    /// The verification the token was issued after.
-    grant: TokenGrant,
-}
-
 struct PendingAssertions {
     request: GetAssertionRequest,
     remaining: Vec<CredentialMeta>,
@@ -106,8 +105,9 @@ pub struct Authenticator {
     verifier: Arc<dyn UserVerifier>,
     chooser: Arc<dyn AccountChooser>,
     key_agreement: Option<KeyAgreementKey>,
-    pin_token: Mutex<Option<PinToken>>,
+    pin_token: Mutex<Option<PinUvAuthToken>>,
     pending: Mutex<Option<PendingAssertions>>,
+    clock: Arc<dyn Clock>,
 }
 
 /// SHA-256 of an RP ID.
@@ -138,7 +138,15 @@ impl Authenticator {
             key_agreement: KeyAgreementKey::generate().ok(),
             pin_token: Mutex::new(None),
             pending: Mutex::new(None),
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// The same engine reading time from `clock` (pinUvAuthToken lifetime, getNextAssertion window), so
+    /// tests can move time instead of sleeping.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// The configuration.
@@ -148,7 +156,13 @@ impl Authenticator {
 
     /// Handles one CTAP message (command byte ‖ CBOR) and returns status byte ‖ CBOR. Never panics on input.
     pub fn handle_ctap(&self, request: &[u8]) -> Vec<u8> {
-        match self.dispatch(request) {
+        self.handle_ctap_cancellable(request, &Cancellation::new())
+    }
+
+    /// [`Self::handle_ctap`] for a caller that may stop waiting: once `cancel` is raised, a user's late
+    /// approval stores and signs nothing (the answer is CTAP2_ERR_KEEPALIVE_CANCEL, which nobody reads).
+    pub fn handle_ctap_cancellable(&self, request: &[u8], cancel: &Cancellation) -> Vec<u8> {
+        match self.dispatch(request, cancel) {
             Ok(body) => {
                 let mut out = Vec::with_capacity(1 + body.len());
                 out.push(CtapStatus::Ok.code());
@@ -159,15 +173,15 @@ impl Authenticator {
         }
     }
 
-    fn dispatch(&self, request: &[u8]) -> Result<Vec<u8>, EngineError> {
+    fn dispatch(&self, request: &[u8], cancel: &Cancellation) -> Result<Vec<u8>, EngineError> {
         let request = decode_request_ignoring(request, self.ignored_extensions())?;
         // Any command other than getNextAssertion ends a pending assertion sequence.
         if !matches!(request, Request::GetNextAssertion) {
             *lock(&self.pending) = None;
         }
         match request {
-            Request::MakeCredential(r) => Ok(self.make_credential(r)?.to_cbor()),
-            Request::GetAssertion(r) => Ok(self.get_assertion(r)?.to_cbor()),
+            Request::MakeCredential(r) => Ok(self.make_credential_cancellable(r, cancel)?.0.to_cbor()),
+            Request::GetAssertion(r) => Ok(self.get_assertion_cancellable(r, cancel)?.to_cbor()),
             Request::GetInfo => Ok(self.get_info_cbor()),
             Request::ClientPin(r) => Ok(self.client_pin(r)?.to_cbor()),
             Request::GetNextAssertion => Ok(self.get_next_assertion()?.to_cbor()),
@@ -325,26 +339,25 @@ impl Authenticator {
         let Some(param) = param else { return Ok(None) };
         let protocol =
             PinProtocol::from_wire(protocol.ok_or(EngineError::MissingParameter("pinUvAuthProtocol"))?)?;
+        let now = self.clock.now();
         let mut guard = lock(&self.pin_token);
         let token = guard.as_mut().ok_or(EngineError::PinAuthInvalid)?;
-        if !protocol.verify(token.token.as_ref(), client_data_hash, param) {
-            return Err(EngineError::PinAuthInvalid);
+        match token.authorise(protocol, client_data_hash, param, permission, rp_id, now) {
+            Err(EngineError::PinUvAuthTokenExpired) => {
+                // The usage timer ran out: the token is gone (stopUsingPinUvAuthToken).
+                *guard = None;
+                Err(EngineError::PinUvAuthTokenExpired)
+            }
+            other => other.map(Some),
         }
-        if token.permissions & permission == 0 {
-            return Err(EngineError::PinAuthInvalid);
-        }
-        match &token.rp_id {
-            Some(bound) if bound != rp_id => return Err(EngineError::PinAuthInvalid),
-            Some(_) => {}
-            None => token.rp_id = Some(rp_id.to_owned()),
-        }
-        Ok(Some(token.grant.authorise()))
     }
 
-    /// After a successful operation with a token, its mc/ga permissions are spent (CTAP 2.1 clears all
-    /// permissions but lbw, which this engine does not grant).
+    /// After an operation that collected user presence with a token: its flags and permissions are
+    /// cleared ([`PinUvAuthToken::spend`]).
     fn spend_token(&self) {
-        *lock(&self.pin_token) = None;
+        if let Some(token) = lock(&self.pin_token).as_mut() {
+            token.spend();
+        }
     }
 
     /// The zero-length pinUvAuthParam probe (CTAP 2.2 §6.1.2 / §6.2.2 step 1): collect user presence; if the
@@ -387,6 +400,15 @@ impl Authenticator {
     pub(crate) fn make_credential_full(
         &self,
         req: MakeCredentialRequest,
+    ) -> Result<(MakeCredentialResponse, CreatedCredential), EngineError> {
+        self.make_credential_cancellable(req, &Cancellation::new())
+    }
+
+    /// makeCredential whose caller may stop waiting: after `cancel` is raised nothing is stored.
+    pub fn make_credential_cancellable(
+        &self,
+        req: MakeCredentialRequest,
+        cancel: &Cancellation,
     ) -> Result<(MakeCredentialResponse, CreatedCredential), EngineError> {
         let req = self.without_ignored_mc_extensions(req);
         self.check_pin_uv_protocol(
@@ -467,6 +489,7 @@ impl Authenticator {
         };
 
         let approval = self.gate().verify(&prompt, binding.clone())?;
+        still_wanted(cancel)?;
 
         // Everything below runs only after the user approved; nothing is stored until all of it succeeded.
         let key = CredentialKey::generate(alg)?;
@@ -551,6 +574,8 @@ impl Authenticator {
             },
             secret: secret.to_blob(),
         };
+        // Checked again just before storing: an approval that raced the caller's timeout stores nothing.
+        still_wanted(cancel)?;
         self.store.insert(&stored)?;
         if token_used {
             self.spend_token();
@@ -575,6 +600,16 @@ impl Authenticator {
 
     /// authenticatorGetAssertion on a typed request.
     pub fn get_assertion(&self, req: GetAssertionRequest) -> Result<GetAssertionResponse, EngineError> {
+        self.get_assertion_cancellable(req, &Cancellation::new())
+    }
+
+    /// getAssertion whose caller may stop waiting: after `cancel` is raised nothing is signed (and no
+    /// signature counter moves).
+    pub fn get_assertion_cancellable(
+        &self,
+        req: GetAssertionRequest,
+        cancel: &Cancellation,
+    ) -> Result<GetAssertionResponse, EngineError> {
         let req = self.without_ignored_ga_extensions(req);
         self.check_pin_uv_protocol(
             req.pin_uv_auth_param.as_deref(),
@@ -588,6 +623,12 @@ impl Authenticator {
             ));
         }
         let silent = !req.options.up;
+        if silent && self.config.profile == GetInfoProfile::Hybrid {
+            // Over hybrid every signature needs the user (Chromium never sends up=false there): a silent
+            // request would hand a desktop a signature over a hash it chose, credential IDs, user handles,
+            // numberOfCredentials and extension outputs without anyone being asked.
+            return Err(EngineError::UnsupportedOption("up=false over hybrid"));
+        }
         if silent && req.options.uv {
             // The engine's only UV is the platform prompt, which is also user presence.
             return Err(EngineError::InvalidOption("uv without up"));
@@ -649,7 +690,7 @@ impl Authenticator {
                 *lock(&self.pending) = Some(PendingAssertions {
                     request: req,
                     remaining: candidates.into_iter().map(|(m, _)| m).collect(),
-                    deadline: Instant::now() + NEXT_ASSERTION_TTL,
+                    deadline: self.clock.now() + NEXT_ASSERTION_TTL,
                     token,
                 });
             }
@@ -678,6 +719,7 @@ impl Authenticator {
             account: Some(account_of(&chosen)),
         };
         let approval = self.gate().verify(&prompt, binding.clone())?;
+        still_wanted(cancel)?;
         let presence = approval.redeem(&binding, Instant::now())?;
         let mut response = self.assert_one(&req, &chosen, loaded, presence, hmac.as_ref())?;
         if !allow_list_given {
@@ -795,7 +837,7 @@ impl Authenticator {
     pub fn get_next_assertion(&self) -> Result<GetAssertionResponse, EngineError> {
         let mut guard = lock(&self.pending);
         let pending = guard.as_mut().ok_or(EngineError::NotAllowed)?;
-        if Instant::now() >= pending.deadline || pending.remaining.is_empty() {
+        if self.clock.now() >= pending.deadline || pending.remaining.is_empty() {
             *guard = None;
             return Err(EngineError::NotAllowed);
         }
@@ -865,6 +907,9 @@ impl Authenticator {
                 if permissions & !(PERMISSION_MC | PERMISSION_GA) != 0 {
                     return Err(EngineError::UnauthorizedPermission);
                 }
+                // mc and ga need a permissions RP ID (CTAP 2.1 §6.5.5.7.2): the token is bound to that RP
+                // from issue, not to whichever RP first uses it.
+                let rp_id = req.rp_id.clone().ok_or(EngineError::MissingParameter("rpId"))?;
                 let shared = self.key_agreement()?.shared_secret(protocol, peer)?;
                 let operation = if permissions & PERMISSION_MC != 0 {
                     Operation::Register
@@ -873,19 +918,20 @@ impl Authenticator {
                 };
                 let prompt = VerificationPrompt {
                     operation,
-                    rp_id: req.rp_id.clone().unwrap_or_default(),
+                    rp_id: rp_id.clone(),
                     rp_name: None,
                     account: None,
                 };
                 let grant = self.gate().grant_token(&prompt)?;
                 let token = random_bytes::<32>()?;
                 let encrypted = shared.encrypt(token.as_ref())?;
-                *lock(&self.pin_token) = Some(PinToken {
+                *lock(&self.pin_token) = Some(PinUvAuthToken::issue(
                     token,
                     permissions,
-                    rp_id: req.rp_id,
+                    rp_id,
                     grant,
-                });
+                    self.clock.now(),
+                ));
                 Ok(ClientPinResponse {
                     pin_uv_auth_token: Some(encrypted),
                     ..Default::default()
@@ -899,6 +945,15 @@ impl Authenticator {
             }),
             other => Err(EngineError::InvalidSubcommand(other)),
         }
+    }
+}
+
+/// Fails with [`EngineError::Abandoned`] once the caller stopped waiting.
+fn still_wanted(cancel: &Cancellation) -> Result<(), EngineError> {
+    if cancel.is_cancelled() {
+        Err(EngineError::Abandoned)
+    } else {
+        Ok(())
     }
 }
 

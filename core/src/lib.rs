@@ -10,13 +10,15 @@
 //! checks the RP ID against a web origin and [`assetlinks`] against a native app's Digital Asset Links.
 //!
 //! Layout: [`ctap`] (codec) → [`authenticator`] (commands) → [`uv`] (approval gate) → [`authdata`],
-//! [`attestation`], [`extensions`], [`pin`] (PIN/UV auth protocols), [`keys`] (credential keys, secret blob).
+//! [`attestation`], [`extensions`], [`pin`] (PIN/UV auth protocols), [`token`] (pinUvAuthToken state, timed by [`clock`]), [`keys`] (credential keys, secret blob).
 
 pub mod assetlinks;
 pub mod attestation;
 pub mod authdata;
 pub mod authenticator;
 pub mod caller;
+pub mod cancel;
+pub mod clock;
 pub mod config;
 pub mod ctap;
 pub mod extensions;
@@ -26,6 +28,7 @@ pub mod platform;
 pub mod rpid;
 pub mod status;
 pub mod store;
+pub mod token;
 pub mod uv;
 pub mod webauthn;
 

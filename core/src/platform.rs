@@ -38,6 +38,38 @@ pub struct VerificationPrompt {
     pub account: Option<AccountInfo>,
 }
 
+impl VerificationPrompt {
+    /// The prompt's title, built from the RP ID only: the domain the signature will be valid for. The RP
+    /// name is whatever the caller claims ("Google" can front `evil.example`), so it never stands alone.
+    pub fn title(&self) -> String {
+        match (self.operation, self.rp_id.is_empty()) {
+            (Operation::Register, false) => format!("Create a passkey for {}", self.rp_id),
+            (Operation::SignIn, false) => format!("Sign in to {}", self.rp_id),
+            (Operation::Register, true) => "Create a passkey".to_owned(),
+            (Operation::SignIn, true) => "Confirm it's you".to_owned(),
+        }
+    }
+
+    /// The line under the title: the account, and the RP's self-declared name beside it, labelled as a
+    /// name (`"alice@example.com · named \"Example\""`). `None` when there is neither.
+    pub fn subtitle(&self) -> Option<String> {
+        let account = self
+            .account
+            .as_ref()
+            .and_then(|a| a.name.clone().or_else(|| a.display_name.clone()))
+            .filter(|s| !s.is_empty());
+        let name = self
+            .rp_name
+            .as_ref()
+            .filter(|n| !n.is_empty() && **n != self.rp_id)
+            .map(|n| format!("named \"{n}\""));
+        match (account, name) {
+            (Some(a), Some(n)) => Some(format!("{a} · {n}")),
+            (a, n) => a.or(n),
+        }
+    }
+}
+
 /// Why user verification did not succeed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VerificationError {
@@ -69,4 +101,57 @@ pub trait AccountChooser: Send + Sync {
     /// Returns the index into `accounts` the user chose, or `None` if they cancelled
     /// (maps to CTAP2_ERR_OPERATION_DENIED).
     fn choose(&self, rp_id: &str, accounts: &[AccountInfo]) -> Option<usize>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prompt(
+        operation: Operation,
+        rp_id: &str,
+        rp_name: Option<&str>,
+        account: Option<&str>,
+    ) -> VerificationPrompt {
+        VerificationPrompt {
+            operation,
+            rp_id: rp_id.into(),
+            rp_name: rp_name.map(Into::into),
+            account: account.map(|n| AccountInfo {
+                user_id: vec![1],
+                name: Some(n.into()),
+                display_name: None,
+            }),
+        }
+    }
+
+    /// A caller claiming the name "Google" for `evil.example` gets a title naming `evil.example`; the name
+    /// only appears beside it, marked as a name.
+    #[test]
+    fn title_names_the_rp_id_never_the_claimed_name() {
+        let p = prompt(
+            Operation::SignIn,
+            "evil.example",
+            Some("Google"),
+            Some("alice@gmail.com"),
+        );
+        assert_eq!(p.title(), "Sign in to evil.example");
+        assert!(!p.title().contains("Google"));
+        assert_eq!(
+            p.subtitle().as_deref(),
+            Some("alice@gmail.com · named \"Google\"")
+        );
+        let p = prompt(Operation::Register, "example.com", Some("Example"), None);
+        assert_eq!(p.title(), "Create a passkey for example.com");
+        assert_eq!(p.subtitle().as_deref(), Some("named \"Example\""));
+        // A name equal to the RP ID adds nothing; no name, no account: no subtitle.
+        assert_eq!(
+            prompt(Operation::SignIn, "a.example", Some("a.example"), None).subtitle(),
+            None
+        );
+        assert_eq!(
+            prompt(Operation::SignIn, "", None, None).title(),
+            "Confirm it's you"
+        );
+    }
 }

@@ -160,6 +160,13 @@ pub enum EngineError {
     /// A pinUvAuthParam (or hmac-secret saltAuth) did not verify, or the token lacks a permission.
     #[error("pinUvAuthParam is invalid")]
     PinAuthInvalid,
+    /// The pinUvAuthToken's usage timer ran out (CTAP 2.1 §6.5.2.1): refused as a token no longer in use.
+    #[error("the pinUvAuthToken has expired")]
+    PinUvAuthTokenExpired,
+    /// The caller stopped waiting (session timed out or cancelled) before the engine finished: nothing was
+    /// stored or signed, even if the user approved late.
+    #[error("the request was abandoned by its caller")]
+    Abandoned,
     /// A zero-length pinUvAuthParam probe answered after user presence: no PIN is set (the engine has none).
     #[error("zero-length pinUvAuthParam probe: no PIN is set")]
     PinNotSet,
@@ -201,7 +208,8 @@ impl EngineError {
             EngineError::OperationDenied => CtapStatus::OperationDenied,
             EngineError::UserActionTimeout => CtapStatus::UserActionTimeout,
             EngineError::UvBlocked(_) => CtapStatus::UvBlocked,
-            EngineError::PinAuthInvalid => CtapStatus::PinAuthInvalid,
+            EngineError::PinAuthInvalid | EngineError::PinUvAuthTokenExpired => CtapStatus::PinAuthInvalid,
+            EngineError::Abandoned => CtapStatus::KeepaliveCancel,
             EngineError::PinNotSet => CtapStatus::PinNotSet,
             EngineError::UnauthorizedPermission => CtapStatus::UnauthorizedPermission,
             EngineError::InvalidSubcommand(_) => CtapStatus::InvalidSubcommand,

@@ -312,7 +312,7 @@ fn exclude_list_counts_a_uv_required_credential_only_for_a_verified_request() {
 
 #[test]
 fn silent_preflight_has_no_prompt_and_no_up_uv() {
-    let h = harness(AuthenticatorConfig::hybrid());
+    let h = harness(AuthenticatorConfig::direct());
     let (id, _) = register_default(&h, b"u", false);
     let before = h.verifier.prompt_count();
     let params = with(
@@ -388,8 +388,9 @@ fn register_protected(h: &Harness, user: &[u8], level: u8, rk: bool) -> Vec<u8> 
 
 #[test]
 fn cred_protect_levels_are_enforced() {
+    // Silent requests exist only in the direct profile (hybrid refuses up=false).
     let silent = |v: Value| with(v, 5, Value::map().insert("up", false).build());
-    let h = harness(AuthenticatorConfig::hybrid());
+    let h = harness(AuthenticatorConfig::direct());
     let l2 = register_protected(&h, b"two", 2, true);
     let l3 = register_protected(&h, b"three", 3, true);
     // Silent, no allow list: neither level 2 nor 3 may be revealed.
@@ -410,7 +411,7 @@ fn cred_protect_levels_are_enforced() {
     assert_eq!(h.chooser.offered.lock().unwrap().last().unwrap().len(), 2);
     assert!(a.get_int(1).unwrap().get_text("id").is_some());
     // Level 1 credentials are found silently without a list.
-    let h1 = harness(AuthenticatorConfig::hybrid());
+    let h1 = harness(AuthenticatorConfig::direct());
     register_protected(&h1, b"one", 1, true);
     assert_eq!(h1.ctap(0x02, Some(&silent(get_assertion_params(RP, &[])))).0, 0);
     let stored = h.store.list_all().unwrap();
@@ -466,7 +467,7 @@ fn discoverable_credential_for_same_user_is_replaced() {
 
 #[test]
 fn silent_multi_credential_uses_get_next_assertion() {
-    let h = harness(AuthenticatorConfig::hybrid());
+    let h = harness(AuthenticatorConfig::direct());
     register_default(&h, b"first", true);
     register_default(&h, b"second", true);
     let params = with(

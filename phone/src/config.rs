@@ -208,30 +208,33 @@ pub struct PhoneConfig {
     pub connector: Arc<dyn WebSocketConnector>,
     /// Per-step time limits.
     pub timeouts: Timeouts,
-    /// Offer linking (state-assisted sign-in later) when the QR says the desktop can store it (key 4) and
-    /// the session runs on this phone's own tunnel service ([`TunnelChoice::wake_service`]); never through
-    /// Google's or Apple's service, which cannot wake this phone.
+    /// The user's app setting "link computers" (default off): offer linking (state-assisted sign-in later)
+    /// in every QR session where the QR says the desktop can store it (key 4) and the session runs on this
+    /// phone's own tunnel service ([`TunnelChoice::wake_service`]); never through Google's or Apple's
+    /// service, which cannot wake this phone. Without it, only a session started with "remember this
+    /// computer" ([`crate::Phone::run_qr_remembering`]) links. Either way the link is sent only after the
+    /// session's ceremony succeeded.
     pub linking: bool,
     /// Name the desktop shows for this phone in its list of linked devices.
     pub authenticator_name: String,
 }
 
 impl PhoneConfig {
-    /// `tunnel` over the built-in rustls client, secure transport, default timeouts, linking on.
+    /// `tunnel` over the built-in rustls client, secure transport, default timeouts, linking off.
     #[cfg(feature = "rustls")]
     pub fn new(tunnel: TunnelChoice) -> Self {
         Self::with_connector(tunnel, Arc::new(crate::ws::RustlsConnector))
     }
 
     /// `tunnel` over `connector` (e.g. the platform's WebSocket client), secure transport, default
-    /// timeouts, linking on.
+    /// timeouts, linking off (the user turns it on, or chooses "remember this computer" per scan).
     pub fn with_connector(tunnel: TunnelChoice, connector: Arc<dyn WebSocketConnector>) -> Self {
         PhoneConfig {
             tunnel,
             tls: TlsOptions::default(),
             connector,
             timeouts: Timeouts::default(),
-            linking: true,
+            linking: false,
             authenticator_name: "Tandem".to_string(),
         }
     }

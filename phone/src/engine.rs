@@ -9,7 +9,8 @@ pub trait CtapEngine: Send + Sync + 'static {
     /// The authenticatorGetInfo response CBOR (no status byte), for the post-handshake message.
     fn get_info(&self) -> Vec<u8>;
     /// Answers one CTAP message (command byte ‖ CBOR) with status byte ‖ CBOR. May block on the user.
-    fn handle_ctap(&self, request: &[u8]) -> Vec<u8>;
+    /// Once `cancel` is raised (the driver stopped waiting), a late approval must store and sign nothing.
+    fn handle_ctap(&self, request: &[u8], cancel: &tandem_core::cancel::Cancellation) -> Vec<u8>;
 }
 
 impl CtapEngine for tandem_core::Authenticator {
@@ -17,7 +18,7 @@ impl CtapEngine for tandem_core::Authenticator {
         self.get_info_cbor()
     }
 
-    fn handle_ctap(&self, request: &[u8]) -> Vec<u8> {
-        tandem_core::Authenticator::handle_ctap(self, request)
+    fn handle_ctap(&self, request: &[u8], cancel: &tandem_core::cancel::Cancellation) -> Vec<u8> {
+        self.handle_ctap_cancellable(request, cancel)
     }
 }

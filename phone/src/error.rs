@@ -133,4 +133,11 @@ pub enum SessionError {
     /// The session was cancelled by the caller.
     #[error("cancelled")]
     Cancelled,
+    /// The user did not accept a linked session (refused, dismissed, or did not answer in time); nothing
+    /// was served.
+    #[error("the user did not accept a session with linked desktop {desktop:?}")]
+    LinkedSessionRefused {
+        /// The linked desktop's name as stored with the link.
+        desktop: String,
+    },
 }

@@ -6,7 +6,9 @@
 //! callbacks and async fns so a uniffi layer can wrap it directly.
 
 pub mod ble;
+pub mod ceremony;
 pub mod config;
+pub mod consent;
 pub mod engine;
 pub mod error;
 pub mod linking;
@@ -17,6 +19,7 @@ pub mod session;
 pub use tandem_tunnel_client as ws;
 
 pub use config::{PhoneConfig, ResolvedTunnel, Timeouts, TunnelChoice};
+pub use consent::{LinkedSessionApprover, RefuseLinkedSessions};
 pub use engine::CtapEngine;
 pub use error::{SessionError, Step};
 pub use linking::{ClientPayload, LinkIdentity, WakeChannel, WakeRequest};

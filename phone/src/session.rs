@@ -7,12 +7,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tandem_core::cancel::{CancelOnDrop, Cancellation};
 use tandem_hybrid_proto::eid::EidPlaintext;
 use tandem_hybrid_proto::ids::RoutingId;
+use tandem_hybrid_proto::keys::PublicKey;
 use tandem_store::HybridStateStore;
 
 use crate::ble::BleAdvertiser;
+use crate::ceremony::{self, CeremonySlot, Completed};
 use crate::config::{PhoneConfig, ResolvedTunnel};
+use crate::consent::{LinkedSessionApprover, RefuseLinkedSessions};
 use crate::engine::CtapEngine;
 use crate::error::{SessionError, Step};
 use crate::linking::{self, LinkIdentity, WakeRequest};
@@ -27,8 +31,9 @@ pub struct SessionOutcome {
     pub requests_served: u32,
     /// Status byte of the last response, if any.
     pub last_status: Option<u8>,
-    /// Whether this session sent the desktop linking information (QR sessions with linking only); the
-    /// link is recorded from the moment it is sent, as Chrome stores it on arrival.
+    /// Whether this session sent the desktop linking information: QR sessions where the user allowed
+    /// linking, only after the session's ceremony succeeded. The link is recorded just before it is sent,
+    /// as Chrome stores it on arrival.
     pub linked: bool,
     /// Whether the desktop ended with shutdown (`true`) or by closing the tunnel (`false`).
     pub shutdown_received: bool,
@@ -41,6 +46,14 @@ pub struct Phone {
     state: Arc<dyn HybridStateStore>,
     advertiser: Arc<dyn BleAdvertiser>,
     listener: Arc<dyn ProgressListener>,
+    approver: Arc<dyn LinkedSessionApprover>,
+}
+
+/// What a QR session needs to link once its ceremony succeeded.
+struct LinkOffer {
+    desktop_key: PublicKey,
+    handshake_hash: [u8; 32],
+    tunnel: ResolvedTunnel,
 }
 
 /// Maps a WebSocket-edge error to the session error for `step`.
@@ -98,7 +111,15 @@ impl Phone {
             state,
             advertiser,
             listener,
+            approver: Arc::new(RefuseLinkedSessions),
         }
+    }
+
+    /// The same phone asking `approver` before each linked session (without one, every linked session is
+    /// refused).
+    pub fn with_linked_session_approver(mut self, approver: Arc<dyn LinkedSessionApprover>) -> Self {
+        self.approver = approver;
+        self
     }
 
     /// The configuration.
@@ -126,12 +147,23 @@ impl Phone {
 
     /// Runs one QR-initiated session from the scanned text (`FIDO:/…`): tunnel, advert, handshake,
     /// post-handshake and update messages, then CTAP requests until the desktop shuts down or closes.
+    /// Links only if the app setting ([`PhoneConfig::linking`]) allows it.
     pub async fn run_qr(&self, qr_text: &str) -> Result<SessionOutcome, SessionError> {
-        let result = self.run_qr_inner(qr_text).await;
+        self.run_qr_remembering(qr_text, false).await
+    }
+
+    /// [`Phone::run_qr`] with the user's "remember this computer" choice, made before the scan: when
+    /// `true`, this session may link even if the app setting is off.
+    pub async fn run_qr_remembering(
+        &self,
+        qr_text: &str,
+        remember_this_computer: bool,
+    ) -> Result<SessionOutcome, SessionError> {
+        let result = self.run_qr_inner(qr_text, remember_this_computer).await;
         self.finish(result)
     }
 
-    async fn run_qr_inner(&self, qr_text: &str) -> Result<SessionOutcome, SessionError> {
+    async fn run_qr_inner(&self, qr_text: &str, remember: bool) -> Result<SessionOutcome, SessionError> {
         let t = self.config.timeouts;
         let qr = proto::parse_qr(qr_text).map_err(SessionError::InvalidQr)?;
         self.emit(ProgressEvent::QrParsed);
@@ -172,28 +204,53 @@ impl Phone {
         let post = proto::post_handshake(self.engine.get_info());
         send_encrypted(&mut socket, &mut transport, &post, Step::PostHandshake, t.send).await?;
 
-        // Linking happens only if the desktop can store it (QR key 4), the phone offers it, and this session
-        // runs on the phone's own tunnel service: the desktop will contact the service of this session's
-        // advert to wake the phone, and Google's or Apple's service cannot wake it.
-        let offer =
-            qr.supports_linking && self.config.linking && self.config.tunnel.can_link_through(&tunnel);
-        let link = if offer {
-            let link = self.prepare_link(&qr.desktop_key, &established.handshake_hash)?;
-            // Recorded before it is sent: Chrome stores the link as soon as the update message arrives
-            // (`AddPairing`), whatever happens to the request after it, so the phone must honour it from
-            // then on. A send that fails after this leaves a link only the phone knows, which is harmless.
-            linking::record_link(self.state(), &link, &tunnel)?;
-            Some(link)
+        // A padding-only update now; linking information, if any, follows only after the ceremony.
+        let update = proto::update_message(None);
+        send_encrypted(&mut socket, &mut transport, &update, Step::Update, t.send).await?;
+
+        // Linking is offered only if the desktop can store it (QR key 4), the user allowed it (app setting
+        // or "remember this computer" for this scan), and this session runs on the phone's own tunnel
+        // service: the desktop will contact the service of this session's advert to wake the phone, and
+        // Google's or Apple's service cannot wake it. It is sent only once the session's ceremony
+        // succeeded (see `serve`).
+        let allowed = self.config.linking || remember;
+        let offer = if qr.supports_linking && allowed && self.config.tunnel.can_link_through(&tunnel) {
+            Some(LinkOffer {
+                desktop_key: qr.desktop_key,
+                handshake_hash: established.handshake_hash,
+                tunnel,
+            })
         } else {
             None
         };
-        let update = proto::update_message(link.as_ref().map(|l| &l.info));
-        send_encrypted(&mut socket, &mut transport, &update, Step::Update, t.send).await?;
 
-        let mut outcome = self.serve(&mut socket, &mut transport).await?;
-        outcome.linked = link.is_some();
+        let outcome = self.serve(&mut socket, &mut transport, offer).await?;
         socket.close(t.send).await;
         Ok(outcome)
+    }
+
+    /// Records and sends the link of a QR session whose ceremony succeeded (`_proof`), before that
+    /// ceremony's response: Chrome processes messages in order and stores the link as soon as the update
+    /// arrives (`AddPairing`), so the phone records it first and honours it from then on. A send that
+    /// fails after recording leaves a link only the phone knows, which is harmless.
+    async fn send_link(
+        &self,
+        _proof: &Completed,
+        offer: LinkOffer,
+        socket: &mut TunnelSocket,
+        transport: &mut Transport,
+    ) -> Result<(), SessionError> {
+        let link = self.prepare_link(&offer.desktop_key, &offer.handshake_hash)?;
+        linking::record_link(self.state(), &link, &offer.tunnel)?;
+        let update = proto::update_message(Some(&link.info));
+        send_encrypted(
+            socket,
+            transport,
+            &update,
+            Step::Update,
+            self.config.timeouts.send,
+        )
+        .await
     }
 
     fn prepare_link(
@@ -217,17 +274,18 @@ impl Phone {
         let identity = LinkIdentity::load(self.state())?
             .ok_or_else(|| SessionError::UnknownLink("this phone has no linking identity".into()))?;
         let payload = linking::ClientPayload::decode(&wake.client_payload)?;
-        if self
+        let Some(desktop) = self
             .state
             .get_link(payload.link_id.as_bytes())
             .map_err(|e| SessionError::Store(e.to_string()))?
-            .is_none()
-        {
+        else {
             return Err(SessionError::UnknownLink(format!(
                 "link {} is not (or no longer) linked",
                 payload.link_id.to_hex()
             )));
-        }
+        };
+        // The user accepts the session before the phone joins the tunnel; nothing is served otherwise.
+        self.ask_to_accept(&desktop.desktop_name, t.user).await?;
         let paired = identity.paired_secret(&payload.link_id);
         let tunnel: ResolvedTunnel = self.config.tunnel.wake_service().ok_or_else(no_wake_service)?;
         let url = format!(
@@ -264,16 +322,33 @@ impl Phone {
 
         let post = proto::post_handshake(self.engine.get_info());
         send_encrypted(&mut socket, &mut transport, &post, Step::PostHandshake, t.send).await?;
-        let outcome = self.serve(&mut socket, &mut transport).await?;
+        let outcome = self.serve(&mut socket, &mut transport, None).await?;
         socket.close(t.send).await;
         Ok(outcome)
     }
 
+    /// Asks the platform whether the linked desktop `desktop_name` may start a session (within `limit`);
+    /// anything but a yes is [`SessionError::LinkedSessionRefused`].
+    async fn ask_to_accept(&self, desktop_name: &str, limit: Duration) -> Result<(), SessionError> {
+        let approver = Arc::clone(&self.approver);
+        let name = desktop_name.to_owned();
+        let task = tokio::task::spawn_blocking(move || approver.accept(&name));
+        match tokio::time::timeout(limit, task).await {
+            Ok(Ok(true)) => Ok(()),
+            _ => Err(SessionError::LinkedSessionRefused {
+                desktop: desktop_name.to_owned(),
+            }),
+        }
+    }
+
     /// Serves CTAP requests until shutdown or close. Closing before any response was sent is an error.
+    /// One ceremony per session ([`crate::ceremony`]); `link`, for QR sessions that may link, is sent
+    /// just before the response of a ceremony that succeeded.
     async fn serve(
         &self,
         socket: &mut TunnelSocket,
         transport: &mut Transport,
+        mut link: Option<LinkOffer>,
     ) -> Result<SessionOutcome, SessionError> {
         let t = self.config.timeouts;
         let mut outcome = SessionOutcome {
@@ -282,6 +357,7 @@ impl Phone {
             linked: false,
             shutdown_received: false,
         };
+        let mut slot = CeremonySlot::new();
         loop {
             let frame = match socket
                 .recv(t.request)
@@ -312,7 +388,24 @@ impl Phone {
                     let command = request.first().copied().unwrap_or(0);
                     self.emit(ProgressEvent::RequestReceived { command });
                     self.emit(ProgressEvent::AwaitingUser);
-                    let response = self.call_engine(request, t.user).await?;
+                    let response = if ceremony::is_ceremony(&request) {
+                        match slot.take() {
+                            None => vec![ceremony::SECOND_CEREMONY_STATUS],
+                            Some(ticket) => {
+                                let in_flight = ticket.begin();
+                                let response = self.call_engine(request, t.user).await?;
+                                let done = in_flight.finish(response.first().copied().unwrap_or(0xff));
+                                if let (Some(proof), Some(offer)) = (done.as_ref(), link.take()) {
+                                    self.send_link(proof, offer, socket, transport).await?;
+                                    outcome.linked = true;
+                                }
+                                slot.record(done);
+                                response
+                            }
+                        }
+                    } else {
+                        self.call_engine(request, t.user).await?
+                    };
                     let status = response.first().copied().unwrap_or(0);
                     let message = proto::ctap_message(&response);
                     send_encrypted(socket, transport, &message, Step::SendResponse, t.send).await?;
@@ -326,7 +419,11 @@ impl Phone {
 
     async fn call_engine(&self, request: Vec<u8>, limit: Duration) -> Result<Vec<u8>, SessionError> {
         let engine = Arc::clone(&self.engine);
-        let task = tokio::task::spawn_blocking(move || engine.handle_ctap(&request));
+        // Raised when this future ends without the answer (timeout below, or the session dropped): a user
+        // approving after that stores and signs nothing.
+        let cancel = Cancellation::new();
+        let _abandon = CancelOnDrop(cancel.clone());
+        let task = tokio::task::spawn_blocking(move || engine.handle_ctap(&request, &cancel));
         match tokio::time::timeout(limit, task).await {
             Err(_) => Err(SessionError::Timeout {
                 step: Step::ProcessRequest,

@@ -42,6 +42,12 @@ impl UserVerifier for AutoApprove {
     }
 }
 
+impl tandem_phone::LinkedSessionApprover for AutoApprove {
+    fn accept(&self, _desktop_name: &str) -> bool {
+        true
+    }
+}
+
 impl AccountChooser for AutoApprove {
     fn choose(&self, _rp_id: &str, accounts: &[AccountInfo]) -> Option<usize> {
         (!accounts.is_empty()).then_some(0)
@@ -95,6 +101,8 @@ pub fn phone_config(ws_url: &str, timeouts: Timeouts) -> PhoneConfig {
         ..TlsOptions::default()
     };
     config.timeouts = timeouts;
+    // The test user turned on "link computers" (the app default is off).
+    config.linking = true;
     config
 }
 
@@ -146,13 +154,16 @@ pub fn make_phone(
         verifier,
         Arc::new(AutoApprove),
     );
-    Arc::new(Phone::new(
-        config,
-        Arc::new(engine),
-        store,
-        Arc::new(radio.advertiser()),
-        listener,
-    ))
+    Arc::new(
+        Phone::new(
+            config,
+            Arc::new(engine),
+            store,
+            Arc::new(radio.advertiser()),
+            listener,
+        )
+        .with_linked_session_approver(Arc::new(AutoApprove)),
+    )
 }
 
 /// A relying party (webauthn-rs) for [`RP_ID`] / [`RP_ORIGIN`].

@@ -33,15 +33,10 @@ public final class LocalAuthVerifier: UserVerifier, @unchecked Sendable {
         if let error = outcome.error { throw error }
     }
 
-    /// The sentence iOS shows under the Face ID / passcode prompt.
+    /// The sentence iOS shows under the Face ID / passcode prompt: the title built in Rust from the RP ID
+    /// (`VerificationPrompt::title`), then the account with the RP's claimed name beside it.
     static func reason(for prompt: VerificationPrompt) -> String {
-        let account = prompt.account.flatMap { $0.displayName ?? $0.name }
-        switch prompt.operation {
-        case .register:
-            return "Create a passkey for \(prompt.rpName ?? prompt.rpId)" + (account.map { " (\($0))" } ?? "")
-        case .signIn:
-            return "Sign in to \(prompt.rpId)" + (account.map { " as \($0)" } ?? "")
-        }
+        prompt.title + (prompt.subtitle.map { " (\($0))" } ?? "")
     }
 
     /// Maps a LocalAuthentication failure to the engine's verification outcome.

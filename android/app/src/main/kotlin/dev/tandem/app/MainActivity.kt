@@ -45,6 +45,7 @@ class MainActivity : Activity() {
         super.onCreate(savedInstanceState)
         status = TextView(this).apply { text = "Scan the QR code your computer shows." ; setPadding(32, 32, 32, 16) }
         val scan = Button(this).apply { text = "Scan QR code"; setOnClickListener { startScan() } }
+        // Asked before the scan, off by default: only then may this session link the computer.
         adapter = ArrayAdapter(this, android.R.layout.simple_list_item_1, mutableListOf())
         val list = ListView(this).apply {
             adapter = this@MainActivity.adapter
@@ -58,7 +59,7 @@ class MainActivity : Activity() {
                 addView(list, LinearLayout.LayoutParams(ViewGroup.LayoutParams.MATCH_PARENT, 0, 1f))
             },
         )
-        intent?.data?.toString()?.let { if (it.startsWith("FIDO:/", ignoreCase = true)) runDeepLink(it) }
+        intent?.data?.toString()?.let { if (it.startsWith("FIDO:/", ignoreCase = true)) confirmDeepLink(it) }
         refresh()
     }
 
@@ -114,6 +115,20 @@ class MainActivity : Activity() {
         if (requestCode == REQUEST_SCAN && resultCode == RESULT_OK && qr != null) runSession(qr)
     }
 
+    /**
+     * A `FIDO:/` link can come from any web page or app, not only from the user's own camera: ask before
+     * starting a session. (No "remember this computer": the app's tunnel has no wake path, see
+     * [TandemApp.sessionOptions].)
+     */
+    private fun confirmDeepLink(qr: String) {
+        AlertDialog.Builder(this)
+            .setTitle(DEEP_LINK_TITLE)
+            .setMessage(DEEP_LINK_MESSAGE)
+            .setPositiveButton("Continue") { _, _ -> runDeepLink(qr) }
+            .setNegativeButton("Cancel", null)
+            .show()
+    }
+
     private fun runSession(qr: String) = scope.launch {
         try {
             val session = app.hybridSession(this@MainActivity, progressListener { e -> runOnUiThread { status.text = e.describe() } })
@@ -166,5 +181,9 @@ class MainActivity : Activity() {
         const val REQUEST_SCAN = 1
         const val REQUEST_PERMISSIONS = 2
         const val REQUEST_LINK_PERMISSIONS = 3
+        const val DEEP_LINK_TITLE = "Connect to a computer?"
+        const val DEEP_LINK_MESSAGE =
+            "A link asks this phone to sign in on a computer. Continue only if you just scanned a QR code on " +
+                "your own computer."
     }
 }

@@ -56,6 +56,7 @@ class TandemApp : Application() {
         AndroidBleAdvertiser(activity),
         OkHttpWebSocketClient(),
         listener,
+        LinkedSessionNotifier(this),
         sessionOptions(),
     )
 

@@ -5,6 +5,7 @@ import dev.tandem.ffi.AuthenticatorOptions
 import dev.tandem.ffi.BackupPolicy
 import dev.tandem.ffi.CredentialStore
 import dev.tandem.ffi.HybridSession
+import dev.tandem.ffi.LinkedSessionApprover
 import dev.tandem.ffi.ProgressEvent
 import dev.tandem.ffi.SessionStep
 import dev.tandem.ffi.TandemException
@@ -64,6 +65,8 @@ class HybridEndToEndTest {
         val events: MutableList<ProgressEvent> = Collections.synchronizedList(mutableListOf())
         val advertising = CompletableDeferred<Unit>()
         val waitingForDesktop = CompletableDeferred<Unit>()
+        /** Names of the linked desktops the user was asked about; the test user accepts every one. */
+        val linkedAsked: MutableList<String> = Collections.synchronizedList(mutableListOf())
         val session = HybridSession(
             authenticator, store, advertiser, OkHttpWebSocketClient(),
             progressListener {
@@ -71,7 +74,11 @@ class HybridEndToEndTest {
                 if (it is ProgressEvent.Advertising) advertising.complete(Unit)
                 if (it is ProgressEvent.WaitingForDesktop) waitingForDesktop.complete(Unit)
             },
-            sessionOptions(Tunnel.Url(tunnelUrl, 256u), "Kotlin test phone", allowInsecureLoopback = true, stepTimeoutSecs = stepTimeoutSecs),
+            object : LinkedSessionApprover {
+                override fun accept(desktopName: String): Boolean = linkedAsked.add(desktopName)
+            },
+            // The test user turned linking on (the default is off).
+            sessionOptions(Tunnel.Url(tunnelUrl, 256u), "Kotlin test phone", allowInsecureLoopback = true, linking = true, stepTimeoutSecs = stepTimeoutSecs),
         )
     }
 
@@ -111,6 +118,7 @@ class HybridEndToEndTest {
         desktop("login", "--passkey", "$passkey", "--linked", "$link").use { d ->
             served.await()
             assertEquals(0, d.awaitExit(), d.diagnostics())
+            assertEquals(listOf(phone.store.linkedDesktops().single().desktopName), phone.linkedAsked.toList())
             assertTrue("sign-in verified by webauthn-rs" in d.diagnostics(), d.diagnostics())
         }
         phone.store.close()
@@ -139,6 +147,9 @@ class HybridEndToEndTest {
         // A listener that throws must not turn a typed error into a crash.
         val throwing = HybridSession(
             phone.authenticator, phone.store, phone.advertiser, OkHttpWebSocketClient(), progressListener { throw IllegalStateException("UI bug") },
+            object : LinkedSessionApprover {
+                override fun accept(desktopName: String): Boolean = false
+            },
             sessionOptions(Tunnel.Url(tunnelUrl, 256u), "p", allowInsecureLoopback = true),
         )
         assertFailsWith<TandemException.InvalidQr> { throwing.runQr("FIDO:/1") }

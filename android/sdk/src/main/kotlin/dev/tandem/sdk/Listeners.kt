@@ -11,14 +11,15 @@ fun progressListener(block: (ProgressEvent) -> Unit): ProgressListener = object 
 }
 
 /**
- * Session settings with the defaults an app wants: linking on, default per-step limits. Trust for a self-hosted
+ * Session settings with the defaults an app wants: linking off (the user turns it on, or chooses "remember
+ * this computer" for one scan: `HybridSession.runQrRemembering`), default per-step limits. Trust for a self-hosted
  * tunnel's private CA belongs to the WebSocket client (see [OkHttpWebSocketClient]).
  */
 fun sessionOptions(
     tunnel: Tunnel,
     authenticatorName: String,
     allowInsecureLoopback: Boolean = false,
-    linking: Boolean = true,
+    linking: Boolean = false,
     stepTimeoutSecs: UInt = 0u,
 ): SessionOptions = SessionOptions(tunnel, allowInsecureLoopback, linking, authenticatorName, stepTimeoutSecs)
 

@@ -6,7 +6,6 @@ import android.hardware.biometrics.BiometricPrompt
 import android.os.Build
 import android.os.CancellationSignal
 import android.os.Looper
-import dev.tandem.ffi.Operation
 import dev.tandem.ffi.UserVerifier
 import dev.tandem.ffi.VerificationException
 import dev.tandem.ffi.VerificationPrompt
@@ -59,15 +58,11 @@ class BiometricVerifier(
     }
 
     private fun build(prompt: VerificationPrompt): BiometricPrompt {
-        val account = prompt.account?.let { it.displayName ?: it.name }
-        val title = when (prompt.operation) {
-            Operation.REGISTER -> "Create a passkey for ${prompt.rpName ?: prompt.rpId}"
-            Operation.SIGN_IN -> "Sign in to ${prompt.rpId}"
-        }
+        // Title from the RP ID (built in Rust, VerificationPrompt::title); the RP's claimed name only in the
+        // subtitle, beside the account, so "Google" cannot front evil.example.
         val builder = BiometricPrompt.Builder(context)
-            .setTitle(title)
-            .setSubtitle(prompt.rpId)
-            .apply { if (account != null) setDescription(account) }
+            .setTitle(prompt.title)
+            .apply { prompt.subtitle?.let(::setSubtitle) }
         when {
             Build.VERSION.SDK_INT >= Build.VERSION_CODES.R -> builder.setAllowedAuthenticators(
                 BiometricManager.Authenticators.BIOMETRIC_STRONG or BiometricManager.Authenticators.DEVICE_CREDENTIAL,
