@@ -18,6 +18,8 @@ pub mod extensions;
 pub mod keys;
 pub mod pin;
 pub mod platform;
+#[cfg(test)]
+pub(crate) mod redaction;
 pub mod status;
 pub mod store;
 pub mod uv;
