@@ -46,7 +46,7 @@ pub struct AuthenticatorOptions {
 }
 
 /// The result of a WebAuthn-level registration.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
 pub struct RegistrationResult {
     /// Credential ID (rawId).
     pub credential_id: Vec<u8>,
@@ -68,7 +68,7 @@ pub struct RegistrationResult {
 }
 
 /// The result of a WebAuthn-level authentication.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
 pub struct AssertionResult {
     /// Credential ID (rawId).
     pub credential_id: Vec<u8>,
@@ -82,6 +82,33 @@ pub struct AssertionResult {
     pub client_extension_results_json: String,
     /// The clientDataJSON Tandem built and signed over; `None` when the caller supplied the hash.
     pub client_data_json: Option<Vec<u8>>,
+}
+
+// `client_extension_results_json` may hold PRF results (the RP's key material), so Debug hides it.
+impl std::fmt::Debug for RegistrationResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistrationResult")
+            .field("credential_id", &self.credential_id)
+            .field("attestation_object", &self.attestation_object)
+            .field("authenticator_data", &self.authenticator_data)
+            .field("public_key_spki_der", &self.public_key_spki_der)
+            .field("public_key_algorithm", &self.public_key_algorithm)
+            .field("transports", &self.transports)
+            .field("client_extension_results_json", &format_args!("<redacted>"))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for AssertionResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AssertionResult")
+            .field("credential_id", &self.credential_id)
+            .field("authenticator_data", &self.authenticator_data)
+            .field("signature", &self.signature)
+            .field("user_handle", &self.user_handle)
+            .field("client_extension_results_json", &format_args!("<redacted>"))
+            .finish()
+    }
 }
 
 impl From<WebAuthnError> for TandemError {
@@ -282,4 +309,34 @@ pub fn assertion_response_json(
         };
         Ok(webauthn::assertion_response_json(&r, &client_data_json))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_debug_hides_extension_results() {
+        let json = r#"{"prf":{"results":{"first":"pVoTN8M8mWY"}}}"#.to_string();
+        let r = RegistrationResult {
+            credential_id: vec![1],
+            attestation_object: vec![2],
+            authenticator_data: vec![3],
+            public_key_spki_der: vec![4],
+            public_key_algorithm: -7,
+            transports: vec![],
+            client_extension_results_json: json.clone(),
+        };
+        let a = AssertionResult {
+            credential_id: vec![1],
+            authenticator_data: vec![2],
+            signature: vec![3],
+            user_handle: None,
+            client_extension_results_json: json,
+        };
+        for printed in [format!("{r:?} {r:#?}"), format!("{a:?} {a:#?}")] {
+            assert!(printed.contains("redacted"));
+            assert!(!printed.contains("pVoTN8M8mWY"), "{printed}");
+        }
+    }
 }

@@ -69,9 +69,17 @@ pub trait AccountChooser: Send + Sync {
 /// Why the key protector could not wrap or unwrap: `KeyProtectorException` / `KeyProtectorError`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
 pub enum KeyProtectorError {
-    /// The keystore is unavailable or refused (device locked, key invalidated, user not authenticated).
+    /// The keystore is unavailable or refused for now (device locked, user not authenticated).
     #[error("key protector unavailable: {reason}")]
     Unavailable {
+        /// The platform's explanation.
+        reason: String,
+    },
+    /// The wrapping key is permanently gone (Android `KeyPermanentlyInvalidatedException` after the screen
+    /// lock was removed; iOS: the Secure Enclave key was deleted or its biometry set changed). Retrying
+    /// cannot help: the store surfaces `TandemError::KeyInvalidated`.
+    #[error("wrapping key permanently invalidated: {reason}")]
+    KeyInvalidated {
         /// The platform's explanation.
         reason: String,
     },
@@ -96,6 +104,9 @@ impl From<KeyProtectorError> for tandem_store::ProtectorError {
         match e {
             KeyProtectorError::Unavailable { reason } => tandem_store::ProtectorError::Unavailable(reason),
             KeyProtectorError::Rejected { reason } => tandem_store::ProtectorError::Rejected(reason),
+            KeyProtectorError::KeyInvalidated { reason } => {
+                tandem_store::ProtectorError::KeyInvalidated(reason)
+            }
         }
     }
 }

@@ -61,6 +61,14 @@ pub enum TandemError {
         /// The key protector's explanation.
         reason: String,
     },
+    /// The store's platform key is permanently gone (screen lock removed, key deleted): every passkey in
+    /// this store is lost. Retrying cannot help; the app should say so and offer to start over
+    /// (`delete_store_files`, plus deleting the platform key).
+    #[error("the store's key was permanently invalidated: {reason}")]
+    KeyInvalidated {
+        /// The key protector's explanation.
+        reason: String,
+    },
     /// The named credential does not exist.
     #[error("no such credential")]
     NotFound,
@@ -103,6 +111,7 @@ impl From<tandem_core::store::StoreError> for TandemError {
         use tandem_core::store::StoreError as S;
         match e {
             S::KeyProtector(reason) => TandemError::KeyProtector { reason },
+            S::KeyInvalidated(reason) => TandemError::KeyInvalidated { reason },
             S::Corrupt(reason) => TandemError::Corrupt { reason },
             S::NotFound => TandemError::NotFound,
             S::Database(reason) => TandemError::Database { reason },
@@ -122,6 +131,12 @@ mod tests {
             TandemError::from(StoreError::KeyProtector("locked".into())),
             TandemError::KeyProtector {
                 reason: "locked".into()
+            }
+        );
+        assert_eq!(
+            TandemError::from(StoreError::KeyInvalidated("lock screen removed".into())),
+            TandemError::KeyInvalidated {
+                reason: "lock screen removed".into()
             }
         );
         assert_eq!(

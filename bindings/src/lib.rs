@@ -34,7 +34,7 @@ pub use error::TandemError;
 pub use session::{
     HybridSession, ProgressEvent, ProgressListener, SessionOptions, SessionOutcome, SessionStep, Tunnel,
 };
-pub use store::{Credential, CredentialStore, LinkedDesktop};
+pub use store::{Credential, CredentialStore, LinkedDesktop, UnreadableCredential, delete_store_files};
 pub use transport::{HttpHeader, WebSocket, WebSocketClient, WebSocketError};
 pub use types::{AccountInfo, Operation, VerificationPrompt};
 

@@ -58,6 +58,29 @@ impl From<CredentialMeta> for Credential {
     }
 }
 
+/// A stored passkey that cannot be read (damaged or tampered). `list` skips it and sign-in passes it over;
+/// the app shows it so the user can delete it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct UnreadableCredential {
+    /// The credential ID to pass to `delete` (empty when even the ID is damaged: only `delete_all` removes
+    /// such a row).
+    pub id: Vec<u8>,
+    /// The site it was for, if that can still be read.
+    pub rp_id: Option<String>,
+    /// Why it cannot be read.
+    pub reason: String,
+}
+
+impl From<tandem_core::store::UnreadableCredential> for UnreadableCredential {
+    fn from(u: tandem_core::store::UnreadableCredential) -> Self {
+        UnreadableCredential {
+            id: u.id,
+            rp_id: u.rp_id,
+            reason: u.reason,
+        }
+    }
+}
+
 /// A desktop this phone is linked with (hybrid "remember this device").
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct LinkedDesktop {
@@ -142,12 +165,24 @@ impl CredentialStore {
         })
     }
 
-    /// Every credential, newest first.
+    /// Every readable credential, newest first. Damaged rows are skipped (see `unreadable`).
     pub fn list(&self) -> Result<Vec<Credential>, TandemError> {
         guard(|| Ok(self.inner.list_all()?.into_iter().map(Credential::from).collect()))
     }
 
-    /// The credentials of one relying party, newest first.
+    /// Every stored credential that cannot be read, for the user to see and delete.
+    pub fn unreadable(&self) -> Result<Vec<UnreadableCredential>, TandemError> {
+        guard(|| {
+            Ok(self
+                .inner
+                .unreadable()?
+                .into_iter()
+                .map(UnreadableCredential::from)
+                .collect())
+        })
+    }
+
+    /// The readable credentials of one relying party, newest first.
     pub fn list_for_rp(&self, rp_id: String) -> Result<Vec<Credential>, TandemError> {
         guard(|| {
             if rp_id.is_empty() {
@@ -211,5 +246,96 @@ impl CredentialStore {
                 })?;
             Ok(self.inner.delete_link(&id)?)
         })
+    }
+}
+
+/// Deletes the store file at `path` and SQLite's companions (`-wal`, `-shm`, `-journal`): the app's "start
+/// over" after `TandemError::KeyInvalidated`, when nothing in the store can be opened any more. Close every
+/// `CredentialStore` on this path first. Files that do not exist are not an error. The platform key (the
+/// Keystore alias, the Secure Enclave key) is the app's to delete: the SDKs' `resetAfterKeyLoss` does both.
+#[uniffi::export]
+pub fn delete_store_files(path: String) -> Result<(), TandemError> {
+    guard(|| {
+        if path.is_empty() {
+            return Err(TandemError::InvalidInput {
+                reason: "store path is empty".into(),
+            });
+        }
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let file = format!("{path}{suffix}");
+            match std::fs::remove_file(&file) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(TandemError::Database {
+                        reason: format!("cannot delete {file}: {e}"),
+                    });
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::callbacks::KeyProtectorError;
+
+    struct Fixed;
+    impl KeyProtector for Fixed {
+        fn wrap(&self, data_key: Vec<u8>) -> Result<Vec<u8>, KeyProtectorError> {
+            Ok(data_key)
+        }
+        fn unwrap(&self, wrapped: Vec<u8>) -> Result<Vec<u8>, KeyProtectorError> {
+            Ok(wrapped)
+        }
+    }
+
+    struct Invalidated;
+    impl KeyProtector for Invalidated {
+        fn wrap(&self, _: Vec<u8>) -> Result<Vec<u8>, KeyProtectorError> {
+            Err(KeyProtectorError::KeyInvalidated {
+                reason: "gone".into(),
+            })
+        }
+        fn unwrap(&self, _: Vec<u8>) -> Result<Vec<u8>, KeyProtectorError> {
+            Err(KeyProtectorError::KeyInvalidated {
+                reason: "gone".into(),
+            })
+        }
+    }
+
+    /// Key loss reaches the app as its own kind; starting over deletes the files and a new store opens.
+    #[test]
+    fn key_loss_is_typed_and_start_over_deletes_the_store() {
+        let path = std::env::temp_dir()
+            .join(format!("tandem-ffi-key-loss-{}.db", std::process::id()))
+            .to_string_lossy()
+            .into_owned();
+        delete_store_files(path.clone()).unwrap();
+        drop(CredentialStore::open(path.clone(), Arc::new(Fixed)).unwrap());
+        assert!(std::path::Path::new(&path).exists());
+        let e = CredentialStore::open(path.clone(), Arc::new(Invalidated)).unwrap_err();
+        assert_eq!(
+            e,
+            TandemError::KeyInvalidated {
+                reason: "gone".into()
+            }
+        );
+        delete_store_files(path.clone()).unwrap();
+        for suffix in ["", "-wal", "-shm"] {
+            assert!(
+                !std::path::Path::new(&format!("{path}{suffix}")).exists(),
+                "{suffix}"
+            );
+        }
+        // Deleting again is fine; a new store then opens empty.
+        delete_store_files(path.clone()).unwrap();
+        let store = CredentialStore::open(path.clone(), Arc::new(Fixed)).unwrap();
+        assert!(store.list().unwrap().is_empty());
+        assert!(store.unreadable().unwrap().is_empty());
+        drop(store);
+        delete_store_files(path).unwrap();
     }
 }

@@ -47,7 +47,7 @@ use crate::platform::{
     AccountChooser, AccountInfo, Operation, UserVerifier, VerificationError, VerificationPrompt,
 };
 use crate::status::{CtapStatus, EngineError};
-use crate::store::{CredentialMeta, CredentialStore, StoredCredential};
+use crate::store::{CredentialMeta, CredentialStore, StoreError, StoredCredential};
 use crate::token::PinUvAuthToken;
 use crate::uv::{OperationBinding, Presence, Silent, TokenVerified, UvGate};
 
@@ -655,7 +655,13 @@ impl Authenticator {
                 if candidates.iter().any(|(m, _)| m.id == d.id) {
                     continue;
                 }
-                if let Some(c) = self.store.get(&d.id)?
+                let found = match self.store.get(&d.id) {
+                    // A damaged row is passed over like an unknown ID, so the list's other credentials still
+                    // sign (the store reports it through `unreadable`).
+                    Err(StoreError::Corrupt(_)) => None,
+                    other => other?,
+                };
+                if let Some(c) = found
                     && c.meta.rp_id == req.rp_id
                 {
                     candidates.push((c.meta.clone(), Some(c)));

@@ -48,6 +48,16 @@ pub struct VerifiedSalts {
     salts: Zeroizing<Vec<u8>>,
 }
 
+impl std::fmt::Debug for VerifiedSalts {
+    /// The decrypted salts are PRF inputs the platform encrypted for a reason; the shared secret redacts itself.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifiedSalts")
+            .field("shared", &self.shared)
+            .field("salts", &format_args!("<{} bytes redacted>", self.salts.len()))
+            .finish()
+    }
+}
+
 impl VerifiedSalts {
     /// Agrees on the shared secret, verifies saltAuth (CTAP2_ERR_PIN_AUTH_INVALID on mismatch) and decrypts
     /// the salts, which must be 32 or 64 bytes (CTAP1_ERR_INVALID_LENGTH otherwise).
@@ -91,6 +101,16 @@ pub fn prf_results(cred_random: &[u8; 32], salts: &PrfSalts) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_redacts_decrypted_salts() {
+        let salts = [0xa5, 0x5a, 0x13, 0x37, 0xc3, 0x3c, 0x99, 0x66];
+        let v = VerifiedSalts {
+            shared: SharedSecret::derive(PinProtocol::One, &[1; 32]),
+            salts: Zeroizing::new(salts.to_vec()),
+        };
+        crate::redaction::assert_redacted(&v, &salts);
+    }
 
     #[test]
     fn hmac_output_known_answer() {

@@ -216,6 +216,19 @@ pub struct CredentialSecret {
     pub hmac_secret: bool,
 }
 
+impl std::fmt::Debug for CredentialSecret {
+    /// Names the algorithm only: CredRandom and largeBlobKey are key material (logs must not carry them).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialSecret")
+            .field("key", &self.key)
+            .field("cred_random_uv", &format_args!("<redacted>"))
+            .field("cred_random_no_uv", &format_args!("<redacted>"))
+            .field("large_blob_key", &format_args!("<redacted>"))
+            .field("hmac_secret", &self.hmac_secret)
+            .finish()
+    }
+}
+
 impl CredentialSecret {
     /// Fresh secret material around a new key.
     pub fn generate(key: CredentialKey, hmac_secret: bool) -> Result<Self, EngineError> {
@@ -286,6 +299,20 @@ fn wipe(v: &mut Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_redacts_the_secret_material() {
+        let s = CredentialSecret::generate(CredentialKey::generate(COSE_ES256).unwrap(), true).unwrap();
+        for secret in [
+            s.key.private_bytes().to_vec(),
+            s.cred_random_uv.to_vec(),
+            s.cred_random_no_uv.to_vec(),
+            s.large_blob_key.to_vec(),
+        ] {
+            crate::redaction::assert_redacted(&s, &secret);
+        }
+        assert!(format!("{s:?}").contains("alg -7"));
+    }
 
     #[test]
     fn secret_blob_round_trips_for_both_algorithms() {

@@ -26,6 +26,8 @@ pub mod keys;
 pub mod pin;
 pub mod platform;
 pub mod rpid;
+#[cfg(test)]
+pub(crate) mod redaction;
 pub mod status;
 pub mod store;
 pub mod token;

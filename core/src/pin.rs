@@ -70,6 +70,13 @@ pub struct KeyAgreementKey {
     secret: p256::SecretKey,
 }
 
+impl std::fmt::Debug for KeyAgreementKey {
+    /// Never prints the private scalar.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeyAgreementKey(<redacted>)")
+    }
+}
+
 impl KeyAgreementKey {
     /// A fresh key pair.
     pub fn generate() -> Result<Self, EngineError> {
@@ -125,6 +132,16 @@ pub struct SharedSecret {
     protocol: PinProtocol,
     /// Protocol one: 32 bytes. Protocol two: HMAC key (32) ‖ AES key (32).
     bytes: Zeroizing<Vec<u8>>,
+}
+
+impl std::fmt::Debug for SharedSecret {
+    /// Names the protocol only; the bytes are the session's HMAC and AES keys.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedSecret")
+            .field("protocol", &self.protocol)
+            .field("bytes", &format_args!("<{} bytes redacted>", self.bytes.len()))
+            .finish()
+    }
 }
 
 impl SharedSecret {
@@ -215,6 +232,21 @@ impl SharedSecret {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_redacts_shared_secret_and_key_agreement_key() {
+        let secret = [0xa5, 0x5a, 0x13, 0x37, 0xc3, 0x3c, 0x99, 0x66];
+        let s = SharedSecret {
+            protocol: PinProtocol::Two,
+            bytes: Zeroizing::new(secret.to_vec()),
+        };
+        crate::redaction::assert_redacted(&s, &secret);
+        let scalar = [0x42; 32];
+        let k = KeyAgreementKey {
+            secret: p256::SecretKey::from_slice(&scalar).unwrap(),
+        };
+        crate::redaction::assert_redacted(&k, &scalar);
+    }
 
     #[test]
     fn protocol_two_kdf_known_answer() {

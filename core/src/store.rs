@@ -59,12 +59,30 @@ impl std::fmt::Debug for StoredCredential {
     }
 }
 
+/// A credential row that exists but cannot be read (damaged or tampered): listing and discoverable sign-in
+/// skip it, and report it here so the user can delete it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreadableCredential {
+    /// The row's credential ID as stored (what [`CredentialStore::delete`] takes). Empty when even the ID
+    /// column is unreadable; such a row goes only with [`CredentialStore::delete_all`].
+    pub id: Vec<u8>,
+    /// The row's RP ID, if that column still reads as text (to tell the user which site it was for).
+    pub rp_id: Option<String>,
+    /// Why the row could not be read.
+    pub reason: String,
+}
+
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The platform keystore refused or failed to release the data key.
     #[error("key protector failed: {0}")]
     KeyProtector(String),
+    /// The platform key that wraps the data key is gone for good (on Android: the screen lock was removed or
+    /// biometrics re-enrolled, so the Keystore invalidated it). Every secret in the store is lost: unlike
+    /// [`StoreError::KeyProtector`], retrying cannot help; the app should say so and offer to start over.
+    #[error("the store's key was permanently invalidated: {0}")]
+    KeyInvalidated(String),
     /// A stored row could not be decrypted or parsed (tampered, swapped or corrupted). The row is left as is.
     #[error("stored credential is corrupt: {0}")]
     Corrupt(String),
@@ -81,10 +99,14 @@ pub trait CredentialStore: Send + Sync {
     /// Stores a new credential. For a discoverable credential, an existing discoverable credential with the
     /// same RP ID and user handle is replaced in the same transaction (CTAP 2.2 §6.1.2 step 17).
     fn insert(&self, credential: &StoredCredential) -> Result<(), StoreError>;
-    /// Metadata of every credential for `rp_id`, newest first.
+    /// Metadata of every readable credential for `rp_id`, newest first. Rows that cannot be read (metadata
+    /// or secret damaged) are skipped, so one bad row does not hide the others; [`CredentialStore::unreadable`]
+    /// reports them.
     fn list_for_rp(&self, rp_id: &str) -> Result<Vec<CredentialMeta>, StoreError>;
-    /// Metadata of every credential, newest first.
+    /// Metadata of every readable credential, newest first (unreadable rows skipped, as in `list_for_rp`).
     fn list_all(&self) -> Result<Vec<CredentialMeta>, StoreError>;
+    /// Every credential row that cannot be read, for the user to see and delete.
+    fn unreadable(&self) -> Result<Vec<UnreadableCredential>, StoreError>;
     /// One credential with its decrypted secret, or `None` if absent.
     fn get(&self, id: &[u8]) -> Result<Option<StoredCredential>, StoreError>;
     /// Atomically increments the signature counter and returns the new value.

@@ -254,7 +254,7 @@ fn prf_results_json(results: &tandem_cbor::Value) -> Json {
 }
 
 /// Everything an app needs to finish a registration.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct RegistrationResult {
     /// Credential ID (rawId).
     pub credential_id: Vec<u8>,
@@ -276,7 +276,7 @@ pub struct RegistrationResult {
 }
 
 /// Everything an app needs to finish an authentication.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct AssertionResult {
     /// Credential ID (rawId).
     pub credential_id: Vec<u8>,
@@ -290,6 +290,35 @@ pub struct AssertionResult {
     pub client_extension_results: Json,
     /// The clientDataJSON Tandem built and signed over; `None` when a trusted client supplied the hash.
     pub client_data_json: Option<Vec<u8>>,
+}
+
+// `clientExtensionResults` may hold PRF results (key material for the RP's encryption), so Debug hides them.
+impl std::fmt::Debug for RegistrationResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistrationResult")
+            .field("credential_id", &self.credential_id)
+            .field("attestation_object", &self.attestation_object)
+            .field("authenticator_data", &self.authenticator_data)
+            .field("public_key_spki_der", &self.public_key_spki_der)
+            .field("public_key_algorithm", &self.public_key_algorithm)
+            .field("transports", &self.transports)
+            .field("client_extension_results", &format_args!("<redacted>"))
+            .field("client_data_json", &self.client_data_json)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for AssertionResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AssertionResult")
+            .field("credential_id", &self.credential_id)
+            .field("authenticator_data", &self.authenticator_data)
+            .field("signature", &self.signature)
+            .field("user_handle", &self.user_handle)
+            .field("client_extension_results", &format_args!("<redacted>"))
+            .field("client_data_json", &self.client_data_json)
+            .finish()
+    }
 }
 
 /// Runs a registration described by `PublicKeyCredentialCreationOptions` JSON for `caller`, after checking
@@ -522,6 +551,34 @@ pub fn assertion_response_json(result: &AssertionResult, client_data_json: &[u8]
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn result_debug_hides_prf_results() {
+        let prf = [0xa5u8, 0x5a, 0x13, 0x37, 0xc3, 0x3c, 0x99, 0x66];
+        let encoded = URL_SAFE_NO_PAD.encode(prf);
+        let results = json!({"prf": {"results": {"first": encoded}}});
+        let a = AssertionResult {
+            credential_id: vec![1],
+            authenticator_data: vec![2],
+            signature: vec![3],
+            user_handle: None,
+            client_extension_results: results.clone(),
+        };
+        let r = RegistrationResult {
+            credential_id: vec![1],
+            attestation_object: vec![2],
+            authenticator_data: vec![3],
+            public_key_spki_der: vec![4],
+            public_key_algorithm: -7,
+            transports: vec![],
+            client_extension_results: results,
+        };
+        for printed in [format!("{a:?} {a:#?}"), format!("{r:?} {r:#?}")] {
+            assert!(printed.contains("redacted"));
+            assert!(!printed.contains(&encoded), "{printed}");
+        }
+        crate::redaction::assert_redacted(&a, &prf);
+    }
 
     #[test]
     fn prf_salt_hash_known_answer() {

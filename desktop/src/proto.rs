@@ -91,7 +91,7 @@ pub fn parse_post_handshake(plaintext: &[u8]) -> Result<Vec<u8>, String> {
 }
 
 /// Linking information as received, before verification.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ReceivedLink {
     contact_id: Vec<u8>,
     link_id: Vec<u8>,
@@ -99,6 +99,20 @@ pub struct ReceivedLink {
     identity: Vec<u8>,
     name: String,
     signature: Vec<u8>,
+}
+
+impl std::fmt::Debug for ReceivedLink {
+    /// Never prints the link secret (it lets its holder wake the phone and start sessions).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReceivedLink")
+            .field("contact_id", &self.contact_id)
+            .field("link_id", &self.link_id)
+            .field("secret", &format_args!("<{} bytes redacted>", self.secret.len()))
+            .field("identity", &self.identity)
+            .field("name", &self.name)
+            .field("signature", &self.signature)
+            .finish()
+    }
 }
 
 /// A message from the phone after the post-handshake message.
@@ -217,6 +231,45 @@ pub fn client_payload(link_id: &LinkId, nonce: &ClientNonce, hint: &str) -> Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Whether `printed` shows `secret` as hex or as a run of decimal byte values (derived `Debug`).
+    fn leaks(printed: &str, secret: &[u8]) -> bool {
+        let numbers: Vec<u64> = printed
+            .split(|c: char| !c.is_ascii_digit())
+            .filter_map(|s| s.parse().ok())
+            .collect();
+        let wanted: Vec<u64> = secret.iter().map(|&b| u64::from(b)).collect();
+        printed.contains(&hex::encode(secret))
+            || numbers.windows(wanted.len()).any(|w| w == wanted.as_slice())
+    }
+
+    #[test]
+    fn links_debug_redacts_the_link_secret() {
+        let secret = vec![0xa5, 0x5a, 0x13, 0x37, 0xc3, 0x3c, 0x99, 0x66];
+        let received = ReceivedLink {
+            contact_id: vec![1; 4],
+            link_id: vec![2; 8],
+            secret: secret.clone(),
+            identity: vec![4; 65],
+            name: "phone".into(),
+            signature: vec![5; 32],
+        };
+        let stored = crate::session::StoredLink {
+            contact_id: "01".into(),
+            link_id: "02".into(),
+            link_secret: hex::encode(&secret),
+            identity_key: "04".into(),
+            name: "phone".into(),
+            domain_id: 0,
+        };
+        for printed in [
+            format!("{received:?} {received:#?}"),
+            format!("{stored:?} {stored:#?}"),
+        ] {
+            assert!(printed.contains("redacted"));
+            assert!(!leaks(&printed, &secret), "{printed}");
+        }
+    }
 
     fn vectors() -> serde_json::Value {
         serde_json::from_str(include_str!("../../tests/data/hybrid-vectors.json")).unwrap()

@@ -16,7 +16,9 @@ struct TandemApp: App {
 /// service data under 0xFFF9. iOS itself is the hybrid authenticator there.
 struct CredentialsView: View {
     @State private var credentials: [Credential] = []
+    @State private var unreadable: [UnreadableCredential] = []
     @State private var message: String?
+    @State private var keyLost = false
 
     var body: some View {
         NavigationStack {
@@ -29,8 +31,23 @@ struct CredentialsView: View {
                     }
                 }
                 .onDelete(perform: delete)
+                ForEach(unreadable, id: \.id) { broken in
+                    VStack(alignment: .leading) {
+                        Text(broken.rpId ?? "Unknown site").font(.headline)
+                        Text("Damaged passkey: it cannot be used. Swipe to delete.").font(.subheadline)
+                    }
+                }
+                .onDelete(perform: deleteUnreadable)
             }
             .navigationTitle("Passkeys")
+            .alert("Passkeys can no longer be used", isPresented: $keyLost) {
+                Button("Start over", role: .destructive) { startOver() }
+                Button("Not now", role: .cancel) {}
+            } message: {
+                Text("The key protecting the passkeys on this iPhone is gone (for example after a restore onto " +
+                     "another device). They cannot be recovered. Start over to create new passkeys; sign in to " +
+                     "each site another way to add one again.")
+            }
             .task { await reload() }
             .refreshable { await reload() }
         }
@@ -40,7 +57,13 @@ struct CredentialsView: View {
         do {
             let store = try TandemShared.openStore()
             credentials = try store.list()
+            unreadable = try store.unreadable()
             message = credentials.isEmpty ? "No passkeys yet. Create one on a website to see it here." : nil
+        } catch TandemError.KeyInvalidated {
+            credentials = []
+            unreadable = []
+            message = "The passkeys on this iPhone can no longer be used."
+            keyLost = true
         } catch {
             message = "Cannot open the passkey store: \(error.localizedDescription)"
         }
@@ -54,6 +77,27 @@ struct CredentialsView: View {
             }
         } catch {
             message = "Delete failed: \(error.localizedDescription)"
+        }
+        Task { await reload() }
+    }
+
+    private func deleteUnreadable(at offsets: IndexSet) {
+        do {
+            let store = try TandemShared.openStore()
+            for index in offsets {
+                try store.delete(credentialId: unreadable[index].id)
+            }
+        } catch {
+            message = "Delete failed: \(error.localizedDescription)"
+        }
+        Task { await reload() }
+    }
+
+    private func startOver() {
+        do {
+            try TandemShared.startOver()
+        } catch {
+            message = "Could not start over: \(error.localizedDescription)"
         }
         Task { await reload() }
     }

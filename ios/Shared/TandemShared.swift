@@ -21,6 +21,12 @@ enum TandemShared {
                                  protector: SecureEnclaveKeyProtector(accessGroup: keychainGroup))
     }
 
+    /// After `TandemError.KeyInvalidated` and the user's yes: deletes the database and the dead wrapping key,
+    /// so the next `openStore()` starts empty with a fresh key.
+    static func startOver() throws {
+        try SecureEnclaveKeyProtector(accessGroup: keychainGroup).resetAfterKeyLoss(storePath: databaseURL().path)
+    }
+
     /// An engine over the shared store that asks Face ID / the passcode before every signature.
     static func authenticator(store: CredentialStore) throws -> Authenticator {
         try Authenticator(store: store, verifier: LocalAuthVerifier(), chooser: FirstAccount(),

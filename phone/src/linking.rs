@@ -39,6 +39,17 @@ pub struct LinkIdentity {
     identity: PrivateKey,
 }
 
+impl std::fmt::Debug for LinkIdentity {
+    /// The root secret and identity key redact themselves; the contact ID is not secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LinkIdentity")
+            .field("root", &self.root)
+            .field("contact", &self.contact)
+            .field("identity", &self.identity)
+            .finish()
+    }
+}
+
 impl LinkIdentity {
     /// Loads the identity, or `None` if this phone never linked.
     pub fn load(state: &dyn HybridStateStore) -> Result<Option<Self>, SessionError> {
@@ -257,6 +268,33 @@ impl WakeChannel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Whether `printed` shows `secret` as hex or as a run of decimal byte values (derived `Debug`).
+    fn leaks(printed: &str, secret: &[u8]) -> bool {
+        let numbers: Vec<u64> = printed
+            .split(|c: char| !c.is_ascii_digit())
+            .filter_map(|s| s.parse().ok())
+            .collect();
+        let wanted: Vec<u64> = secret.iter().map(|&b| u64::from(b)).collect();
+        printed.contains(&hex::encode(secret))
+            || numbers.windows(wanted.len()).any(|w| w == wanted.as_slice())
+    }
+
+    #[test]
+    fn identity_debug_redacts_root_secret() {
+        let root = [0xa5; 32];
+        let secret = RootSecret::from_slice(&root).unwrap();
+        let identity = LinkIdentity {
+            identity: secret.identity_key().unwrap(),
+            root: secret,
+            contact: ContactId::new(vec![7; 16]).unwrap(),
+        };
+        let printed = format!("{identity:?} {identity:#?}");
+        assert!(printed.contains("redacted"));
+        assert!(!leaks(&printed, &root), "{printed}");
+        // Control: the detector sees what a derived Debug of the bytes would show.
+        assert!(leaks(&format!("{:?}", root.to_vec()), &root));
+    }
 
     #[test]
     fn wake_and_payload_decode() {

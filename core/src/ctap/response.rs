@@ -3,7 +3,7 @@
 use tandem_cbor::Value;
 
 /// authenticatorMakeCredential response.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct MakeCredentialResponse {
     /// 0x01 fmt.
     pub fmt: String,
@@ -15,6 +15,30 @@ pub struct MakeCredentialResponse {
     pub ep_att: Option<bool>,
     /// 0x06 unsignedExtensionOutputs (hybrid `prf`).
     pub unsigned_extension_outputs: Option<Value>,
+}
+
+/// Shown for unsigned extension outputs in `Debug`: they carry PRF results, which are key material.
+struct Redacted;
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl std::fmt::Debug for MakeCredentialResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MakeCredentialResponse")
+            .field("fmt", &self.fmt)
+            .field("auth_data", &self.auth_data)
+            .field("att_stmt", &self.att_stmt)
+            .field("ep_att", &self.ep_att)
+            .field(
+                "unsigned_extension_outputs",
+                &self.unsigned_extension_outputs.as_ref().map(|_| Redacted),
+            )
+            .finish()
+    }
 }
 
 impl MakeCredentialResponse {
@@ -57,7 +81,7 @@ pub struct ResponseUser {
 }
 
 /// authenticatorGetAssertion / authenticatorGetNextAssertion response.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct GetAssertionResponse {
     /// 0x01 credential: the credential ID.
     pub credential_id: Vec<u8>,
@@ -75,6 +99,24 @@ pub struct GetAssertionResponse {
     pub user_selected: Option<bool>,
     /// 0x08 unsignedExtensionOutputs.
     pub unsigned_extension_outputs: Option<Value>,
+}
+
+impl std::fmt::Debug for GetAssertionResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GetAssertionResponse")
+            .field("credential_id", &self.credential_id)
+            .field("credential_transports", &self.credential_transports)
+            .field("auth_data", &self.auth_data)
+            .field("signature", &self.signature)
+            .field("user", &self.user)
+            .field("number_of_credentials", &self.number_of_credentials)
+            .field("user_selected", &self.user_selected)
+            .field(
+                "unsigned_extension_outputs",
+                &self.unsigned_extension_outputs.as_ref().map(|_| Redacted),
+            )
+            .finish()
+    }
 }
 
 impl GetAssertionResponse {
@@ -137,5 +179,44 @@ impl ClientPinResponse {
         } else {
             m.build().to_vec()
         }
+    }
+}
+
+#[cfg(test)]
+mod redaction_tests {
+    use super::*;
+    use crate::redaction::assert_redacted;
+
+    const PRF: [u8; 8] = [0xa5, 0x5a, 0x13, 0x37, 0xc3, 0x3c, 0x99, 0x66];
+
+    fn prf_outputs() -> Option<Value> {
+        Some(
+            Value::map()
+                .insert("prf", Value::map().insert("results", PRF.to_vec()).build())
+                .build(),
+        )
+    }
+
+    #[test]
+    fn debug_hides_unsigned_extension_outputs() {
+        let ga = GetAssertionResponse {
+            credential_id: vec![1],
+            credential_transports: None,
+            auth_data: vec![2],
+            signature: vec![3],
+            user: None,
+            number_of_credentials: None,
+            user_selected: None,
+            unsigned_extension_outputs: prf_outputs(),
+        };
+        assert_redacted(&ga, &PRF);
+        let mc = MakeCredentialResponse {
+            fmt: "none".into(),
+            auth_data: vec![2],
+            att_stmt: Value::map().build(),
+            ep_att: None,
+            unsigned_extension_outputs: prf_outputs(),
+        };
+        assert_redacted(&mc, &PRF);
     }
 }

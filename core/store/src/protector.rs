@@ -12,10 +12,13 @@ use crate::seal::{DATA_KEY_LEN, Purpose, SealKey};
 /// Why a key protector could not wrap or unwrap the data key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProtectorError {
-    /// The keystore is unavailable or refused to act (locked device, key invalidated, user not
-    /// authenticated).
+    /// The keystore is unavailable or refused to act for now (locked device, user not authenticated).
     #[error("key protector unavailable: {0}")]
     Unavailable(String),
+    /// The wrapping key is permanently gone (Android `KeyPermanentlyInvalidatedException`: screen lock
+    /// removed, biometrics re-enrolled). Unlike `Unavailable`, retrying cannot help: what it wrapped is lost.
+    #[error("wrapping key permanently invalidated: {0}")]
+    KeyInvalidated(String),
     /// The wrapped key is not one this protector produced (tampered, or wrapped under another key).
     #[error("wrapped data key rejected: {0}")]
     Rejected(String),

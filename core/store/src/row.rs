@@ -4,24 +4,26 @@
 
 use rusqlite::Row;
 use rusqlite::types::ValueRef;
-use tandem_core::store::{CredentialMeta, StoreError, StoredCredential};
+use tandem_core::store::{CredentialMeta, StoreError, StoredCredential, UnreadableCredential};
 
 use crate::seal::{Purpose, SealKey};
 use crate::sqlite::db_error;
 
-/// The metadata column list as a literal, so both column lists below are spelled once.
+/// The metadata column list as a literal, so the column list below is spelled once.
 macro_rules! meta_columns {
     () => {
         "id, rp_id, rp_name, user_id, user_name, user_display_name, algorithm, discoverable, cred_protect, \
          backup_eligible, backup_state, sign_count, created_at, cred_blob"
     };
 }
-/// The metadata columns, in the order [`decode_meta`] reads them.
-pub(crate) const META_COLUMNS: &str = meta_columns!();
 /// Every column of a credential row, in the order [`decode_credential`] reads them (and `insert` writes).
 pub(crate) const CREDENTIAL_COLUMNS: &str = concat!(meta_columns!(), ", secret");
 /// Index of the column after the metadata columns (where `secret` goes when selected).
 const SECRET_INDEX: usize = 14;
+/// Selected after [`CREDENTIAL_COLUMNS`] when scanning: the ID as bytes whatever its storage class, so an
+/// unreadable row can be reported by the ID that `delete` matches.
+pub(crate) const UNREADABLE_ID_COLUMN: &str = "CAST(id AS BLOB)";
+const UNREADABLE_ID_INDEX: usize = SECRET_INDEX + 1;
 
 fn corrupt(column: &str, what: &str) -> StoreError {
     StoreError::Corrupt(format!("column {column}: {what}"))
@@ -83,7 +85,7 @@ fn boolean(row: &Row<'_>, idx: usize, column: &str) -> Result<bool, StoreError> 
     }
 }
 
-/// Decodes the [`META_COLUMNS`] of a credential row.
+/// Decodes the metadata columns (the first 14 of [`CREDENTIAL_COLUMNS`]) of a credential row.
 pub(crate) fn decode_meta(row: &Row<'_>) -> Result<CredentialMeta, StoreError> {
     Ok(CredentialMeta {
         id: blob(row, 0, "id")?,
@@ -111,6 +113,19 @@ pub(crate) fn decode_credential(row: &Row<'_>, key: &SealKey) -> Result<StoredCr
     let binding = CredentialBinding::new(&meta);
     let secret = key.open(CredentialBinding::PURPOSE, &binding.parts(&meta), &sealed)?;
     Ok(StoredCredential { meta, secret })
+}
+
+/// Reports a row of [`CREDENTIAL_COLUMNS`] + [`UNREADABLE_ID_COLUMN`] that failed to decode with `reason`,
+/// keeping whatever can still be read of its identity.
+pub(crate) fn unreadable(row: &Row<'_>, reason: String) -> UnreadableCredential {
+    UnreadableCredential {
+        id: opt_blob(row, UNREADABLE_ID_INDEX, "id")
+            .ok()
+            .flatten()
+            .unwrap_or_default(),
+        rp_id: text(row, 1, "rp_id").ok(),
+        reason,
+    }
 }
 
 /// The associated data parts that bind a credential's secret to its row: every field fixed at creation

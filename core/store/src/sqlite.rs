@@ -5,11 +5,13 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
-use tandem_core::store::{CredentialMeta, CredentialStore, StoreError, StoredCredential};
+use tandem_core::store::{
+    CredentialMeta, CredentialStore, StoreError, StoredCredential, UnreadableCredential,
+};
 use zeroize::Zeroizing;
 
 use crate::protector::KeyProtector;
-use crate::row::{self, CREDENTIAL_COLUMNS, CredentialBinding, META_COLUMNS};
+use crate::row::{self, CREDENTIAL_COLUMNS, CredentialBinding, UNREADABLE_ID_COLUMN};
 use crate::schema;
 use crate::seal::{DATA_KEY_LEN, Purpose, SealKey};
 
@@ -116,14 +118,18 @@ impl SqliteStore {
         Ok(out)
     }
 
-    fn list(&self, rp_id: Option<&str>) -> Result<Vec<CredentialMeta>, StoreError> {
+    /// Reads every credential row (of `rp_id`, or all), newest first, and verifies each fully (metadata
+    /// decodes, secret authenticates): the metadata of the readable rows, and a report for each row that is
+    /// not. Only a failure of the database itself fails the whole scan.
+    fn scan(
+        &self,
+        rp_id: Option<&str>,
+    ) -> Result<(Vec<CredentialMeta>, Vec<UnreadableCredential>), StoreError> {
         self.read(|tx| {
+            let select = format!("SELECT {CREDENTIAL_COLUMNS}, {UNREADABLE_ID_COLUMN} FROM credentials");
             let sql = match rp_id {
-                Some(_) => format!(
-                    "SELECT {META_COLUMNS} FROM credentials WHERE rp_id = ?1 \
-                     ORDER BY created_at DESC, seq DESC"
-                ),
-                None => format!("SELECT {META_COLUMNS} FROM credentials ORDER BY created_at DESC, seq DESC"),
+                Some(_) => format!("{select} WHERE rp_id = ?1 ORDER BY created_at DESC, seq DESC"),
+                None => format!("{select} ORDER BY created_at DESC, seq DESC"),
             };
             let mut stmt = tx.prepare(&sql).map_err(db_error)?;
             let mut rows = match rp_id {
@@ -131,11 +137,16 @@ impl SqliteStore {
                 None => stmt.query([]),
             }
             .map_err(db_error)?;
-            let mut out = Vec::new();
+            let (mut readable, mut unreadable) = (Vec::new(), Vec::new());
             while let Some(r) = rows.next().map_err(db_error)? {
-                out.push(row::decode_meta(r)?);
+                match row::decode_credential(r, &self.key) {
+                    // The opened secret is zeroized here; callers load it again with `get` when they sign.
+                    Ok(c) => readable.push(c.meta),
+                    Err(StoreError::Corrupt(reason)) => unreadable.push(row::unreadable(r, reason)),
+                    Err(e) => return Err(e),
+                }
             }
-            Ok(out)
+            Ok((readable, unreadable))
         })
     }
 
@@ -198,7 +209,10 @@ fn load_or_create_data_key(
             Some(_) => Err(StoreError::Corrupt(format!("meta {name} is not a blob"))),
         }
     };
-    let protector_error = |e: crate::ProtectorError| StoreError::KeyProtector(e.to_string());
+    let protector_error = |e: crate::ProtectorError| match e {
+        crate::ProtectorError::KeyInvalidated(reason) => StoreError::KeyInvalidated(reason),
+        other => StoreError::KeyProtector(other.to_string()),
+    };
     let key = match stored(META_DATA_KEY)? {
         Some(wrapped) => {
             let raw = protector.unwrap(&wrapped).map_err(protector_error)?;
@@ -302,11 +316,15 @@ impl CredentialStore for SqliteStore {
     }
 
     fn list_for_rp(&self, rp_id: &str) -> Result<Vec<CredentialMeta>, StoreError> {
-        self.list(Some(rp_id))
+        Ok(self.scan(Some(rp_id))?.0)
     }
 
     fn list_all(&self) -> Result<Vec<CredentialMeta>, StoreError> {
-        self.list(None)
+        Ok(self.scan(None)?.0)
+    }
+
+    fn unreadable(&self) -> Result<Vec<UnreadableCredential>, StoreError> {
+        Ok(self.scan(None)?.1)
     }
 
     fn get(&self, id: &[u8]) -> Result<Option<StoredCredential>, StoreError> {
@@ -342,10 +360,15 @@ impl CredentialStore for SqliteStore {
     }
 
     fn delete(&self, id: &[u8]) -> Result<(), StoreError> {
-        // Deliberately no verification: deleting is how a user gets rid of a corrupt row.
+        // Deliberately no verification: deleting is how a user gets rid of a corrupt row. A damaged file may
+        // hold a non-blob ID; `unreadable` reports it as `CAST(id AS BLOB)`, so that form matches too.
         self.write(|tx| {
             match tx
-                .execute("DELETE FROM credentials WHERE id = ?1", params![id])
+                .execute(
+                    "DELETE FROM credentials WHERE id = ?1 \
+                     OR (typeof(id) <> 'blob' AND CAST(id AS BLOB) = ?1)",
+                    params![id],
+                )
                 .map_err(db_error)?
             {
                 0 => Err(StoreError::NotFound),

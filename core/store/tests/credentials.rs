@@ -228,6 +228,44 @@ fn failing_protector_is_a_key_protector_error() {
     );
 }
 
+/// A protector whose wrapping key is permanently gone (Android: screen lock removed).
+struct InvalidatedProtector;
+
+impl KeyProtector for InvalidatedProtector {
+    fn wrap(&self, _: &[u8]) -> Result<Vec<u8>, ProtectorError> {
+        Err(ProtectorError::KeyInvalidated(
+            "key permanently invalidated".into(),
+        ))
+    }
+    fn unwrap(&self, _: &[u8]) -> Result<Zeroizing<Vec<u8>>, ProtectorError> {
+        Err(ProtectorError::KeyInvalidated(
+            "key permanently invalidated".into(),
+        ))
+    }
+}
+
+#[test]
+fn invalidated_key_is_its_own_error_and_leaves_the_file_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let c = credential(1, "example.com", true);
+    open(&path).insert(&c).unwrap();
+    let before = common::dump(&path);
+    let r = SqliteStore::open(&path, Arc::new(InvalidatedProtector));
+    assert!(
+        matches!(&r, Err(StoreError::KeyInvalidated(reason)) if reason.contains("permanently")),
+        "{r:?}"
+    );
+    // Distinct from the transient kind, so an app can tell "try again" from "start over".
+    assert!(matches!(
+        SqliteStore::open(&path, Arc::new(BrokenProtector)),
+        Err(StoreError::KeyProtector(_))
+    ));
+    // Nothing is deleted or rewritten behind the user's back: starting over is the app's explicit step.
+    assert_eq!(common::dump(&path), before);
+    assert!(open(&path).get(&c.meta.id).unwrap().is_some());
+}
+
 #[test]
 fn garbage_file_is_corrupt_not_a_panic() {
     let dir = tempfile::tempdir().unwrap();

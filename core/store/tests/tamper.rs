@@ -69,8 +69,9 @@ fn swapped_blobs_fail_on_both_rows() {
     // Putting a's blob back restores a: the failure was the move, not collateral damage.
     set_column(&path, &a.meta.id, "secret", Value::Blob(sa));
     assert_eq!(store.get(&a.meta.id).unwrap().unwrap().secret, a.secret);
-    // Listing metadata does not need the secret and still works; deleting a corrupt row works.
-    assert_eq!(store.list_all().unwrap().len(), 2);
+    // Listing skips b, whose secret no longer opens, and reports it; deleting a corrupt row works.
+    assert_eq!(store.list_all().unwrap().len(), 1);
+    assert_eq!(store.unreadable().unwrap()[0].id, b.meta.id);
     store.delete(&b.meta.id).unwrap();
     assert!(store.get(&b.meta.id).unwrap().is_none());
 }
@@ -166,20 +167,18 @@ fn wrong_types_and_ranges_are_corrupt() {
         ("secret", Value::Integer(0)),
     ];
     for (column, value) in cases {
-        let (_dir, path, store, a, _b) = setup();
+        let (_dir, path, store, a, b) = setup();
         set_column(&path, &a.meta.id, column, value.clone());
         assert_row_corrupt(&store, &path, &a);
-        // Listing reads metadata only; a damaged secret shows up on get.
-        if column != "secret" {
-            assert!(is_corrupt(store.list_all()), "{column} = {value:?}: list_all");
-        }
+        // Listing skips the damaged row (the other one still lists) and reports it as unreadable.
+        let listed = store.list_all().unwrap();
+        assert_eq!(listed.len(), 1, "{column} = {value:?}: list_all");
+        assert_eq!(listed[0].id, b.meta.id);
         // A non-text rp_id no longer matches a text RP ID, so it is simply not listed for that RP.
-        if column != "rp_id" && column != "secret" {
-            assert!(
-                is_corrupt(store.list_for_rp(&a.meta.rp_id)),
-                "{column} = {value:?}: list_for_rp"
-            );
-        }
+        assert!(store.list_for_rp(&a.meta.rp_id).unwrap().is_empty());
+        let unreadable = store.unreadable().unwrap();
+        assert_eq!(unreadable.len(), 1, "{column} = {value:?}: unreadable");
+        assert_eq!(unreadable[0].id, a.meta.id);
         // Other RPs' rows are unaffected.
         assert_eq!(store.list_for_rp("b.example").unwrap().len(), 1);
     }
@@ -191,7 +190,8 @@ fn wrong_types_and_ranges_are_corrupt() {
             params![a.meta.id],
         )
         .unwrap();
-    assert!(is_corrupt(store.list_all()));
+    assert_eq!(store.list_all().unwrap().len(), 1);
+    assert_eq!(store.unreadable().unwrap()[0].id, a.meta.id);
     assert_row_corrupt(&store, &path, &a);
 }
 

@@ -8,6 +8,10 @@ import Security
 ///
 /// Share the store between the app and its credential-provider extension by giving both the same
 /// `accessGroup` (a keychain access group) and an app-group container for the database file.
+///
+/// A missing wrapping key (deleted, or the database restored onto another device) is
+/// `KeyProtectorError.KeyInvalidated`, which the store reports as `TandemError.KeyInvalidated`: the passkeys
+/// are lost, and the app offers to start over with `resetAfterKeyLoss(storePath:)`.
 public final class SecureEnclaveKeyProtector: KeyProtector, @unchecked Sendable {
     private let tag: Data
     private let accessGroup: String?
@@ -43,6 +47,22 @@ public final class SecureEnclaveKeyProtector: KeyProtector, @unchecked Sendable 
         return plain as Data
     }
 
+    /// Deletes the wrapping key, so the next `wrap` (of a new store) creates a fresh one. Only for starting
+    /// over after key loss: whatever the old key wrapped cannot be recovered.
+    public func deleteKey() throws {
+        let status = SecItemDelete(baseQuery() as CFDictionary)
+        guard status == errSecSuccess || status == errSecItemNotFound else {
+            throw KeyProtectorError.Unavailable(reason: "Keychain delete failed (OSStatus \(status))")
+        }
+    }
+
+    /// Starts over after `TandemError.KeyInvalidated` (ask the user first): deletes the store's files at
+    /// `storePath`, then the wrapping key. Close every `CredentialStore` on that path before calling.
+    public func resetAfterKeyLoss(storePath: String) throws {
+        try deleteStoreFiles(path: storePath)
+        try deleteKey()
+    }
+
     private func baseQuery() -> [String: Any] {
         var query: [String: Any] = [
             kSecClass as String: kSecClassKey,
@@ -65,7 +85,8 @@ public final class SecureEnclaveKeyProtector: KeyProtector, @unchecked Sendable 
             throw KeyProtectorError.Unavailable(reason: "Keychain lookup failed (OSStatus \(status))")
         }
         guard createIfMissing else {
-            throw KeyProtectorError.Rejected(reason: "no wrapping key in the Keychain: the store was made elsewhere")
+            throw KeyProtectorError.KeyInvalidated(
+                reason: "no wrapping key in the Keychain (deleted, or the store was restored from another device)")
         }
         return try createKey()
     }

@@ -15,7 +15,9 @@ import android.widget.ListView
 import android.widget.TextView
 import dev.tandem.ffi.Credential
 import dev.tandem.ffi.TandemException
+import dev.tandem.ffi.UnreadableCredential
 import dev.tandem.sdk.credentials
+import dev.tandem.sdk.unreadableCredentials
 import dev.tandem.sdk.describe
 import dev.tandem.sdk.progressListener
 import dev.tandem.sdk.remove
@@ -40,6 +42,7 @@ class MainActivity : Activity() {
     private var shown: List<Credential> = emptyList()
     /** A deep-linked QR code waiting for the Bluetooth permission. */
     private var pendingQr: String? = null
+    private var broken: List<UnreadableCredential> = emptyList()
 
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
@@ -49,7 +52,10 @@ class MainActivity : Activity() {
         adapter = ArrayAdapter(this, android.R.layout.simple_list_item_1, mutableListOf())
         val list = ListView(this).apply {
             adapter = this@MainActivity.adapter
-            setOnItemClickListener { _, _, position, _ -> shown.getOrNull(position)?.let(::confirmDelete) }
+            setOnItemClickListener { _, _, position, _ ->
+                shown.getOrNull(position)?.let(::confirmDelete)
+                    ?: broken.getOrNull(position - shown.size)?.let(::confirmDeleteUnreadable)
+            }
         }
         setContentView(
             LinearLayout(this).apply {
@@ -148,15 +154,65 @@ class MainActivity : Activity() {
     }
 
     private fun refresh() = scope.launch {
-        shown = try {
-            app.store().credentials()
+        try {
+            shown = app.store().credentials()
+            broken = app.store().unreadableCredentials()
+        } catch (e: TandemException.KeyInvalidated) {
+            shown = emptyList()
+            broken = emptyList()
+            offerStartOver()
         } catch (e: TandemException) {
             status.text = "Cannot open the passkey store: ${e.message}"
-            emptyList()
+            shown = emptyList()
+            broken = emptyList()
         }
         val date = DateFormat.getDateInstance()
         adapter.clear()
         adapter.addAll(shown.map { "${it.rpId}\n${it.userDisplayName ?: it.userName ?: "?"} · ${date.format(Date(it.createdAt.toLong() * 1000))}" })
+        adapter.addAll(broken.map { "${it.rpId ?: "Unknown site"}\nDamaged passkey: cannot be used. Tap to delete." })
+    }
+
+    /** The Keystore key is gone for good (screen lock removed): say so plainly and offer a fresh start. */
+    private fun offerStartOver() {
+        status.text = "The passkeys on this phone can no longer be used."
+        AlertDialog.Builder(this)
+            .setTitle("Passkeys can no longer be used")
+            .setMessage(
+                "The key protecting the passkeys on this phone was removed by Android (for example because " +
+                    "the screen lock was turned off). They cannot be recovered. Start over to create new " +
+                    "passkeys; sign in to each site another way to add one again.",
+            )
+            .setPositiveButton("Start over") { _, _ ->
+                scope.launch {
+                    try {
+                        app.startOver()
+                        status.text = "Started over: no passkeys yet."
+                    } catch (e: TandemException) {
+                        status.text = "Could not start over: ${e.message}"
+                    }
+                    refresh()
+                }
+            }
+            .setNegativeButton("Not now", null)
+            .show()
+    }
+
+    private fun confirmDeleteUnreadable(u: UnreadableCredential) {
+        AlertDialog.Builder(this)
+            .setTitle("Delete damaged passkey?")
+            .setMessage("${u.rpId ?: "Unknown site"}: this passkey cannot be read (${u.reason}) and cannot be used.")
+            .setPositiveButton("Delete") { _, _ ->
+                scope.launch {
+                    try {
+                        app.store().remove(u.id)
+                    } catch (e: TandemException) {
+                        status.text = "Delete failed: ${e.message}"
+                    }
+                    refresh()
+                }
+            }
+            .setNegativeButton("Keep", null)
+            .show()
     }
 
     private fun confirmDelete(c: Credential) {

@@ -14,6 +14,7 @@ import dev.tandem.sdk.android.AndroidBleAdvertiser
 import dev.tandem.sdk.android.AndroidKeystoreProtector
 import dev.tandem.sdk.android.BiometricVerifier
 import dev.tandem.sdk.OkHttpWebSocketClient
+import dev.tandem.sdk.Stores
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.sync.Mutex
 import kotlinx.coroutines.sync.withLock
@@ -27,6 +28,8 @@ import java.io.File
 class TandemApp : Application() {
     private val lock = Mutex()
     private var store: CredentialStore? = null
+    private val protector by lazy { AndroidKeystoreProtector(this, requireUserAuthentication = false) }
+    private val storePath get() = File(noBackupFilesDir, "tandem-credentials.db").path
 
     /**
      * The credential store, opened on first use. The Keystore key is used without a per-use authentication
@@ -35,10 +38,17 @@ class TandemApp : Application() {
      * opening the store.
      */
     suspend fun store(): CredentialStore = lock.withLock {
-        store ?: withContext(Dispatchers.IO) {
-            val path = File(noBackupFilesDir, "tandem-credentials.db").path
-            CredentialStore.open(path, AndroidKeystoreProtector(this@TandemApp, requireUserAuthentication = false))
-        }.also { store = it }
+        store ?: withContext(Dispatchers.IO) { CredentialStore.open(storePath, protector) }.also { store = it }
+    }
+
+    /**
+     * After `TandemException.KeyInvalidated` and the user's yes: deletes the dead Keystore key and the
+     * database, so the next [store] starts empty with a fresh key. The old passkeys were already lost.
+     */
+    suspend fun startOver(): Unit = lock.withLock {
+        store?.close()
+        store = null
+        Stores.resetAfterKeyLoss(storePath, protector::deleteKey)
     }
 
     /** An engine whose prompts appear over [activity]. */

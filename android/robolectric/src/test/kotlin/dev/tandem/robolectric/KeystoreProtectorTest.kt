@@ -70,8 +70,9 @@ class KeystoreProtectorTest {
     }
 
     @Test
-    fun `a wrapped key from elsewhere is rejected`() {
+    fun `a wrapped key without its Keystore key is lost, not transient`() {
+        // No alias: a restored backup or a wiped Keystore. KeyInvalidated lets the app offer to start over.
         val protector = AndroidKeystoreProtector(app, requireUserAuthentication = false)
-        assertIs<KeyProtectorException.Rejected>(runCatching { protector.unwrap(ByteArray(60)) }.exceptionOrNull())
+        assertIs<KeyProtectorException.KeyInvalidated>(runCatching { protector.unwrap(ByteArray(60)) }.exceptionOrNull())
     }
 }

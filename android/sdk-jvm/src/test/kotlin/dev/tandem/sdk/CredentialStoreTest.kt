@@ -89,4 +89,32 @@ class CredentialStoreTest {
             assertFailsWith<TandemException.NotFound> { it.remove(byteArrayOf(9)) }
         }
     }
+
+    @Test
+    fun `a permanently invalidated key is KeyInvalidated and resetAfterKeyLoss starts over`(): Unit = runBlocking {
+        val path = dir.resolve("s.db").toString()
+        Stores.open(path, SoftwareKeyProtector(key)).close()
+        val dead = object : KeyProtector {
+            override fun wrap(dataKey: ByteArray): ByteArray = throw KeyProtectorException.KeyInvalidated("lock screen removed")
+            override fun unwrap(wrapped: ByteArray): ByteArray = throw KeyProtectorException.KeyInvalidated("lock screen removed")
+        }
+        val e = assertFailsWith<TandemException.KeyInvalidated> { Stores.open(path, dead) }
+        assertTrue(e.reason.contains("lock screen removed"))
+        // A transient failure stays its own kind: the app must not offer to wipe on "device locked".
+        val locked = object : KeyProtector {
+            override fun wrap(dataKey: ByteArray): ByteArray = throw KeyProtectorException.Unavailable("locked")
+            override fun unwrap(wrapped: ByteArray): ByteArray = throw KeyProtectorException.Unavailable("locked")
+        }
+        assertFailsWith<TandemException.KeyProtector> { Stores.open(path, locked) }
+
+        var keyDeleted = false
+        Stores.resetAfterKeyLoss(path) { keyDeleted = true }
+        assertTrue(keyDeleted)
+        assertTrue(!dir.resolve("s.db").toFile().exists())
+        // A new key opens a new, empty store at the same path.
+        Stores.open(path, SoftwareKeyProtector.random()).use {
+            assertEquals(emptyList(), it.credentials())
+            assertEquals(emptyList(), it.unreadableCredentials())
+        }
+    }
 }

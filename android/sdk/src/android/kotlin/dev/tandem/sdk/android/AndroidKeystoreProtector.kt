@@ -27,6 +27,12 @@ import javax.crypto.spec.GCMParameterSpec
  * (the app shows `BiometricVerifier` first, e.g. when it opens the store).
  *
  * Wrapped format: `iv (12) || ciphertext || tag (16)`; the Keystore chooses the IV.
+ *
+ * Key loss is reported as `KeyProtectorException.KeyInvalidated` (the store then fails with
+ * `TandemException.KeyInvalidated`), never as the transient `Unavailable`: the Keystore invalidates an
+ * auth-bound key for good when the screen lock is removed, and a restored backup brings the database without
+ * its key. Either way the store's passkeys are gone; the app offers to start over with
+ * `Stores.resetAfterKeyLoss(path, ::deleteKey)`.
  */
 class AndroidKeystoreProtector(
     private val context: Context,
@@ -36,7 +42,14 @@ class AndroidKeystoreProtector(
 ) : KeyProtector {
     override fun wrap(dataKey: ByteArray): ByteArray = guarded {
         val cipher = Cipher.getInstance(TRANSFORMATION)
-        cipher.init(Cipher.ENCRYPT_MODE, keyOrCreate())
+        try {
+            cipher.init(Cipher.ENCRYPT_MODE, keyOrCreate())
+        } catch (e: KeyPermanentlyInvalidatedException) {
+            // wrap runs only for a new, empty store: nothing depends on the dead key, so replace it rather
+            // than wrapping under a key that can never unwrap.
+            deleteKey()
+            cipher.init(Cipher.ENCRYPT_MODE, keyOrCreate())
+        }
         cipher.updateAAD(LABEL)
         val iv = cipher.iv
         check(iv.size == IV_LEN) { "unexpected IV length ${iv.size}" }
@@ -49,7 +62,9 @@ class AndroidKeystoreProtector(
         }
         return guarded {
             val key = existingKey()
-                ?: throw KeyProtectorException.Rejected("no Keystore key '$alias': the store was made elsewhere")
+                ?: throw KeyProtectorException.KeyInvalidated(
+                    "no Keystore key '$alias' (deleted, or the store was restored from another device)",
+                )
             val cipher = Cipher.getInstance(TRANSFORMATION)
             cipher.init(Cipher.DECRYPT_MODE, key, GCMParameterSpec(TAG_BITS, wrapped, 0, IV_LEN))
             cipher.updateAAD(LABEL)
@@ -64,7 +79,7 @@ class AndroidKeystoreProtector(
     } catch (e: UserNotAuthenticatedException) {
         throw KeyProtectorException.Unavailable("the user must authenticate first (biometric or screen lock)")
     } catch (e: KeyPermanentlyInvalidatedException) {
-        throw KeyProtectorException.Unavailable("the Keystore key was invalidated (screen lock removed): $e")
+        throw KeyProtectorException.KeyInvalidated("the Keystore key was invalidated (screen lock removed): $e")
     } catch (e: AEADBadTagException) {
         throw KeyProtectorException.Rejected("wrapped key does not authenticate under the Keystore key")
     } catch (e: GeneralSecurityException) {
@@ -114,6 +129,15 @@ class AndroidKeystoreProtector(
             // The feature flag can be set while StrongBox refuses this key shape: fall back to the TEE.
             create(strongBox = false)
         }
+    }
+
+    /**
+     * Deletes the Keystore key, so the next [wrap] (of a new store) creates a fresh one. Only for starting
+     * over after key loss: whatever the old key wrapped cannot be recovered.
+     */
+    fun deleteKey() {
+        val ks = keyStore()
+        if (ks.containsAlias(alias)) ks.deleteEntry(alias)
     }
 
     /** Where this instance's create() put the key: null until it made one. */
