@@ -95,6 +95,7 @@ impl std::fmt::Debug for RegistrationResult {
             .field("public_key_algorithm", &self.public_key_algorithm)
             .field("transports", &self.transports)
             .field("client_extension_results_json", &format_args!("<redacted>"))
+            .field("client_data_json", &self.client_data_json)
             .finish()
     }
 }
@@ -107,6 +108,7 @@ impl std::fmt::Debug for AssertionResult {
             .field("signature", &self.signature)
             .field("user_handle", &self.user_handle)
             .field("client_extension_results_json", &format_args!("<redacted>"))
+            .field("client_data_json", &self.client_data_json)
             .finish()
     }
 }
@@ -326,6 +328,7 @@ mod tests {
             public_key_algorithm: -7,
             transports: vec![],
             client_extension_results_json: json.clone(),
+            client_data_json: None,
         };
         let a = AssertionResult {
             credential_id: vec![1],
@@ -333,6 +336,7 @@ mod tests {
             signature: vec![3],
             user_handle: None,
             client_extension_results_json: json,
+            client_data_json: None,
         };
         for printed in [format!("{r:?} {r:#?}"), format!("{a:?} {a:#?}")] {
             assert!(printed.contains("redacted"));

@@ -25,9 +25,9 @@ pub mod extensions;
 pub mod keys;
 pub mod pin;
 pub mod platform;
-pub mod rpid;
 #[cfg(test)]
 pub(crate) mod redaction;
+pub mod rpid;
 pub mod status;
 pub mod store;
 pub mod token;

@@ -563,6 +563,7 @@ mod tests {
             signature: vec![3],
             user_handle: None,
             client_extension_results: results.clone(),
+            client_data_json: None,
         };
         let r = RegistrationResult {
             credential_id: vec![1],
@@ -572,6 +573,7 @@ mod tests {
             public_key_algorithm: -7,
             transports: vec![],
             client_extension_results: results,
+            client_data_json: None,
         };
         for printed in [format!("{a:?} {a:#?}"), format!("{r:?} {r:#?}")] {
             assert!(printed.contains("redacted"));
