@@ -18,7 +18,7 @@ import kotlin.test.assertTrue
 /** BiometricVerifier on the oldest Android the app supports. */
 @RunWith(RobolectricTestRunner::class)
 class BiometricVerifierTest {
-    private val prompt = VerificationPrompt(Operation.SIGN_IN, "example.com", null, null)
+    private val prompt = VerificationPrompt(Operation.SIGN_IN, "example.com", null, null, "Sign in to example.com", null)
 
     /** Runs verify() on an engine thread while the main looper (where the prompt is built) keeps turning. */
     private fun verifyOffMain(verifier: BiometricVerifier): Throwable? {

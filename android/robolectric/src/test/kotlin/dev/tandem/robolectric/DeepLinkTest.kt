@@ -1,10 +1,13 @@
 package dev.tandem.robolectric
 
 import android.Manifest
+import android.app.AlertDialog
+import android.content.DialogInterface
 import android.content.Intent
 import android.content.pm.PackageManager
 import android.net.Uri
 import android.os.Build
+import android.os.Looper
 import dev.tandem.app.MainActivity
 import dev.tandem.app.TandemApp
 import org.junit.After
@@ -16,12 +19,14 @@ import org.robolectric.RobolectricTestRunner
 import org.robolectric.RuntimeEnvironment
 import org.robolectric.Shadows.shadowOf
 import org.robolectric.annotation.Config
+import org.robolectric.shadows.ShadowAlertDialog
 import kotlin.test.assertEquals
 import kotlin.test.assertTrue
 
 /**
  * `FIDO:/` links (what the system camera opens for a desktop's QR code) reach MainActivity, in either case
- * (Android matches schemes case-sensitively), and the deep-link path asks for Bluetooth advertising first.
+ * (Android matches schemes case-sensitively). Any page can open such a link, so the app asks the user before it
+ * starts anything, then asks for Bluetooth advertising.
  */
 @RunWith(RobolectricTestRunner::class)
 @Config(application = TandemApp::class)
@@ -48,6 +53,28 @@ class DeepLinkTest {
         RuntimeEnvironment.getApplication().packageManager.queryIntentActivities(view(uri), 0)
             .any { it.activityInfo.name == "dev.tandem.app.MainActivity" }
 
+    /** Opens MainActivity with the deep link and answers the "Connect to a computer?" dialog. */
+    private fun openAndAnswer(button: Int): MainActivity {
+        val activity = Robolectric.buildActivity(MainActivity::class.java, view(qr)).create().get()
+        val dialog = ShadowAlertDialog.getLatestAlertDialog() as AlertDialog
+        assertTrue(dialog.isShowing, "the deep link must ask first")
+        dialog.getButton(button).performClick()
+        shadowOf(Looper.getMainLooper()).idle()
+        return activity
+    }
+
+    @Test
+    fun `a deep link asks before it starts anything, and Cancel starts nothing`() {
+        val activity = Robolectric.buildActivity(MainActivity::class.java, view(qr)).create().get()
+        val dialog = ShadowAlertDialog.getLatestAlertDialog() as AlertDialog?
+        assertTrue(dialog != null && dialog.isShowing, "a dialog must ask before a session starts")
+        assertEquals(null, shadowOf(activity).lastRequestedPermission, "nothing is requested before the user answers")
+        dialog.getButton(DialogInterface.BUTTON_NEGATIVE).performClick()
+        shadowOf(Looper.getMainLooper()).idle()
+        assertEquals(null, shadowOf(activity).lastRequestedPermission, "Cancel starts nothing")
+        assertTrue(!dialog.isShowing)
+    }
+
     @Test
     fun `FIDO and fido links both resolve to MainActivity, others do not`() {
         assertTrue(resolves(qr), "upper-case FIDO:/ (what QR codes carry)")
@@ -65,7 +92,7 @@ class DeepLinkTest {
 
     @Test
     fun `a deep link asks for BLUETOOTH_ADVERTISE before it starts a session (Android 12+)`() {
-        val activity = Robolectric.buildActivity(MainActivity::class.java, view(qr)).create().get()
+        val activity = openAndAnswer(DialogInterface.BUTTON_POSITIVE)
         val requested = shadowOf(activity).lastRequestedPermission
         if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.S) {
             assertTrue(requested != null && Manifest.permission.BLUETOOTH_ADVERTISE in requested.requestedPermissions, "requested: ${requested?.requestedPermissions?.toList()}")
@@ -78,8 +105,7 @@ class DeepLinkTest {
     @Test
     fun `a deep link with the permission denied says so instead of starting`() {
         if (Build.VERSION.SDK_INT < Build.VERSION_CODES.S) return
-        val controller = Robolectric.buildActivity(MainActivity::class.java, view(qr)).create()
-        val activity = controller.get()
+        val activity = openAndAnswer(DialogInterface.BUTTON_POSITIVE)
         val request = shadowOf(activity).lastRequestedPermission
         activity.onRequestPermissionsResult(request.requestCode, request.requestedPermissions, IntArray(request.requestedPermissions.size) { PackageManager.PERMISSION_DENIED })
         val status = activity.findViewById<android.view.View>(android.R.id.content).let { TextFinder.allText(it) }

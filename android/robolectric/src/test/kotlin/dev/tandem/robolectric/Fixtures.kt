@@ -5,6 +5,7 @@ import dev.tandem.ffi.AccountInfo
 import dev.tandem.ffi.Authenticator
 import dev.tandem.ffi.AuthenticatorOptions
 import dev.tandem.ffi.BackupPolicy
+import dev.tandem.ffi.CallerContext
 import dev.tandem.ffi.CredentialStore
 import dev.tandem.ffi.UserVerifier
 import dev.tandem.ffi.VerificationPrompt
@@ -43,6 +44,6 @@ object Fixtures {
     suspend fun registerPasskey(store: CredentialStore, rpId: String, userName: String): ByteArray = withContext(Dispatchers.IO) {
         val engine = Authenticator(store, ApprovingVerifier(), FirstChooser(), AuthenticatorOptions(ByteArray(0), BackupPolicy.DEVICE_BOUND))
         val hash = MessageDigest.getInstance("SHA-256").digest("client data".toByteArray())
-        engine.register(creationOptions(rpId, userName), hash).credentialId
+        engine.register(creationOptions(rpId, userName), CallerContext.OsVerified(hash)).credentialId
     }
 }

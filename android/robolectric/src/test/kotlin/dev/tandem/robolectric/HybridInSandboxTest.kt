@@ -10,12 +10,12 @@ import dev.tandem.ffi.AuthenticatorOptions
 import dev.tandem.ffi.BackupPolicy
 import dev.tandem.ffi.BleAdvertiser
 import dev.tandem.ffi.HybridSession
+import dev.tandem.ffi.LinkedSessionApprover
 import dev.tandem.ffi.Tunnel
 import dev.tandem.sdk.OkHttpWebSocketClient
 import dev.tandem.sdk.android.AndroidBleAdvertiser
 import dev.tandem.sdk.progressListener
 import dev.tandem.sdk.sessionOptions
-import kotlinx.coroutines.runBlocking
 import org.junit.After
 import org.junit.Before
 import org.junit.Test
@@ -24,14 +24,15 @@ import org.robolectric.RobolectricTestRunner
 import org.robolectric.RuntimeEnvironment
 import org.robolectric.Shadows.shadowOf
 import org.robolectric.annotation.Config
+import kotlin.test.assertEquals
+import kotlin.test.assertFalse
+import kotlin.test.assertTrue
+import kotlinx.coroutines.runBlocking
 import java.net.DatagramPacket
 import java.net.DatagramSocket
 import java.net.InetAddress
 import java.nio.file.Files
 import java.util.concurrent.atomic.AtomicReference
-import kotlin.test.assertEquals
-import kotlin.test.assertFalse
-import kotlin.test.assertTrue
 
 /**
  * Whole hybrid ceremonies inside the Robolectric sandbox with the app's own pieces: TandemApp's store (the
@@ -133,6 +134,10 @@ abstract class HybridInSandbox {
             advertiser,
             OkHttpWebSocketClient(),
             progressListener { },
+            // The app offers no linking, so no linked session can start; refuse any that did.
+            object : LinkedSessionApprover {
+                override fun accept(desktopName: String): Boolean = false
+            },
             sessionOptions(Tunnel.Url(tunnelUrl, 256u), appOptions.authenticatorName, allowInsecureLoopback = true, linking = appOptions.linking),
         )
         val passkey = logs.resolve("passkey.json")

@@ -41,7 +41,13 @@ class ProviderActivityTest {
 
     private fun run(intent: Intent): Activity {
         val activity = Robolectric.buildActivity(ProviderActivity::class.java, intent).create().get()
-        shadowOf(Looper.getMainLooper()).idle()
+        // The engine answers on its own thread (the core parses the request JSON), then the result is posted to
+        // the main looper: keep it turning until the activity finishes, or give up after a generous bound.
+        val giveUp = System.nanoTime() + 20_000_000_000L
+        while (!activity.isFinishing && System.nanoTime() < giveUp) {
+            shadowOf(Looper.getMainLooper()).idle()
+            Thread.sleep(10)
+        }
         assertTrue(activity.isFinishing, "the activity answers and finishes")
         assertEquals(Activity.RESULT_OK, shadowOf(activity).resultCode)
         return activity
