@@ -16,6 +16,7 @@ import dev.tandem.sdk.OkHttpWebSocketClient
 import dev.tandem.sdk.android.AndroidBleAdvertiser
 import dev.tandem.sdk.progressListener
 import dev.tandem.sdk.sessionOptions
+import dev.tandem.testpeers.Peer
 import org.junit.After
 import org.junit.Before
 import org.junit.Test

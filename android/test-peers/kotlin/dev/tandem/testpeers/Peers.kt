@@ -1,4 +1,4 @@
-package dev.tandem.sdk
+package dev.tandem.testpeers
 
 import java.io.File
 import java.nio.file.Files
