@@ -12,7 +12,6 @@ use tandem_core::webauthn::{self, CallerPolicy, WebAuthnError};
 use tandem_core::{AuthenticatorConfig, BackupPolicy as CoreBackup, EngineError};
 
 use crate::TandemError;
-use crate::assetlinks::HttpsAssetLinks;
 use crate::callbacks::{AccountChooser, ChooserAdapter, UserVerifier, VerifierAdapter};
 use crate::caller::CallerContext;
 use crate::runtime::{guard, spawn_blocking};
@@ -186,7 +185,7 @@ impl Authenticator {
             );
             Ok(Arc::new(Authenticator {
                 inner: Arc::new(engine),
-                asset_links: Arc::new(HttpsAssetLinks::with_public_roots()),
+                asset_links: default_asset_links(),
             }))
         })
     }
@@ -311,6 +310,20 @@ pub fn assertion_response_json(
         };
         Ok(webauthn::assertion_response_json(&r, &client_data_json))
     })
+}
+
+/// Where native apps' asset-links files come from: the built-in HTTPS fetcher when the library has it (feature
+/// `https-asset-links`, and every test build); otherwise none, so native-app callers are refused rather than
+/// trusted (the mobile library carries no TLS stack).
+fn default_asset_links() -> Arc<dyn AssetLinksSource> {
+    #[cfg(any(test, feature = "https-asset-links"))]
+    {
+        Arc::new(crate::assetlinks::HttpsAssetLinks::with_public_roots())
+    }
+    #[cfg(not(any(test, feature = "https-asset-links")))]
+    {
+        Arc::new(tandem_core::assetlinks::NoAssetLinks)
+    }
 }
 
 #[cfg(test)]

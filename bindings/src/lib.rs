@@ -10,6 +10,7 @@
 //! No panic crosses the FFI: every exported body runs under [`runtime::guard`] (sync) or on the crate's tokio
 //! runtime (async), and a panic comes out as [`TandemError::Internal`].
 
+#[cfg(any(test, feature = "https-asset-links"))]
 mod assetlinks;
 mod authenticator;
 mod callbacks;

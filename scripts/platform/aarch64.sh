@@ -2,7 +2,7 @@
 # aarch64 checks:
 #  1. release build of the bindings library for aarch64-unknown-linux-gnu with Debian's cross gcc, at the root
 #     Cargo.toml release profile (LTO, codegen-units 1, opt-level s, strip) and the SQLite options of
-#     .cargo/config.toml; prints the stripped .so size and fails above the 3 MB target (TANDEM_MAX_SO_BYTES
+#     .cargo/config.toml; prints the stripped .so size and fails above the 3.5 MiB limit (TANDEM_MAX_SO_BYTES
 #     overrides it; see bindings/README.md for where the bytes go);
 #  2. the pure core crates' tests for aarch64 under qemu-user;
 #  3. `cargo check` of the pure crates for aarch64-linux-android and aarch64-apple-ios (no SDK needed).
@@ -23,7 +23,9 @@ export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64 -L /usr/aarch
 run ffi-release-aarch64 cargo build --release -p tandem-ffi --lib --target aarch64-unknown-linux-gnu
 SO="$CARGO_TARGET_DIR/aarch64-unknown-linux-gnu/release/libtandem_ffi.so"
 SIZE=$(stat -c %s "$SO")
-MAX=${TANDEM_MAX_SO_BYTES:-3145728}
+# 3 MiB until the RP-ID rule brought the public suffix list (the psl crate compiles it into code, about 1 MiB);
+# 3.5 MiB until a compact list replaces it (README "Benchmarks", library size).
+MAX=${TANDEM_MAX_SO_BYTES:-3670016}
 echo "aarch64: libtandem_ffi.so release, stripped: $SIZE bytes ($((SIZE / 1024)) KiB), limit $((MAX / 1024)) KiB"
 if [ "$SIZE" -gt "$MAX" ]; then
     echo "aarch64: the library is over its size limit by $(((SIZE - MAX) / 1024)) KiB" >&2
