@@ -4,7 +4,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{credential, dump, open, protector, raw};
+use common::{credential, dump, open, protector, raw, set_column};
 use rusqlite::params;
 use rusqlite::types::Value;
 use tandem_core::store::{CredentialStore, StoreError, StoredCredential};
@@ -16,16 +16,6 @@ fn secret_column(path: &Path, id: &[u8]) -> Vec<u8> {
             r.get(0)
         })
         .unwrap()
-}
-
-fn set_column(path: &Path, id: &[u8], column: &str, value: Value) {
-    let n = raw(path)
-        .execute(
-            &format!("UPDATE credentials SET {column} = ?2 WHERE id = ?1"),
-            params![id, value],
-        )
-        .unwrap();
-    assert_eq!(n, 1, "test setup must hit the row");
 }
 
 fn is_corrupt<T: std::fmt::Debug>(r: Result<T, StoreError>) -> bool {

@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use common::{open, raw};
+use common::{open, raw, set_column};
 use rusqlite::params;
 use rusqlite::types::Value as Sql;
 use tandem_cbor::Value;
@@ -42,16 +42,6 @@ fn signing_credential(n: u8, rp_id: &str) -> StoredCredential {
         },
         secret: secret.to_blob(),
     }
-}
-
-fn set_column(path: &Path, id: &[u8], column: &str, value: Sql) {
-    let n = raw(path)
-        .execute(
-            &format!("UPDATE credentials SET {column} = ?2 WHERE id = ?1"),
-            params![id, value],
-        )
-        .unwrap();
-    assert_eq!(n, 1, "test setup must hit the row");
 }
 
 /// Flips one bit of a row's sealed secret.

@@ -56,6 +56,17 @@ pub fn raw(path: &Path) -> Connection {
     conn
 }
 
+/// Overwrites one column of one credential row behind the store's back (tamper and damage tests).
+pub fn set_column(path: &Path, id: &[u8], column: &str, value: rusqlite::types::Value) {
+    let n = raw(path)
+        .execute(
+            &format!("UPDATE credentials SET {column} = ?2 WHERE id = ?1"),
+            rusqlite::params![id, value],
+        )
+        .unwrap();
+    assert_eq!(n, 1, "test setup must hit the row");
+}
+
 /// Every row of every table, in a stable order: two equal dumps mean nothing changed.
 pub fn dump(path: &Path) -> Vec<(String, Vec<String>)> {
     let conn = raw(path);
