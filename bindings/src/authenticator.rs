@@ -181,7 +181,10 @@ impl Authenticator {
             let engine = tandem_core::Authenticator::new(
                 config,
                 store.sqlite(),
-                Arc::new(VerifierAdapter(verifier)),
+                Arc::new(VerifierAdapter {
+                    verifier,
+                    key: store.sqlite().software_uv_key()?,
+                }),
                 Arc::new(ChooserAdapter(chooser)),
             );
             Ok(Arc::new(Authenticator {

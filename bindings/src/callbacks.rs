@@ -191,12 +191,21 @@ impl tandem_phone::LinkedSessionApprover for ApproverAdapter {
     }
 }
 
-/// Adapts a foreign [`UserVerifier`] to the engine's trait.
-pub(crate) struct VerifierAdapter(pub(crate) Arc<dyn UserVerifier>);
+/// Adapts a foreign [`UserVerifier`] to the engine's trait. The foreign verifier still answers yes or no, so
+/// a "yes" releases the store's software UV key (`SqliteStore::software_uv_key`), which is protected only
+/// by the data key: the engine's checks and sealing are in place, but until the platform unlocks the key
+/// through its biometric (a `CryptoObject`, a Secure Enclave key) a hook that fakes the answer still gets it.
+pub(crate) struct VerifierAdapter {
+    pub(crate) verifier: Arc<dyn UserVerifier>,
+    pub(crate) key: core::UvKey,
+}
 
 impl core::UserVerifier for VerifierAdapter {
-    fn verify(&self, prompt: &core::VerificationPrompt) -> Result<(), core::VerificationError> {
-        self.0.verify(prompt.into()).map_err(Into::into)
+    fn verify(&self, prompt: &core::VerificationPrompt) -> Result<core::UvKey, core::VerificationError> {
+        self.verifier
+            .verify(prompt.into())
+            .map_err(core::VerificationError::from)?;
+        Ok(self.key.clone())
     }
 }
 
@@ -264,9 +273,13 @@ mod tests {
             rp_name: None,
             account: None,
         };
+        let adapter = VerifierAdapter {
+            verifier: Arc::new(Refuse),
+            key: core::UvKey::from_array([1; 32]),
+        };
         assert_eq!(
-            VerifierAdapter(Arc::new(Refuse)).verify(&prompt),
-            Err(core::VerificationError::Unavailable("example.com".into()))
+            adapter.verify(&prompt).unwrap_err(),
+            core::VerificationError::Unavailable("example.com".into())
         );
         assert_eq!(
             core::VerificationError::from(VerificationError::Denied),
