@@ -773,6 +773,14 @@ impl Authenticator {
             &stored.secret,
         )?;
         let secret = CredentialSecret::from_blob(&blob)?;
+        if self.config.secrets_under_uv_key
+            && !uvkey::is_uv_sealed(&stored.secret)
+            && let Some(key) = presence.uv_key()
+        {
+            // A secret stored before the UV layer: seal it now, so from here on only a verification opens it.
+            let sealed = uvkey::seal_secret(key, &stored.meta.id, &stored.meta.rp_id, &blob)?;
+            self.store.replace_secret(&stored.meta.id, &sealed)?;
+        }
         let verified = presence.user_verified();
         let cred_random = if verified {
             &secret.cred_random_uv

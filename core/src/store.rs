@@ -119,6 +119,10 @@ pub trait CredentialStore: UvKeyCheckStore {
     fn get(&self, id: &[u8]) -> Result<Option<StoredCredential>, StoreError>;
     /// Atomically increments the signature counter and returns the new value.
     fn increment_sign_count(&self, id: &[u8]) -> Result<u32, StoreError>;
+    /// Replaces a credential's engine-owned secret (the engine re-sealing an older secret under the UV key).
+    /// The row is verified first, so a damaged row is reported ([`StoreError::Corrupt`]), never rewritten;
+    /// `NotFound` if it does not exist.
+    fn replace_secret(&self, id: &[u8], secret: &[u8]) -> Result<(), StoreError>;
     /// Changes the user display name shown for a credential.
     fn rename(&self, id: &[u8], display_name: &str) -> Result<(), StoreError>;
     /// Deletes one credential. `NotFound` if it did not exist.

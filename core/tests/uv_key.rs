@@ -118,17 +118,20 @@ fn hybrid_secrets_are_sealed_under_the_uv_key() {
 }
 
 /// Credentials stored before the UV layer (bare secret blob, as the direct profile still writes) keep
-/// working in the hybrid profile: verified sign-in opens them without the layer.
+/// working in the hybrid profile, and the first verified sign-in re-seals them under the UV key.
 #[test]
-fn unsealed_credentials_still_sign_after_verification() {
+fn unsealed_credentials_sign_and_are_resealed_on_first_verified_use() {
     let w = World::new();
     let id = register(&w.engine(AuthenticatorConfig::direct()), b"legacy");
-    let (status, _) = ctap(
-        &w.engine(AuthenticatorConfig::hybrid()),
-        0x02,
-        &get_assertion_params(RP, &[&id]),
-    );
-    assert_eq!(status, 0);
+    assert!(CredentialSecret::from_blob(&w.store.get(&id).unwrap().unwrap().secret).is_ok());
+    let hybrid = w.engine(AuthenticatorConfig::hybrid());
+    for _ in 0..2 {
+        let (status, _) = ctap(&hybrid, 0x02, &get_assertion_params(RP, &[&id]));
+        assert_eq!(status, 0);
+        let stored = w.store.get(&id).unwrap().unwrap();
+        assert_eq!(stored.secret.first(), Some(&0x01));
+        assert!(CredentialSecret::from_blob(&stored.secret).is_err());
+    }
 }
 
 /// Without a verification there is no key: a silent request (direct profile, no token) cannot use a

@@ -408,6 +408,22 @@ impl CredentialStore for SqliteStore {
         })
     }
 
+    fn replace_secret(&self, id: &[u8], secret: &[u8]) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let meta = self.load(tx, id)?.ok_or(StoreError::NotFound)?.meta;
+            let binding = CredentialBinding::new(&meta);
+            let sealed = self
+                .key
+                .seal(CredentialBinding::PURPOSE, &binding.parts(&meta), secret)?;
+            tx.execute(
+                "UPDATE credentials SET secret = ?2 WHERE id = ?1",
+                params![id, sealed],
+            )
+            .map_err(db_error)?;
+            Ok(())
+        })
+    }
+
     fn rename(&self, id: &[u8], display_name: &str) -> Result<(), StoreError> {
         self.write(|tx| {
             self.load(tx, id)?.ok_or(StoreError::NotFound)?;
