@@ -183,7 +183,7 @@ impl Authenticator {
                 store.sqlite(),
                 Arc::new(VerifierAdapter {
                     verifier,
-                    key: store.sqlite().software_uv_key()?,
+                    store: store.sqlite(),
                 }),
                 Arc::new(ChooserAdapter(chooser)),
             );

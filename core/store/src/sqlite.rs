@@ -22,6 +22,7 @@ const META_DATA_KEY: &str = "wrapped_data_key";
 const META_KEY_CHECK: &str = "data_key_check";
 const META_UV_KEY_CHECK: &str = "uv_key_check";
 const META_SOFTWARE_UV_KEY: &str = "software_uv_key";
+const META_WRAPPED_UV_KEY: &str = "wrapped_uv_key";
 
 /// Maps a SQLite failure to a [`StoreError`]: a damaged file is `Corrupt`, anything else `Database`.
 pub(crate) fn db_error(e: rusqlite::Error) -> StoreError {
@@ -145,6 +146,28 @@ impl SqliteStore {
             };
             UvKey::from_slice(&raw)
                 .ok_or_else(|| StoreError::Corrupt("the software UV key has the wrong length".into()))
+        })
+    }
+
+    /// The UV key as the platform wrapped it (with its auth-bound key), or `None` before the first
+    /// verification. Opaque to the store: only the platform's verifier can unwrap it.
+    pub fn wrapped_uv_key(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(|tx| meta_blob(tx, META_WRAPPED_UV_KEY))
+    }
+
+    /// Keeps `wrapped` as the wrapped UV key unless one is kept already; returns the one kept (so of two
+    /// first verifications racing, both learn which key won).
+    pub fn keep_wrapped_uv_key(&self, wrapped: &[u8]) -> Result<Vec<u8>, StoreError> {
+        self.write(|tx| match meta_blob(tx, META_WRAPPED_UV_KEY)? {
+            Some(kept) => Ok(kept),
+            None => {
+                tx.execute(
+                    "INSERT INTO meta (name, value) VALUES (?1, ?2)",
+                    params![META_WRAPPED_UV_KEY, wrapped],
+                )
+                .map_err(db_error)?;
+                Ok(wrapped.to_vec())
+            }
         })
     }
 
@@ -487,6 +510,21 @@ mod tests {
         assert!(!raw.windows(DATA_KEY_LEN).any(|w| w == data_key.as_slice()));
         // Control: the wrapped form is in the file, so the scan reads the right bytes.
         assert!(raw.windows(wrapped.len()).any(|w| w == wrapped.as_slice()));
+    }
+
+    /// The platform's wrapped UV key is kept once: the first offered wins, and it survives reopening.
+    #[test]
+    fn wrapped_uv_key_is_kept_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.db");
+        let protector: Arc<dyn KeyProtector> = Arc::new(SoftwareKeyProtector::from_key_bytes(&[7u8; 32]));
+        let store = SqliteStore::open(&path, protector.clone()).unwrap();
+        assert_eq!(store.wrapped_uv_key().unwrap(), None);
+        assert_eq!(store.keep_wrapped_uv_key(b"one").unwrap(), b"one");
+        assert_eq!(store.keep_wrapped_uv_key(b"two").unwrap(), b"one");
+        drop(store);
+        let store = SqliteStore::open(&path, protector).unwrap();
+        assert_eq!(store.wrapped_uv_key().unwrap().as_deref(), Some(&b"one"[..]));
     }
 
     /// The first check value offered is enrolled, later candidates are ignored, and it survives reopening.
