@@ -180,7 +180,10 @@ impl Authenticator {
             let engine = tandem_core::Authenticator::new(
                 config,
                 store.sqlite(),
-                Arc::new(VerifierAdapter(verifier)),
+                Arc::new(VerifierAdapter {
+                    verifier,
+                    store: store.sqlite(),
+                }),
                 Arc::new(ChooserAdapter(chooser)),
             );
             Ok(Arc::new(Authenticator {

@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use tandem_core::platform as core;
+use tandem_store::SqliteStore;
 use zeroize::Zeroizing;
 
 use crate::types::{AccountInfo, VerificationPrompt};
@@ -51,12 +52,41 @@ impl From<VerificationError> for core::VerificationError {
     }
 }
 
-/// Asks the user to prove who they are (BiometricPrompt, LocalAuthentication). Called on a background thread;
-/// block until the user has answered.
+/// What a passed verification unlocked: `UnlockedUvKey` in Kotlin and Swift.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+pub struct UnlockedUvKey {
+    /// The 32-byte UV key, decrypted with the platform key the verification authorised.
+    pub key: Vec<u8>,
+    /// The key wrapped by that platform key: what the store keeps and hands back as `wrapped_key` next time
+    /// (the same bytes that came in, when there were some).
+    pub wrapped_key: Vec<u8>,
+}
+
+impl std::fmt::Debug for UnlockedUvKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UnlockedUvKey")
+            .field("key", &format_args!("<{} bytes redacted>", self.key.len()))
+            .field("wrapped_key", &format_args!("<{} bytes>", self.wrapped_key.len()))
+            .finish()
+    }
+}
+
+/// Asks the user to prove who they are and unlocks the UV key with a platform key only that proof can use
+/// (Android: an auth-bound Keystore key through `BiometricPrompt.CryptoObject`; iOS: a Secure Enclave key
+/// through an `LAContext`). Called on a background thread; block until the user has answered.
+///
+/// The engine accepts only the key enrolled for the store, so answering without the real unlock (a hook
+/// faking the prompt's callback) gets nothing signed.
 #[uniffi::export(foreign)]
 pub trait UserVerifier: Send + Sync {
-    /// Shows `prompt`; returns normally if the user passed, throws otherwise.
-    fn verify(&self, prompt: VerificationPrompt) -> Result<(), VerificationError>;
+    /// Shows `prompt` and unwraps `wrapped_key` with the platform key the verification authorises. When
+    /// `wrapped_key` is null/nil (the store's first verification), creates 32 random bytes, wraps them
+    /// through the verification, and returns both. Throws if the user did not pass.
+    fn verify(
+        &self,
+        prompt: VerificationPrompt,
+        wrapped_key: Option<Vec<u8>>,
+    ) -> Result<UnlockedUvKey, VerificationError>;
 }
 
 /// Lets the user pick one of several matching accounts. Called on a background thread; block until answered.
@@ -191,12 +221,38 @@ impl tandem_phone::LinkedSessionApprover for ApproverAdapter {
     }
 }
 
-/// Adapts a foreign [`UserVerifier`] to the engine's trait.
-pub(crate) struct VerifierAdapter(pub(crate) Arc<dyn UserVerifier>);
+/// Adapts a foreign [`UserVerifier`] to the engine's trait: hands it the store's wrapped UV key, keeps the
+/// wrapped form of a key it created, and passes the unlocked key on (the engine checks it).
+pub(crate) struct VerifierAdapter {
+    pub(crate) verifier: Arc<dyn UserVerifier>,
+    pub(crate) store: Arc<SqliteStore>,
+}
 
 impl core::UserVerifier for VerifierAdapter {
-    fn verify(&self, prompt: &core::VerificationPrompt) -> Result<(), core::VerificationError> {
-        self.0.verify(prompt.into()).map_err(Into::into)
+    fn verify(&self, prompt: &core::VerificationPrompt) -> Result<core::UvKey, core::VerificationError> {
+        let store_failed = |e: tandem_core::store::StoreError| {
+            core::VerificationError::Unavailable(format!("the wrapped UV key: {e}"))
+        };
+        let wrapped = self.store.wrapped_uv_key().map_err(store_failed)?;
+        let first = wrapped.is_none();
+        let unlocked = self
+            .verifier
+            .verify(prompt.into(), wrapped)
+            .map_err(core::VerificationError::from)?;
+        let raw = Zeroizing::new(unlocked.key);
+        let key = core::UvKey::from_slice(&raw).ok_or_else(|| {
+            core::VerificationError::Unavailable(format!(
+                "the verifier returned a {}-byte UV key, expected {}",
+                raw.len(),
+                core::UV_KEY_LEN
+            ))
+        })?;
+        if first {
+            self.store
+                .keep_wrapped_uv_key(&unlocked.wrapped_key)
+                .map_err(store_failed)?;
+        }
+        Ok(key)
     }
 }
 
@@ -251,26 +307,96 @@ mod tests {
 
     struct Refuse;
     impl UserVerifier for Refuse {
-        fn verify(&self, p: VerificationPrompt) -> Result<(), VerificationError> {
+        fn verify(
+            &self,
+            p: VerificationPrompt,
+            _wrapped_key: Option<Vec<u8>>,
+        ) -> Result<UnlockedUvKey, VerificationError> {
             Err(VerificationError::Unavailable { reason: p.rp_id })
+        }
+    }
+
+    fn store() -> Arc<SqliteStore> {
+        let protector = Arc::new(tandem_store::SoftwareKeyProtector::from_key_bytes(&[7; 32]));
+        Arc::new(SqliteStore::open_in_memory(protector).unwrap())
+    }
+
+    fn sign_in() -> core::VerificationPrompt {
+        core::VerificationPrompt {
+            operation: core::Operation::SignIn,
+            rp_id: "example.com".into(),
+            rp_name: None,
+            account: None,
         }
     }
 
     #[test]
     fn verifier_errors_map_to_the_engine_errors() {
-        let prompt = core::VerificationPrompt {
-            operation: core::Operation::SignIn,
-            rp_id: "example.com".into(),
-            rp_name: None,
-            account: None,
+        let adapter = VerifierAdapter {
+            verifier: Arc::new(Refuse),
+            store: store(),
         };
         assert_eq!(
-            VerifierAdapter(Arc::new(Refuse)).verify(&prompt),
-            Err(core::VerificationError::Unavailable("example.com".into()))
+            adapter.verify(&sign_in()).unwrap_err(),
+            core::VerificationError::Unavailable("example.com".into())
         );
         assert_eq!(
             core::VerificationError::from(VerificationError::Denied),
             core::VerificationError::Denied
         );
+    }
+
+    /// Stands in for the platform: "wraps" by prefixing a marker, records what it was handed.
+    struct Platform {
+        key: Vec<u8>,
+        seen: std::sync::Mutex<Vec<Option<Vec<u8>>>>,
+    }
+    impl UserVerifier for Platform {
+        fn verify(
+            &self,
+            _p: VerificationPrompt,
+            wrapped_key: Option<Vec<u8>>,
+        ) -> Result<UnlockedUvKey, VerificationError> {
+            self.seen.lock().unwrap().push(wrapped_key.clone());
+            Ok(UnlockedUvKey {
+                key: self.key.clone(),
+                wrapped_key: wrapped_key.unwrap_or_else(|| [b"wrapped:".as_slice(), &self.key].concat()),
+            })
+        }
+    }
+
+    /// The first verification gets no wrapped key and its wrapped key is kept; later ones get it back.
+    #[test]
+    fn the_wrapped_uv_key_goes_to_the_platform_and_back() {
+        let platform = Arc::new(Platform {
+            key: vec![9; 32],
+            seen: Default::default(),
+        });
+        let store = store();
+        let adapter = VerifierAdapter {
+            verifier: platform.clone(),
+            store: store.clone(),
+        };
+        assert_eq!(adapter.verify(&sign_in()).unwrap().expose(), &[9; 32]);
+        assert_eq!(adapter.verify(&sign_in()).unwrap().expose(), &[9; 32]);
+        let wrapped = [b"wrapped:".as_slice(), &[9; 32]].concat();
+        assert_eq!(*platform.seen.lock().unwrap(), vec![None, Some(wrapped.clone())]);
+        assert_eq!(store.wrapped_uv_key().unwrap(), Some(wrapped));
+    }
+
+    /// A key of the wrong length is the platform failing, not a verification.
+    #[test]
+    fn a_wrong_length_key_is_unavailable() {
+        let adapter = VerifierAdapter {
+            verifier: Arc::new(Platform {
+                key: vec![9; 16],
+                seen: Default::default(),
+            }),
+            store: store(),
+        };
+        assert!(matches!(
+            adapter.verify(&sign_in()),
+            Err(core::VerificationError::Unavailable(_))
+        ));
     }
 }

@@ -12,7 +12,7 @@ use tandem_phone::{Phone, PhoneConfig, ProgressEvent, ProgressListener, TlsOptio
 use tandem_radio::SimRadio;
 use tandem_tunnel::{ServerConfig, TunnelServer};
 
-use crate::support::{AutoApprove, RelyingParty, open_store};
+use crate::support::{AutoApprove, RelyingParty, open_store, software_uv_key};
 
 /// Relying party of the demo.
 const RP_ID: &str = "tandem.example";
@@ -63,11 +63,12 @@ pub async fn run(store_path: Option<PathBuf>, verbose: bool) -> Result<(), Strin
     clock.say("phone", format!("credential store {}", path.display()));
 
     let radio = SimRadio::new();
+    let user = Arc::new(AutoApprove(software_uv_key(&store)?));
     let engine = Authenticator::new(
         AuthenticatorConfig::hybrid(),
         store.clone(),
-        Arc::new(AutoApprove),
-        Arc::new(AutoApprove),
+        user.clone(),
+        user.clone(),
     );
     let mut config = PhoneConfig::new(TunnelChoice::Url {
         base_url: url.clone(),

@@ -12,7 +12,7 @@ use tandem_phone::{
     Phone, PhoneConfig, ProgressEvent, ProgressListener, Timeouts, TlsOptions, TunnelChoice, WakeChannel,
 };
 
-use crate::support::{AutoApprove, PrintingAdvertiser, TerminalPrompt, open_store};
+use crate::support::{AutoApprove, PrintingAdvertiser, TerminalPrompt, open_store, software_uv_key};
 
 /// Options of `tandem phone`.
 #[derive(Debug, clap::Args)]
@@ -133,9 +133,16 @@ fn read_pem_certificates(path: &std::path::Path) -> Result<Vec<Vec<u8>>, String>
 /// Runs `tandem phone`.
 pub async fn run(args: PhoneArgs) -> Result<(), String> {
     let store = open_store(&args.store)?;
+    let key = software_uv_key(&store)?;
     let user: (Arc<dyn UserVerifier>, Arc<dyn AccountChooser>) = match args.approve {
-        Approve::Auto => (Arc::new(AutoApprove), Arc::new(AutoApprove)),
-        Approve::Prompt => (Arc::new(TerminalPrompt), Arc::new(TerminalPrompt)),
+        Approve::Auto => {
+            let auto = Arc::new(AutoApprove(key.clone()));
+            (auto.clone(), auto)
+        }
+        Approve::Prompt => {
+            let prompt = Arc::new(TerminalPrompt(key.clone()));
+            (prompt.clone(), prompt)
+        }
     };
     let engine = Authenticator::new(AuthenticatorConfig::hybrid(), store.clone(), user.0, user.1);
     let tunnel = match &args.tunnel_url {
@@ -165,8 +172,8 @@ pub async fn run(args: PhoneArgs) -> Result<(), String> {
     }
     // Linked sessions start only after the same "user" accepts them.
     let approver: Arc<dyn tandem_phone::LinkedSessionApprover> = match args.approve {
-        Approve::Auto => Arc::new(AutoApprove),
-        Approve::Prompt => Arc::new(TerminalPrompt),
+        Approve::Auto => Arc::new(AutoApprove(key)),
+        Approve::Prompt => Arc::new(TerminalPrompt(key)),
     };
     let phone = Phone::new(
         config,

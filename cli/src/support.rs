@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use tandem_core::platform::{
-    AccountChooser, AccountInfo, UserVerifier, VerificationError, VerificationPrompt,
+    AccountChooser, AccountInfo, UserVerifier, UvKey, VerificationError, VerificationPrompt,
 };
 use tandem_desktop::WebAuthnRequest;
 use tandem_phone::ble::{AdvertiseError, BleAdvertiser};
@@ -16,12 +16,13 @@ use webauthn_rs::prelude::{
 };
 use webauthn_rs::{Webauthn, WebauthnBuilder};
 
-/// Approves everything and picks the first account (unattended runs and the demo).
-pub struct AutoApprove;
+/// Approves everything and picks the first account (unattended runs and the demo). Its approvals unlock
+/// the store's software UV key ([`SqliteStore::software_uv_key`]): the CLI has no biometric hardware.
+pub struct AutoApprove(pub UvKey);
 
 impl UserVerifier for AutoApprove {
-    fn verify(&self, _prompt: &VerificationPrompt) -> Result<(), VerificationError> {
-        Ok(())
+    fn verify(&self, _prompt: &VerificationPrompt) -> Result<UvKey, VerificationError> {
+        Ok(self.0.clone())
     }
 }
 
@@ -31,8 +32,9 @@ impl AccountChooser for AutoApprove {
     }
 }
 
-/// Asks on the terminal (stderr for the question, stdin for the answer).
-pub struct TerminalPrompt;
+/// Asks on the terminal (stderr for the question, stdin for the answer). A "yes" unlocks the store's
+/// software UV key, as [`AutoApprove`] does.
+pub struct TerminalPrompt(pub UvKey);
 
 fn ask(question: &str) -> Option<String> {
     eprint!("{question} ");
@@ -45,14 +47,14 @@ fn ask(question: &str) -> Option<String> {
 }
 
 impl UserVerifier for TerminalPrompt {
-    fn verify(&self, prompt: &VerificationPrompt) -> Result<(), VerificationError> {
+    fn verify(&self, prompt: &VerificationPrompt) -> Result<UvKey, VerificationError> {
         // The title names the RP ID; the RP's claimed name only appears beside it.
         let question = match prompt.subtitle() {
             Some(sub) => format!("{} ({sub})? [y/N]", prompt.title()),
             None => format!("{}? [y/N]", prompt.title()),
         };
         match ask(&question).as_deref() {
-            Some("y" | "Y" | "yes") => Ok(()),
+            Some("y" | "Y" | "yes") => Ok(self.0.clone()),
             Some(_) => Err(VerificationError::Denied),
             None => Err(VerificationError::Cancelled),
         }
@@ -132,6 +134,13 @@ pub fn open_store(path: &Path) -> Result<Arc<SqliteStore>, String> {
     SqliteStore::open(path, Arc::new(protector))
         .map(Arc::new)
         .map_err(|e| format!("store {}: {e}", path.display()))
+}
+
+/// The store's software UV key, which the CLI's approvals unlock.
+pub fn software_uv_key(store: &SqliteStore) -> Result<UvKey, String> {
+    store
+        .software_uv_key()
+        .map_err(|e| format!("software UV key: {e}"))
 }
 
 /// A webauthn-rs relying party.

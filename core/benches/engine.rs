@@ -8,7 +8,7 @@ use p256::ecdsa::signature::Signer;
 use tandem_cbor::Value;
 use tandem_core::keys::{COSE_ES256, CredentialKey, CredentialSecret};
 use tandem_core::platform::{
-    AccountChooser, AccountInfo, UserVerifier, VerificationError, VerificationPrompt,
+    AccountChooser, AccountInfo, UserVerifier, UvKey, VerificationError, VerificationPrompt,
 };
 use tandem_core::store::{CredentialMeta, CredentialStore, StoredCredential};
 use tandem_core::{Authenticator, AuthenticatorConfig};
@@ -16,8 +16,8 @@ use tandem_store::{SoftwareKeyProtector, SqliteStore};
 
 struct Approve;
 impl UserVerifier for Approve {
-    fn verify(&self, _: &VerificationPrompt) -> Result<(), VerificationError> {
-        Ok(())
+    fn verify(&self, _: &VerificationPrompt) -> Result<UvKey, VerificationError> {
+        Ok(UvKey::from_array([0x75; 32]))
     }
 }
 impl AccountChooser for Approve {

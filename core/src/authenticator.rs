@@ -50,6 +50,7 @@ use crate::status::{CtapStatus, EngineError};
 use crate::store::{CredentialMeta, CredentialStore, StoreError, StoredCredential};
 use crate::token::PinUvAuthToken;
 use crate::uv::{OperationBinding, Presence, Silent, TokenVerified, UvGate};
+use crate::uvkey;
 
 /// pinUvAuthToken permission: makeCredential.
 pub const PERMISSION_MC: u64 = 0x01;
@@ -294,7 +295,11 @@ impl Authenticator {
     // ---------------------------------------------------------------- shared helpers
 
     fn gate(&self) -> UvGate<'_> {
-        UvGate::new(self.verifier.as_ref(), self.config.approval_ttl)
+        UvGate::new(
+            self.verifier.as_ref(),
+            self.store.as_ref(),
+            self.config.approval_ttl,
+        )
     }
 
     fn key_agreement(&self) -> Result<&KeyAgreementKey, EngineError> {
@@ -370,8 +375,9 @@ impl Authenticator {
             rp_name: None,
             account: None,
         };
+        // Presence only (nothing is signed or opened), so the key is not needed.
         match self.verifier.verify(&prompt) {
-            Ok(()) => EngineError::PinNotSet,
+            Ok(_) => EngineError::PinNotSet,
             Err(_) => EngineError::OperationDenied,
         }
     }
@@ -538,6 +544,16 @@ impl Authenticator {
             cose_public_key: secret.key.cose_public_key(),
         };
         let presence = approval.redeem(&binding, Instant::now())?;
+        // The secret is stored sealed under the key this verification unlocked: only a later verification
+        // that unlocks the same key can use it.
+        let stored_secret = if self.config.secrets_under_uv_key {
+            let uv_key = presence
+                .uv_key()
+                .ok_or(EngineError::Internal("a redeemed approval carries no UV key"))?;
+            uvkey::seal_secret(uv_key, &credential_id, &req.rp.id, &secret.to_blob())?
+        } else {
+            secret.to_blob()
+        };
         let backup = self.backup_flags();
         let auth_data = authdata::encode(
             &rp_hash,
@@ -572,7 +588,7 @@ impl Authenticator {
                 created_at,
                 cred_blob,
             },
-            secret: secret.to_blob(),
+            secret: stored_secret,
         };
         // Checked again just before storing: an approval that raced the caller's timeout stores nothing.
         still_wanted(cancel)?;
@@ -750,7 +766,21 @@ impl Authenticator {
             Some(s) => s,
             None => self.store.get(&meta.id)?.ok_or(EngineError::NoCredentials)?,
         };
-        let secret = CredentialSecret::from_blob(&stored.secret)?;
+        let blob = uvkey::open_secret(
+            presence.uv_key(),
+            &stored.meta.id,
+            &stored.meta.rp_id,
+            &stored.secret,
+        )?;
+        let secret = CredentialSecret::from_blob(&blob)?;
+        if self.config.secrets_under_uv_key
+            && !uvkey::is_uv_sealed(&stored.secret)
+            && let Some(key) = presence.uv_key()
+        {
+            // A secret stored before the UV layer: seal it now, so from here on only a verification opens it.
+            let sealed = uvkey::seal_secret(key, &stored.meta.id, &stored.meta.rp_id, &blob)?;
+            self.store.replace_secret(&stored.meta.id, &sealed)?;
+        }
         let verified = presence.user_verified();
         let cred_random = if verified {
             &secret.cred_random_uv
@@ -870,7 +900,8 @@ impl Authenticator {
             rp_name: None,
             account: None,
         };
-        self.verifier.verify(&prompt).map_err(|e| match e {
+        // Presence only (nothing is signed or opened), so the key is not needed.
+        self.verifier.verify(&prompt).map(|_| ()).map_err(|e| match e {
             VerificationError::TimedOut => EngineError::UserActionTimeout,
             _ => EngineError::OperationDenied,
         })

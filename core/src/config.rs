@@ -90,6 +90,13 @@ pub struct AuthenticatorConfig {
     pub transports: Option<Vec<String>>,
     /// Lifetime of a user-verification approval.
     pub approval_ttl: Duration,
+    /// Whether new credentials' secrets are sealed under the key user verification unlocks
+    /// ([`crate::uvkey`]), so that only a verified request (a redeemed approval, or a pinUvAuthToken granted
+    /// after verification) can sign with them. A silent request without a token then finds no usable
+    /// credential. On for [`Self::hybrid`], which serves no silent requests anyway; off for
+    /// [`Self::direct`], whose clients (browsers probing an allow list, python-fido2) sign silently.
+    /// Either way every approval needs the enrolled key.
+    pub secrets_under_uv_key: bool,
 }
 
 impl AuthenticatorConfig {
@@ -104,6 +111,7 @@ impl AuthenticatorConfig {
             profile: GetInfoProfile::Hybrid,
             transports: None,
             approval_ttl: DEFAULT_APPROVAL_TTL,
+            secrets_under_uv_key: true,
         }
     }
 
@@ -113,6 +121,7 @@ impl AuthenticatorConfig {
             backup: BackupPolicy::DeviceBound,
             discoverable: DiscoverablePolicy::AsRequested,
             profile: GetInfoProfile::Direct,
+            secrets_under_uv_key: false,
             ..Self::hybrid()
         }
     }

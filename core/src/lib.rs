@@ -32,6 +32,7 @@ pub mod status;
 pub mod store;
 pub mod token;
 pub mod uv;
+pub mod uvkey;
 pub mod webauthn;
 
 pub use authenticator::Authenticator;

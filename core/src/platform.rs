@@ -4,6 +4,8 @@
 //! `spawn_blocking`), and platform implementations block until the user answers (Android: BiometricPrompt
 //! callback → latch; iOS: LAContext.evaluatePolicy → semaphore).
 
+use zeroize::Zeroizing;
+
 /// Which ceremony the user is asked to approve.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Operation {
@@ -88,12 +90,51 @@ pub enum VerificationError {
     Unavailable(String),
 }
 
+/// Length of a [`UvKey`] in bytes.
+pub const UV_KEY_LEN: usize = 32;
+
+/// The key that user verification unlocks: 32 bytes the platform keeps wrapped by a key only a passed
+/// verification can use (an auth-bound Keystore key through `BiometricPrompt.CryptoObject`, a Secure Enclave
+/// key through an `LAContext`), or a software stand-in where there is no such hardware (CLI, tests).
+///
+/// Credentials created by the engine keep their secret sealed under this key, and the engine checks it
+/// against a value enrolled in the store before it mints an approval ([`crate::uv::UvGate`]): a verifier
+/// that answers "yes" without producing the real key gets no approval, no signature, and changes nothing.
+/// Zeroized on drop; `Debug` prints no bytes.
+#[derive(Clone)]
+pub struct UvKey(Zeroizing<[u8; UV_KEY_LEN]>);
+
+impl UvKey {
+    /// The key from its raw bytes (as the platform unwrapped them).
+    pub fn from_array(bytes: [u8; UV_KEY_LEN]) -> Self {
+        UvKey(Zeroizing::new(bytes))
+    }
+
+    /// The key from a slice; `None` unless exactly [`UV_KEY_LEN`] bytes.
+    pub fn from_slice(bytes: &[u8]) -> Option<Self> {
+        <[u8; UV_KEY_LEN]>::try_from(bytes).ok().map(Self::from_array)
+    }
+
+    /// The raw bytes, for the engine's sealing and for platform glue that hands the key across an FFI.
+    pub fn expose(&self) -> &[u8; UV_KEY_LEN] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for UvKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("UvKey(..)")
+    }
+}
+
 /// Asks the user to prove who they are (BiometricPrompt, LocalAuthentication, a terminal prompt).
 ///
-/// Returning `Ok(())` is the only way the engine obtains the approval value its signing functions require.
+/// Returning the [`UvKey`] the verification unlocked is the only way the engine obtains the approval value
+/// its signing functions require, and the key must be the one enrolled for the store (see [`UvKey`]).
 pub trait UserVerifier: Send + Sync {
-    /// Shows `prompt` and blocks until the user has passed or failed the check.
-    fn verify(&self, prompt: &VerificationPrompt) -> Result<(), VerificationError>;
+    /// Shows `prompt`, blocks until the user has passed or failed the check, and on success returns the key
+    /// the verification unlocked.
+    fn verify(&self, prompt: &VerificationPrompt) -> Result<UvKey, VerificationError>;
 }
 
 /// Lets the user pick one of several accounts that match a sign-in request.

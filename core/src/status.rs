@@ -179,6 +179,11 @@ pub enum EngineError {
     /// getNextAssertion without a pending getAssertion.
     #[error("command not allowed in this state")]
     NotAllowed,
+    /// The verifier answered with a key that is not the one enrolled for this store: the platform said
+    /// "verified" without the unlock that proves it (a hook, a fake prompt). Reported as
+    /// CTAP2_ERR_UV_INVALID; nothing is signed or stored.
+    #[error("user verification did not unlock the authenticator's key")]
+    UvKeyRejected,
     /// The user-verification gate refused a stale, reused or mismatched approval (a bug, never user input).
     #[error("approval rejected: {0}")]
     ApprovalRejected(&'static str),
@@ -208,6 +213,7 @@ impl EngineError {
             EngineError::OperationDenied => CtapStatus::OperationDenied,
             EngineError::UserActionTimeout => CtapStatus::UserActionTimeout,
             EngineError::UvBlocked(_) => CtapStatus::UvBlocked,
+            EngineError::UvKeyRejected => CtapStatus::UvInvalid,
             EngineError::PinAuthInvalid | EngineError::PinUvAuthTokenExpired => CtapStatus::PinAuthInvalid,
             EngineError::Abandoned => CtapStatus::KeepaliveCancel,
             EngineError::PinNotSet => CtapStatus::PinNotSet,

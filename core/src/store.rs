@@ -94,8 +94,16 @@ pub enum StoreError {
     Database(String),
 }
 
+/// Keeps the check value that tells the store's real UV key ([`crate::platform::UvKey`]) from any other.
+pub trait UvKeyCheckStore: Send + Sync {
+    /// The enrolled check value. The first call stores `candidate` (made from the first key a verifier
+    /// produced for this store) and returns it; every later call returns what was stored, ignoring
+    /// `candidate`. One transaction, so two first calls cannot both enrol.
+    fn uv_key_check(&self, candidate: &[u8]) -> Result<Vec<u8>, StoreError>;
+}
+
 /// Persistent credential storage. Every method is one transaction: it either happens completely or not at all.
-pub trait CredentialStore: Send + Sync {
+pub trait CredentialStore: UvKeyCheckStore {
     /// Stores a new credential. For a discoverable credential, an existing discoverable credential with the
     /// same RP ID and user handle is replaced in the same transaction (CTAP 2.2 §6.1.2 step 17).
     fn insert(&self, credential: &StoredCredential) -> Result<(), StoreError>;
@@ -111,6 +119,10 @@ pub trait CredentialStore: Send + Sync {
     fn get(&self, id: &[u8]) -> Result<Option<StoredCredential>, StoreError>;
     /// Atomically increments the signature counter and returns the new value.
     fn increment_sign_count(&self, id: &[u8]) -> Result<u32, StoreError>;
+    /// Replaces a credential's engine-owned secret (the engine re-sealing an older secret under the UV key).
+    /// The row is verified first, so a damaged row is reported ([`StoreError::Corrupt`]), never rewritten;
+    /// `NotFound` if it does not exist.
+    fn replace_secret(&self, id: &[u8], secret: &[u8]) -> Result<(), StoreError>;
     /// Changes the user display name shown for a credential.
     fn rename(&self, id: &[u8], display_name: &str) -> Result<(), StoreError>;
     /// Deletes one credential. `NotFound` if it did not exist.

@@ -1,7 +1,8 @@
 //! The user-verification gate: the only road to a signature with UP and UV set.
 //!
 //! * [`Approval`] can only be made by [`UvGate::verify`], i.e. by a successful [`UserVerifier::verify`]
-//!   call. It has no public constructor, is not `Clone`, and is consumed by value.
+//!   call whose [`UvKey`] passes the store's check ([`crate::uvkey`]). It carries that key, has no public
+//!   constructor, is not `Clone`, and is consumed by value.
 //! * An approval is bound to one operation ([`OperationBinding`]: a hash of the operation kind, rpIdHash and
 //!   clientDataHash) and expires at a monotonic deadline.
 //! * [`Approval::redeem`] checks both and yields [`Presence::Verified`], the only value whose flags carry
@@ -13,14 +14,17 @@
 //!   asked now).
 //!
 //! The authenticator-data builder ([`crate::authdata`]) takes a [`Presence`], so no code path can set UP
-//! without a redeemed approval, nor UV without one or a token granted after verification.
+//! without a redeemed approval, nor UV without one or a token granted after verification. The verified
+//! presences carry the [`UvKey`] ([`Presence::uv_key`]): the only way to open a credential secret sealed
+//! under it.
 
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
-use crate::platform::{Operation, UserVerifier, VerificationPrompt};
+use crate::platform::{Operation, UserVerifier, UvKey, VerificationPrompt};
 use crate::status::EngineError;
+use crate::store::UvKeyCheckStore;
 
 /// Default lifetime of an approval.
 pub const DEFAULT_APPROVAL_TTL: Duration = Duration::from_secs(60);
@@ -56,6 +60,7 @@ impl OperationBinding {
 pub struct Approval {
     binding: OperationBinding,
     deadline: Instant,
+    key: UvKey,
 }
 
 impl Approval {
@@ -70,20 +75,32 @@ impl Approval {
         if now >= self.deadline {
             return Err(EngineError::ApprovalRejected("approval has expired"));
         }
-        Ok(Presence::Verified(Verified { _private: () }))
+        Ok(Presence::Verified(Verified { key: self.key }))
     }
 }
 
-/// Asks the platform's [`UserVerifier`] and mints approvals.
+/// Asks the platform's [`UserVerifier`], checks the key it unlocked, and mints approvals.
 pub struct UvGate<'a> {
     verifier: &'a dyn UserVerifier,
+    checks: &'a dyn UvKeyCheckStore,
     ttl: Duration,
 }
 
 impl<'a> UvGate<'a> {
-    /// A gate issuing approvals that live for `ttl`.
-    pub fn new(verifier: &'a dyn UserVerifier, ttl: Duration) -> Self {
-        UvGate { verifier, ttl }
+    /// A gate issuing approvals that live for `ttl`, accepting only the UV key enrolled in `checks`.
+    pub fn new(verifier: &'a dyn UserVerifier, checks: &'a dyn UvKeyCheckStore, ttl: Duration) -> Self {
+        UvGate {
+            verifier,
+            checks,
+            ttl,
+        }
+    }
+
+    /// Asks the verifier and accepts its key only if it is the enrolled one (enrolling the first).
+    fn unlock(&self, prompt: &VerificationPrompt) -> Result<UvKey, EngineError> {
+        let key = self.verifier.verify(prompt)?;
+        crate::uvkey::check(&key, self.checks)?;
+        Ok(key)
     }
 
     /// Shows `prompt`; on success returns an approval for `binding`.
@@ -92,34 +109,39 @@ impl<'a> UvGate<'a> {
         prompt: &VerificationPrompt,
         binding: OperationBinding,
     ) -> Result<Approval, EngineError> {
-        self.verifier.verify(prompt)?;
+        let key = self.unlock(prompt)?;
         // The clock starts after the user answered: the TTL bounds the time between approval and signature.
         let now = Instant::now();
         Ok(Approval {
             binding,
             deadline: now.checked_add(self.ttl).unwrap_or(now),
+            key,
         })
     }
 
     /// Shows `prompt` before a pinUvAuthToken is issued (getPinUvAuthTokenUsingUvWithPermissions); on success
     /// returns the grant the token is kept with.
     pub fn grant_token(&self, prompt: &VerificationPrompt) -> Result<TokenGrant, EngineError> {
-        self.verifier.verify(prompt)?;
-        Ok(TokenGrant { _private: () })
+        Ok(TokenGrant {
+            key: self.unlock(prompt)?,
+        })
     }
 }
 
 /// Proof that a pinUvAuthToken was issued after the user passed verification. Only
-/// [`UvGate::grant_token`] makes one; the engine keeps it beside the token it issued.
+/// [`UvGate::grant_token`] makes one; the engine keeps it beside the token it issued. It holds the UV key
+/// for as long as the token lives, so requests authorised by the token can open sealed secrets.
 #[derive(Debug)]
 pub struct TokenGrant {
-    _private: (),
+    key: UvKey,
 }
 
 impl TokenGrant {
     /// The witness for one request whose pinUvAuthParam verified under this grant's token.
     pub fn authorise(&self) -> TokenVerified {
-        TokenVerified { _private: () }
+        TokenVerified {
+            key: self.key.clone(),
+        }
     }
 }
 
@@ -128,13 +150,13 @@ impl TokenGrant {
 /// request that started it.
 #[derive(Debug, Clone)]
 pub struct TokenVerified {
-    _private: (),
+    key: UvKey,
 }
 
 /// Witness of a redeemed approval. Only [`Approval::redeem`] makes one.
 #[derive(Debug)]
 pub struct Verified {
-    _private: (),
+    key: UvKey,
 }
 
 /// Witness of the silent `up=false` pre-flight: anyone may make one, it only ever yields UP=0, UV=0.
@@ -167,6 +189,15 @@ impl Presence {
     pub fn user_verified(&self) -> bool {
         matches!(self, Presence::Verified(_) | Presence::TokenVerified(_))
     }
+
+    /// The key the verification unlocked (none for a silent request).
+    pub fn uv_key(&self) -> Option<&UvKey> {
+        match self {
+            Presence::Verified(v) => Some(&v.key),
+            Presence::TokenVerified(t) => Some(&t.key),
+            Presence::Silent(_) => None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -175,12 +206,30 @@ mod tests {
     use crate::platform::VerificationError;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    struct Counting(AtomicUsize, Result<(), VerificationError>);
+    struct Counting(AtomicUsize, Result<UvKey, VerificationError>);
     impl UserVerifier for Counting {
-        fn verify(&self, _: &VerificationPrompt) -> Result<(), VerificationError> {
+        fn verify(&self, _: &VerificationPrompt) -> Result<UvKey, VerificationError> {
             self.0.fetch_add(1, Ordering::SeqCst);
             self.1.clone()
         }
+    }
+
+    /// Enrols the first check value it is offered (what the SQLite store does, in memory).
+    #[derive(Default)]
+    struct Checks(std::sync::Mutex<Option<Vec<u8>>>);
+    impl UvKeyCheckStore for Checks {
+        fn uv_key_check(&self, candidate: &[u8]) -> Result<Vec<u8>, crate::store::StoreError> {
+            Ok(self
+                .0
+                .lock()
+                .unwrap()
+                .get_or_insert_with(|| candidate.to_vec())
+                .clone())
+        }
+    }
+
+    fn key() -> UvKey {
+        UvKey::from_array([0x55; 32])
     }
 
     fn prompt() -> VerificationPrompt {
@@ -194,8 +243,9 @@ mod tests {
 
     #[test]
     fn approval_redeems_once_for_its_own_operation() {
-        let v = Counting(AtomicUsize::new(0), Ok(()));
-        let gate = UvGate::new(&v, DEFAULT_APPROVAL_TTL);
+        let v = Counting(AtomicUsize::new(0), Ok(key()));
+        let checks = Checks::default();
+        let gate = UvGate::new(&v, &checks, DEFAULT_APPROVAL_TTL);
         let b = OperationBinding::new(Operation::SignIn, &[1; 32], &[2; 32]);
         let approval = gate.verify(&prompt(), b.clone()).unwrap();
         assert_eq!(v.0.load(Ordering::SeqCst), 1);
@@ -205,8 +255,9 @@ mod tests {
 
     #[test]
     fn approval_for_another_operation_is_rejected() {
-        let v = Counting(AtomicUsize::new(0), Ok(()));
-        let gate = UvGate::new(&v, DEFAULT_APPROVAL_TTL);
+        let v = Counting(AtomicUsize::new(0), Ok(key()));
+        let checks = Checks::default();
+        let gate = UvGate::new(&v, &checks, DEFAULT_APPROVAL_TTL);
         let b = OperationBinding::new(Operation::SignIn, &[1; 32], &[2; 32]);
         for other in [
             OperationBinding::new(Operation::Register, &[1; 32], &[2; 32]),
@@ -223,10 +274,10 @@ mod tests {
 
     #[test]
     fn expired_approval_is_rejected() {
-        let v = Counting(AtomicUsize::new(0), Ok(()));
+        let v = Counting(AtomicUsize::new(0), Ok(key()));
         let b = OperationBinding::new(Operation::SignIn, &[1; 32], &[2; 32]);
         // Zero lifetime: already expired when issued.
-        let approval = UvGate::new(&v, Duration::ZERO)
+        let approval = UvGate::new(&v, &Checks::default(), Duration::ZERO)
             .verify(&prompt(), b.clone())
             .unwrap();
         assert!(matches!(
@@ -234,7 +285,7 @@ mod tests {
             Err(EngineError::ApprovalRejected(_))
         ));
         // A redeem time past the deadline fails even with a normal lifetime.
-        let approval = UvGate::new(&v, Duration::from_secs(60))
+        let approval = UvGate::new(&v, &Checks::default(), Duration::from_secs(60))
             .verify(&prompt(), b.clone())
             .unwrap();
         let later = Instant::now() + Duration::from_secs(61);
@@ -258,7 +309,7 @@ mod tests {
             ),
         ] {
             let v = Counting(AtomicUsize::new(0), Err(err));
-            let e = UvGate::new(&v, DEFAULT_APPROVAL_TTL)
+            let e = UvGate::new(&v, &Checks::default(), DEFAULT_APPROVAL_TTL)
                 .verify(&prompt(), b.clone())
                 .unwrap_err();
             assert_eq!(e.status(), status);
@@ -269,12 +320,12 @@ mod tests {
     fn token_grant_needs_verification_and_yields_uv_without_up() {
         let refused = Counting(AtomicUsize::new(0), Err(VerificationError::Denied));
         assert!(
-            UvGate::new(&refused, DEFAULT_APPROVAL_TTL)
+            UvGate::new(&refused, &Checks::default(), DEFAULT_APPROVAL_TTL)
                 .grant_token(&prompt())
                 .is_err()
         );
-        let v = Counting(AtomicUsize::new(0), Ok(()));
-        let grant = UvGate::new(&v, DEFAULT_APPROVAL_TTL)
+        let v = Counting(AtomicUsize::new(0), Ok(key()));
+        let grant = UvGate::new(&v, &Checks::default(), DEFAULT_APPROVAL_TTL)
             .grant_token(&prompt())
             .unwrap();
         assert_eq!(v.0.load(Ordering::SeqCst), 1);
@@ -283,9 +334,33 @@ mod tests {
         assert!(p.user_verified());
     }
 
+    /// A verifier that says "yes" but returns another key than the enrolled one gets neither an approval
+    /// nor a token grant (on the old boolean trait any `Ok` was an approval).
+    #[test]
+    fn a_key_other_than_the_enrolled_one_gets_no_approval() {
+        let checks = Checks::default();
+        let real = Counting(AtomicUsize::new(0), Ok(key()));
+        let b = OperationBinding::new(Operation::SignIn, &[1; 32], &[2; 32]);
+        let approval = UvGate::new(&real, &checks, DEFAULT_APPROVAL_TTL)
+            .verify(&prompt(), b.clone())
+            .unwrap();
+        let p = approval.redeem(&b, Instant::now()).unwrap();
+        assert_eq!(p.uv_key().map(|k| *k.expose()), Some([0x55; 32]));
+        let fake = Counting(AtomicUsize::new(0), Ok(UvKey::from_array([0x66; 32])));
+        let gate = UvGate::new(&fake, &checks, DEFAULT_APPROVAL_TTL);
+        let e = gate.verify(&prompt(), b).unwrap_err();
+        assert!(matches!(e, EngineError::UvKeyRejected));
+        assert_eq!(e.status(), crate::status::CtapStatus::UvInvalid);
+        assert!(matches!(
+            gate.grant_token(&prompt()),
+            Err(EngineError::UvKeyRejected)
+        ));
+    }
+
     #[test]
     fn silent_presence_has_no_flags() {
         assert_eq!(Presence::Silent(Silent).flag_bits(), 0);
         assert!(!Presence::Silent(Silent).user_verified());
+        assert!(Presence::Silent(Silent).uv_key().is_none());
     }
 }

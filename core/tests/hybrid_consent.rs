@@ -11,7 +11,7 @@ use tandem_cbor::Value;
 use tandem_core::cancel::Cancellation;
 use tandem_core::clock::ManualClock;
 use tandem_core::pin::{KeyAgreementKey, PinProtocol};
-use tandem_core::platform::{UserVerifier, VerificationError, VerificationPrompt};
+use tandem_core::platform::{UserVerifier, UvKey, VerificationError, VerificationPrompt};
 use tandem_core::store::CredentialStore;
 use tandem_core::token::{INITIAL_USAGE_TIME_LIMIT, MAX_USAGE_TIME_PERIOD};
 use tandem_core::{Authenticator, AuthenticatorConfig, CtapStatus};
@@ -211,11 +211,11 @@ fn token_is_bound_to_its_rp_and_spent_by_a_prompted_operation() {
 struct ApprovesTooLate(Mutex<Option<Cancellation>>);
 
 impl UserVerifier for ApprovesTooLate {
-    fn verify(&self, _prompt: &VerificationPrompt) -> Result<(), VerificationError> {
+    fn verify(&self, _prompt: &VerificationPrompt) -> Result<UvKey, VerificationError> {
         if let Some(c) = self.0.lock().unwrap().as_ref() {
             c.cancel();
         }
-        Ok(())
+        Ok(common::test_uv_key())
     }
 }
 

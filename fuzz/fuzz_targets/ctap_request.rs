@@ -6,15 +6,15 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use libfuzzer_sys::fuzz_target;
-use tandem_core::platform::{AccountChooser, AccountInfo, UserVerifier, VerificationError, VerificationPrompt};
+use tandem_core::platform::{AccountChooser, AccountInfo, UserVerifier, UvKey, VerificationError, VerificationPrompt};
 use tandem_core::store::CredentialStore;
 use tandem_core::{Authenticator, AuthenticatorConfig};
 use tandem_store::{SoftwareKeyProtector, SqliteStore};
 
 struct Approve;
 impl UserVerifier for Approve {
-    fn verify(&self, _: &VerificationPrompt) -> Result<(), VerificationError> {
-        Ok(())
+    fn verify(&self, _: &VerificationPrompt) -> Result<UvKey, VerificationError> {
+        Ok(UvKey::from_array([0x75; 32]))
     }
 }
 impl AccountChooser for Approve {

@@ -2,7 +2,7 @@ import AuthenticationServices
 import Tandem
 
 /// iOS 17 credential-provider extension: creates and uses passkeys in the Tandem store through the same core
-/// as the Android app, asking Face ID / the passcode (LocalAuthVerifier) before every signature.
+/// as the Android app, asking Face ID / Touch ID (LocalAuthVerifier) before every signature.
 ///
 /// Caller checks: the requests come from AuthenticationServices, which is the WebAuthn client here. It has
 /// already bound the request to the RP (a browser's page origin, or an app's Associated Domains entitlement

@@ -25,11 +25,15 @@ enum TandemShared {
     /// so the next `openStore()` starts empty with a fresh key.
     static func startOver() throws {
         try SecureEnclaveKeyProtector(accessGroup: keychainGroup).resetAfterKeyLoss(storePath: databaseURL().path)
+        try SecureEnclaveUvKey(accessGroup: keychainGroup).deleteKey()
     }
 
-    /// An engine over the shared store that asks Face ID / the passcode before every signature.
+    /// An engine over the shared store that asks Face ID / Touch ID before every signature; the answer unlocks
+    /// the UV key through the Secure Enclave key the app and its extension share.
     static func authenticator(store: CredentialStore) throws -> Authenticator {
-        try Authenticator(store: store, verifier: LocalAuthVerifier(), chooser: FirstAccount(),
+        try Authenticator(store: store,
+                          verifier: LocalAuthVerifier(uvKey: SecureEnclaveUvKey(accessGroup: keychainGroup)),
+                          chooser: FirstAccount(),
                           options: AuthenticatorOptions(aaguid: Data(), backup: .deviceBound))
     }
 }

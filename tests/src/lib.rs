@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tandem_core::platform::{
-    AccountChooser, AccountInfo, UserVerifier, VerificationError, VerificationPrompt,
+    AccountChooser, AccountInfo, UserVerifier, UvKey, VerificationError, VerificationPrompt,
 };
 use tandem_core::{Authenticator, AuthenticatorConfig};
 use tandem_desktop::{DesktopConfig, DesktopTimeouts, WebAuthnRequest};
@@ -33,12 +33,15 @@ pub const RP_ORIGIN: &str = "https://tandem.example";
 /// the desktop overrides the URL too).
 pub const TEST_DOMAIN_ID: u16 = 0x0100;
 
+/// The UV key the tests' verifiers unlock (a software stand-in for the key a biometric releases).
+pub const TEST_UV_KEY: [u8; 32] = [0x75; 32];
+
 /// Approves every prompt and picks the first account: the "user" of unattended tests and the demo.
 pub struct AutoApprove;
 
 impl UserVerifier for AutoApprove {
-    fn verify(&self, _prompt: &VerificationPrompt) -> Result<(), VerificationError> {
-        Ok(())
+    fn verify(&self, _prompt: &VerificationPrompt) -> Result<UvKey, VerificationError> {
+        Ok(UvKey::from_array(TEST_UV_KEY))
     }
 }
 
@@ -58,7 +61,7 @@ impl AccountChooser for AutoApprove {
 pub struct AlwaysDeny;
 
 impl UserVerifier for AlwaysDeny {
-    fn verify(&self, _prompt: &VerificationPrompt) -> Result<(), VerificationError> {
+    fn verify(&self, _prompt: &VerificationPrompt) -> Result<UvKey, VerificationError> {
         Err(VerificationError::Denied)
     }
 }

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use tandem_core::platform::{UserVerifier, VerificationError, VerificationPrompt};
+use tandem_core::platform::{UserVerifier, UvKey, VerificationError, VerificationPrompt};
 use tandem_core::store::CredentialStore;
 use tandem_core::{Authenticator, AuthenticatorConfig};
 use tandem_desktop::{DesktopTimeouts, QrSession};
@@ -26,12 +26,12 @@ struct Counting {
 }
 
 impl UserVerifier for Counting {
-    fn verify(&self, _prompt: &VerificationPrompt) -> Result<(), VerificationError> {
+    fn verify(&self, _prompt: &VerificationPrompt) -> Result<UvKey, VerificationError> {
         let n = self.prompts.fetch_add(1, Ordering::SeqCst);
         if self.deny_first && n == 0 {
             Err(VerificationError::Denied)
         } else {
-            Ok(())
+            Ok(UvKey::from_array(tandem_tests::TEST_UV_KEY))
         }
     }
 }
@@ -267,13 +267,13 @@ struct HeldApproval {
 }
 
 impl UserVerifier for HeldApproval {
-    fn verify(&self, _prompt: &VerificationPrompt) -> Result<(), VerificationError> {
+    fn verify(&self, _prompt: &VerificationPrompt) -> Result<UvKey, VerificationError> {
         let mut released = self.released.lock().unwrap();
         while !*released {
             released = self.cv.wait(released).unwrap();
         }
         self.answered.store(true, Ordering::SeqCst);
-        Ok(())
+        Ok(UvKey::from_array(tandem_tests::TEST_UV_KEY))
     }
 }
 

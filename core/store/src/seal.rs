@@ -29,6 +29,8 @@ pub(crate) enum Purpose {
     KeyCheck,
     /// The data key wrapped by [`crate::SoftwareKeyProtector`].
     SoftwareWrap,
+    /// The software UV key ([`crate::SqliteStore::software_uv_key`]) under the data key.
+    SoftwareUvKey,
 }
 
 impl Purpose {
@@ -38,6 +40,7 @@ impl Purpose {
             Purpose::HybridSecret => b"tandem-store/v1/hybrid-secret",
             Purpose::KeyCheck => b"tandem-store/v1/key-check",
             Purpose::SoftwareWrap => b"tandem-store/v1/software-protector-wrap",
+            Purpose::SoftwareUvKey => b"tandem-store/v1/software-uv-key",
         }
     }
 }

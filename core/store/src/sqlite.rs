@@ -5,8 +5,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
+use tandem_core::platform::{UV_KEY_LEN, UvKey};
 use tandem_core::store::{
-    CredentialMeta, CredentialStore, StoreError, StoredCredential, UnreadableCredential,
+    CredentialMeta, CredentialStore, StoreError, StoredCredential, UnreadableCredential, UvKeyCheckStore,
 };
 use zeroize::Zeroizing;
 
@@ -19,6 +20,9 @@ use crate::seal::{DATA_KEY_LEN, Purpose, SealKey};
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const META_DATA_KEY: &str = "wrapped_data_key";
 const META_KEY_CHECK: &str = "data_key_check";
+const META_UV_KEY_CHECK: &str = "uv_key_check";
+const META_SOFTWARE_UV_KEY: &str = "software_uv_key";
+const META_WRAPPED_UV_KEY: &str = "wrapped_uv_key";
 
 /// Maps a SQLite failure to a [`StoreError`]: a damaged file is `Corrupt`, anything else `Database`.
 pub(crate) fn db_error(e: rusqlite::Error) -> StoreError {
@@ -116,6 +120,55 @@ impl SqliteStore {
         let out = f(&tx)?;
         tx.commit().map_err(db_error)?;
         Ok(out)
+    }
+
+    /// The software UV key: 32 random bytes kept in this database sealed under the data key, created on
+    /// first use. For verifiers with no hardware to unlock a key (the CLI's auto/terminal approval, tests,
+    /// and the app bindings until the platform unlock lands): it stands in for a key only a biometric can
+    /// release, so it protects no more than the data key does.
+    pub fn software_uv_key(&self) -> Result<UvKey, StoreError> {
+        self.write(|tx| {
+            let sealed = meta_blob(tx, META_SOFTWARE_UV_KEY)?;
+            let raw = match sealed {
+                Some(blob) => self.key.open(Purpose::SoftwareUvKey, &[], &blob)?,
+                None => {
+                    let mut raw = Zeroizing::new(vec![0u8; UV_KEY_LEN]);
+                    getrandom::fill(raw.as_mut_slice())
+                        .map_err(|e| StoreError::Database(format!("random number generator failed: {e}")))?;
+                    let blob = self.key.seal(Purpose::SoftwareUvKey, &[], &raw)?;
+                    tx.execute(
+                        "INSERT INTO meta (name, value) VALUES (?1, ?2)",
+                        params![META_SOFTWARE_UV_KEY, blob],
+                    )
+                    .map_err(db_error)?;
+                    raw
+                }
+            };
+            UvKey::from_slice(&raw)
+                .ok_or_else(|| StoreError::Corrupt("the software UV key has the wrong length".into()))
+        })
+    }
+
+    /// The UV key as the platform wrapped it (with its auth-bound key), or `None` before the first
+    /// verification. Opaque to the store: only the platform's verifier can unwrap it.
+    pub fn wrapped_uv_key(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(|tx| meta_blob(tx, META_WRAPPED_UV_KEY))
+    }
+
+    /// Keeps `wrapped` as the wrapped UV key unless one is kept already; returns the one kept (so of two
+    /// first verifications racing, both learn which key won).
+    pub fn keep_wrapped_uv_key(&self, wrapped: &[u8]) -> Result<Vec<u8>, StoreError> {
+        self.write(|tx| match meta_blob(tx, META_WRAPPED_UV_KEY)? {
+            Some(kept) => Ok(kept),
+            None => {
+                tx.execute(
+                    "INSERT INTO meta (name, value) VALUES (?1, ?2)",
+                    params![META_WRAPPED_UV_KEY, wrapped],
+                )
+                .map_err(db_error)?;
+                Ok(wrapped.to_vec())
+            }
+        })
     }
 
     /// Reads every credential row (of `rp_id`, or all), newest first, and verifies each fully (metadata
@@ -265,6 +318,37 @@ fn load_or_create_data_key(
     Ok(key)
 }
 
+/// A `meta` value that must be a blob, or `None` when absent.
+fn meta_blob(tx: &rusqlite::Transaction<'_>, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    let v: Option<rusqlite::types::Value> = tx
+        .query_row("SELECT value FROM meta WHERE name = ?1", params![name], |r| {
+            r.get(0)
+        })
+        .optional()
+        .map_err(db_error)?;
+    match v {
+        None => Ok(None),
+        Some(rusqlite::types::Value::Blob(b)) => Ok(Some(b)),
+        Some(_) => Err(StoreError::Corrupt(format!("meta {name} is not a blob"))),
+    }
+}
+
+impl UvKeyCheckStore for SqliteStore {
+    fn uv_key_check(&self, candidate: &[u8]) -> Result<Vec<u8>, StoreError> {
+        self.write(|tx| match meta_blob(tx, META_UV_KEY_CHECK)? {
+            Some(enrolled) => Ok(enrolled),
+            None => {
+                tx.execute(
+                    "INSERT INTO meta (name, value) VALUES (?1, ?2)",
+                    params![META_UV_KEY_CHECK, candidate],
+                )
+                .map_err(db_error)?;
+                Ok(candidate.to_vec())
+            }
+        })
+    }
+}
+
 impl CredentialStore for SqliteStore {
     fn insert(&self, credential: &StoredCredential) -> Result<(), StoreError> {
         let m = &credential.meta;
@@ -347,6 +431,22 @@ impl CredentialStore for SqliteStore {
         })
     }
 
+    fn replace_secret(&self, id: &[u8], secret: &[u8]) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let meta = self.load(tx, id)?.ok_or(StoreError::NotFound)?.meta;
+            let binding = CredentialBinding::new(&meta);
+            let sealed = self
+                .key
+                .seal(CredentialBinding::PURPOSE, &binding.parts(&meta), secret)?;
+            tx.execute(
+                "UPDATE credentials SET secret = ?2 WHERE id = ?1",
+                params![id, sealed],
+            )
+            .map_err(db_error)?;
+            Ok(())
+        })
+    }
+
     fn rename(&self, id: &[u8], display_name: &str) -> Result<(), StoreError> {
         self.write(|tx| {
             self.load(tx, id)?.ok_or(StoreError::NotFound)?;
@@ -410,5 +510,53 @@ mod tests {
         assert!(!raw.windows(DATA_KEY_LEN).any(|w| w == data_key.as_slice()));
         // Control: the wrapped form is in the file, so the scan reads the right bytes.
         assert!(raw.windows(wrapped.len()).any(|w| w == wrapped.as_slice()));
+    }
+
+    /// The platform's wrapped UV key is kept once: the first offered wins, and it survives reopening.
+    #[test]
+    fn wrapped_uv_key_is_kept_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.db");
+        let protector: Arc<dyn KeyProtector> = Arc::new(SoftwareKeyProtector::from_key_bytes(&[7u8; 32]));
+        let store = SqliteStore::open(&path, protector.clone()).unwrap();
+        assert_eq!(store.wrapped_uv_key().unwrap(), None);
+        assert_eq!(store.keep_wrapped_uv_key(b"one").unwrap(), b"one");
+        assert_eq!(store.keep_wrapped_uv_key(b"two").unwrap(), b"one");
+        drop(store);
+        let store = SqliteStore::open(&path, protector).unwrap();
+        assert_eq!(store.wrapped_uv_key().unwrap().as_deref(), Some(&b"one"[..]));
+    }
+
+    /// The first check value offered is enrolled, later candidates are ignored, and it survives reopening.
+    #[test]
+    fn uv_key_check_enrols_once_and_persists() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.db");
+        let protector: Arc<dyn KeyProtector> = Arc::new(SoftwareKeyProtector::from_key_bytes(&[7u8; 32]));
+        let store = SqliteStore::open(&path, protector.clone()).unwrap();
+        assert_eq!(store.uv_key_check(b"first").unwrap(), b"first");
+        assert_eq!(store.uv_key_check(b"second").unwrap(), b"first");
+        drop(store);
+        let store = SqliteStore::open(&path, protector).unwrap();
+        assert_eq!(store.uv_key_check(b"third").unwrap(), b"first");
+    }
+
+    /// The software UV key is created once, kept sealed (not in the file in the clear), and read back the
+    /// same after reopening; another database gets another key.
+    #[test]
+    fn software_uv_key_is_stable_sealed_and_per_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.db");
+        let protector: Arc<dyn KeyProtector> = Arc::new(SoftwareKeyProtector::from_key_bytes(&[7u8; 32]));
+        let store = SqliteStore::open(&path, protector.clone()).unwrap();
+        let key = *store.software_uv_key().unwrap().expose();
+        assert_eq!(*store.software_uv_key().unwrap().expose(), key);
+        drop(store);
+        let raw = std::fs::read(&path).unwrap();
+        assert!(!raw.windows(key.len()).any(|w| w == key));
+        let store = SqliteStore::open(&path, protector.clone()).unwrap();
+        assert_eq!(*store.software_uv_key().unwrap().expose(), key);
+        let other = SqliteStore::open_in_memory(protector).unwrap();
+        assert_ne!(*other.software_uv_key().unwrap().expose(), key);
     }
 }

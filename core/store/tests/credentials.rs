@@ -127,6 +127,34 @@ fn counter_rename_delete() {
     assert_eq!(store.delete_all().unwrap(), 0);
 }
 
+/// `replace_secret` swaps the secret of one row (sealed and bound like an inserted one, surviving reopen)
+/// and leaves the others alone.
+#[test]
+fn replace_secret_rewrites_one_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let a = credential(1, "example.com", true);
+    let b = credential(2, "example.com", false);
+    let store = open(&path);
+    store.insert(&a).unwrap();
+    store.insert(&b).unwrap();
+    store.replace_secret(&a.meta.id, b"resealed secret").unwrap();
+    drop(store);
+    let store = open(&path);
+    let got = store.get(&a.meta.id).unwrap().unwrap();
+    assert_eq!(got.secret.as_slice(), b"resealed secret");
+    assert_eq!(got.meta, a.meta);
+    assert_eq!(
+        store.get(&b.meta.id).unwrap().unwrap().secret.as_slice(),
+        secret_bytes(2).as_slice()
+    );
+    assert!(store.unreadable().unwrap().is_empty());
+    assert!(matches!(
+        store.replace_secret(b"missing", b"x"),
+        Err(StoreError::NotFound)
+    ));
+}
+
 #[test]
 fn counter_exhaustion_is_an_error_not_a_wrap() {
     let store = SqliteStore::open_in_memory(protector()).unwrap();

@@ -28,6 +28,10 @@ fn assert_row_corrupt(store: &SqliteStore, path: &Path, c: &StoredCredential) {
     assert!(is_corrupt(store.get(&c.meta.id)), "get");
     assert!(is_corrupt(store.increment_sign_count(&c.meta.id)), "increment");
     assert!(is_corrupt(store.rename(&c.meta.id, "renamed")), "rename");
+    assert!(
+        is_corrupt(store.replace_secret(&c.meta.id, b"new secret")),
+        "replace_secret"
+    );
     assert_eq!(dump(path), before, "a corrupt row must be left as it is");
 }
 

@@ -12,7 +12,7 @@ use rusqlite::types::Value as Sql;
 use tandem_cbor::Value;
 use tandem_core::keys::{COSE_ES256, CredentialKey, CredentialSecret};
 use tandem_core::platform::{
-    AccountChooser, AccountInfo, UserVerifier, VerificationError, VerificationPrompt,
+    AccountChooser, AccountInfo, UserVerifier, UvKey, VerificationError, VerificationPrompt,
 };
 use tandem_core::store::{CredentialMeta, CredentialStore, StoredCredential};
 use tandem_core::{Authenticator, AuthenticatorConfig};
@@ -121,8 +121,8 @@ fn listing_skips_unreadable_rows_and_reports_them() {
 
 struct AlwaysYes;
 impl UserVerifier for AlwaysYes {
-    fn verify(&self, _: &VerificationPrompt) -> Result<(), VerificationError> {
-        Ok(())
+    fn verify(&self, _: &VerificationPrompt) -> Result<UvKey, VerificationError> {
+        Ok(UvKey::from_array([0x75; 32]))
     }
 }
 

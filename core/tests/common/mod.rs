@@ -7,13 +7,19 @@ use std::sync::{Arc, Mutex};
 
 use tandem_cbor::Value;
 use tandem_core::platform::{
-    AccountChooser, AccountInfo, UserVerifier, VerificationError, VerificationPrompt,
+    AccountChooser, AccountInfo, UserVerifier, UvKey, VerificationError, VerificationPrompt,
 };
 use tandem_core::store::CredentialStore;
 use tandem_core::{Authenticator, AuthenticatorConfig};
 use tandem_store::{SoftwareKeyProtector, SqliteStore};
 
-/// A platform verifier whose answers are scripted; `Ok(())` once the script is exhausted. Records prompts.
+/// The UV key the scripted verifier unlocks.
+pub fn test_uv_key() -> UvKey {
+    UvKey::from_array([0x75; 32])
+}
+
+/// A platform verifier whose answers are scripted (`Ok(())` unlocks [`test_uv_key`]); `Ok(())` once the
+/// script is exhausted. Records prompts.
 #[derive(Default)]
 pub struct ScriptedVerifier {
     pub script: Mutex<VecDeque<Result<(), VerificationError>>>,
@@ -38,9 +44,10 @@ impl ScriptedVerifier {
 }
 
 impl UserVerifier for ScriptedVerifier {
-    fn verify(&self, prompt: &VerificationPrompt) -> Result<(), VerificationError> {
+    fn verify(&self, prompt: &VerificationPrompt) -> Result<UvKey, VerificationError> {
         self.prompts.lock().unwrap().push(prompt.clone());
-        self.script.lock().unwrap().pop_front().unwrap_or(Ok(()))
+        let outcome = self.script.lock().unwrap().pop_front().unwrap_or(Ok(()));
+        outcome.map(|()| test_uv_key())
     }
 }
 

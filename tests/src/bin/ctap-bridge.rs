@@ -24,7 +24,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value as Json, json};
 use tandem_cbor::Value;
 use tandem_core::platform::{
-    AccountChooser, AccountInfo, Operation, UserVerifier, VerificationError, VerificationPrompt,
+    AccountChooser, AccountInfo, Operation, UserVerifier, UvKey, VerificationError, VerificationPrompt,
 };
 use tandem_core::{
     AttestationCertificate, AttestationConfig, Authenticator, AuthenticatorConfig, GetInfoProfile,
@@ -60,7 +60,7 @@ fn account_json(a: &AccountInfo) -> Json {
 }
 
 impl UserVerifier for ScriptedUser {
-    fn verify(&self, prompt: &VerificationPrompt) -> Result<(), VerificationError> {
+    fn verify(&self, prompt: &VerificationPrompt) -> Result<UvKey, VerificationError> {
         let mut s = self.lock();
         s.prompts.push(json!({
             "operation": match prompt.operation { Operation::Register => "register", Operation::SignIn => "sign_in" },
@@ -69,7 +69,7 @@ impl UserVerifier for ScriptedUser {
             "account": prompt.account.as_ref().map(account_json),
         }));
         match &s.verifier {
-            None => Ok(()),
+            None => Ok(UvKey::from_array(tandem_tests::TEST_UV_KEY)),
             Some(e) => Err(e.clone()),
         }
     }

@@ -1,28 +1,39 @@
 import Foundation
 import LocalAuthentication
 
-/// A `UserVerifier` on LocalAuthentication: Face ID / Touch ID with the passcode as fallback. The engine calls
-/// it on a background thread and it blocks until the user answers (never call it on the main thread).
+/// A `UserVerifier` on LocalAuthentication and the Secure Enclave: Face ID / Touch ID authorises an
+/// `LAContext`, and only that context can use the Secure Enclave key (access control `.biometryCurrentSet`:
+/// invalidated when the enrolled biometrics change) that the engine's UV key is wrapped to. The engine calls it
+/// on a background thread and it blocks until the user answers (never call it on the main thread).
+///
+/// Code that fakes the "verified" answer has no authorised context, so the Secure Enclave does not unwrap the
+/// key and the engine signs nothing.
 public final class LocalAuthVerifier: UserVerifier, @unchecked Sendable {
     private let timeout: TimeInterval
+    private let uvKey: SecureEnclaveUvKey
 
-    /// - Parameter timeout: seconds to wait for the user before giving up.
-    public init(timeout: TimeInterval = 120) {
+    /// - Parameters:
+    ///   - timeout: seconds to wait for the user before giving up.
+    ///   - uvKey: the Secure Enclave key the UV key is wrapped to.
+    public init(timeout: TimeInterval = 120, uvKey: SecureEnclaveUvKey = SecureEnclaveUvKey()) {
         self.timeout = timeout
+        self.uvKey = uvKey
     }
 
-    public func verify(prompt: VerificationPrompt) throws {
+    public func verify(prompt: VerificationPrompt, wrappedKey: Data?) throws -> UnlockedUvKey {
         if Thread.isMainThread {
             throw VerificationError.Unavailable(reason: "verify() called on the main thread")
         }
         let context = LAContext()
         var canError: NSError?
-        guard context.canEvaluatePolicy(.deviceOwnerAuthentication, error: &canError) else {
-            throw VerificationError.Unavailable(reason: canError?.localizedDescription ?? "no passcode is set")
+        // Biometrics only: the key's access control (.biometryCurrentSet) accepts nothing else.
+        let policy = LAPolicy.deviceOwnerAuthenticationWithBiometrics
+        guard context.canEvaluatePolicy(policy, error: &canError) else {
+            throw VerificationError.Unavailable(reason: canError?.localizedDescription ?? "no biometric is enrolled")
         }
         let done = DispatchSemaphore(value: 0)
         let outcome = Outcome()
-        context.evaluatePolicy(.deviceOwnerAuthentication, localizedReason: Self.reason(for: prompt)) { ok, error in
+        context.evaluatePolicy(policy, localizedReason: Self.reason(for: prompt)) { ok, error in
             if !ok { outcome.error = Self.map(error) }
             done.signal()
         }
@@ -31,6 +42,8 @@ public final class LocalAuthVerifier: UserVerifier, @unchecked Sendable {
             throw VerificationError.TimedOut
         }
         if let error = outcome.error { throw error }
+        // The evaluated context is what authorises the Secure Enclave key for this unwrap.
+        return try uvKey.unlock(wrappedKey, context: context)
     }
 
     /// The sentence iOS shows under the Face ID / passcode prompt: the title built in Rust from the RP ID

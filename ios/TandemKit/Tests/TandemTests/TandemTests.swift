@@ -6,12 +6,18 @@ import XCTest
 /// Runs on a Mac (`swift test` in ios/TandemKit after building the XCFramework): the store and the engine
 /// through the Swift bindings, checked with CryptoKit.
 final class TandemTests: XCTestCase {
+    /// Unlocks a fixed UV key (a software stand-in for the Secure Enclave: "wrapped" is the key itself).
     final class Approve: UserVerifier, @unchecked Sendable {
-        func verify(prompt: VerificationPrompt) throws {}
+        func verify(prompt: VerificationPrompt, wrappedKey: Data?) throws -> UnlockedUvKey {
+            let key = Data(repeating: 0x75, count: 32)
+            return UnlockedUvKey(key: key, wrappedKey: wrappedKey ?? key)
+        }
     }
 
     final class Refuse: UserVerifier, @unchecked Sendable {
-        func verify(prompt: VerificationPrompt) throws { throw VerificationError.Denied }
+        func verify(prompt: VerificationPrompt, wrappedKey: Data?) throws -> UnlockedUvKey {
+            throw VerificationError.Denied
+        }
     }
 
     final class First: AccountChooser, @unchecked Sendable {

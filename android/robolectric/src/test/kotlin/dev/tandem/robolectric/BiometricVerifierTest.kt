@@ -5,6 +5,8 @@ import dev.tandem.ffi.Operation
 import dev.tandem.ffi.VerificationException
 import dev.tandem.ffi.VerificationPrompt
 import dev.tandem.sdk.android.BiometricVerifier
+import org.junit.After
+import org.junit.Before
 import org.junit.Test
 import org.junit.runner.RunWith
 import org.robolectric.RobolectricTestRunner
@@ -20,12 +22,19 @@ import kotlin.test.assertTrue
 class BiometricVerifierTest {
     private val prompt = VerificationPrompt(Operation.SIGN_IN, "example.com", null, null, "Sign in to example.com", null)
 
+    /** The verifier builds its CryptoObject's cipher from the Keystore before the prompt. */
+    @Before
+    fun keystore() = FakeAndroidKeyStore.install()
+
+    @After
+    fun noKeystore() = FakeAndroidKeyStore.uninstall()
+
     /** Runs verify() on an engine thread while the main looper (where the prompt is built) keeps turning. */
-    private fun verifyOffMain(verifier: BiometricVerifier): Throwable? {
+    private fun verifyOffMain(verifier: BiometricVerifier, wrapped: ByteArray? = null): Throwable? {
         val outcome = AtomicReference<Throwable?>()
         val engine = Thread {
             try {
-                verifier.verify(prompt)
+                verifier.verify(prompt, wrapped)
             } catch (t: Throwable) {
                 outcome.set(t)
             }
@@ -53,7 +62,14 @@ class BiometricVerifierTest {
 
     @Test
     fun `verify on the main thread is refused, not a deadlock`() {
-        val e = runCatching { BiometricVerifier(RuntimeEnvironment.getApplication(), timeoutSecs = 1).verify(prompt) }.exceptionOrNull()
+        val e = runCatching { BiometricVerifier(RuntimeEnvironment.getApplication(), timeoutSecs = 1).verify(prompt, null) }.exceptionOrNull()
         assertIs<VerificationException.Unavailable>(e)
+    }
+
+    @Test
+    fun `a wrapped UV key whose Keystore key is gone fails before any prompt`() {
+        val e = verifyOffMain(BiometricVerifier(RuntimeEnvironment.getApplication(), timeoutSecs = 5), wrapped = ByteArray(60))
+        assertIs<VerificationException.Unavailable>(e, "outcome: $e")
+        assertTrue("no Keystore key" in e.reason, e.reason)
     }
 }

@@ -7,6 +7,7 @@ import dev.tandem.ffi.AuthenticatorOptions
 import dev.tandem.ffi.BackupPolicy
 import dev.tandem.ffi.CallerContext
 import dev.tandem.ffi.CredentialStore
+import dev.tandem.ffi.UnlockedUvKey
 import dev.tandem.ffi.UserVerifier
 import dev.tandem.ffi.VerificationPrompt
 import dev.tandem.sdk.Base64Url
@@ -18,7 +19,8 @@ import java.security.MessageDigest
 object Fixtures {
     /** Approves every prompt (the BiometricPrompt itself is tested in BiometricVerifierTest). */
     class ApprovingVerifier : UserVerifier {
-        override fun verify(prompt: VerificationPrompt) {}
+        override fun verify(prompt: VerificationPrompt, wrappedKey: ByteArray?): UnlockedUvKey =
+            UnlockedUvKey(ByteArray(32) { 0x75 }, wrappedKey ?: ByteArray(1))
     }
 
     /** Picks the first account. */

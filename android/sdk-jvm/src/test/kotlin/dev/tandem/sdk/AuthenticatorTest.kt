@@ -119,6 +119,25 @@ class AuthenticatorTest {
     }
 
     @Test
+    fun `a verifier that approves without the enrolled UV key gets no signature and registers nothing`(): Unit = runBlocking {
+        val verifier = ApprovingVerifier()
+        val auth = engine(verifier)
+        val reg = auth.register(creationOptions(rpId, userId, "alice@example.com", byteArrayOf(9, 9)), browser())
+        assertEquals(null, verifier.wrappedKeys.single(), "the first verification creates the key")
+        // A hook answering "verified" without the Keystore unlock has no way to the real key.
+        verifier.key = ByteArray(32) { 0x66 }
+        val e = assertFailsWith<TandemException.Ctap> { auth.authenticate(requestOptions(rpId, byteArrayOf(7)), browser()) }
+        assertEquals(0x3F.toUByte(), e.status, "CTAP2_ERR_UV_INVALID")
+        assertFailsWith<TandemException.Ctap> {
+            auth.register(creationOptions(rpId, byteArrayOf(5), "mallory@example.com", byteArrayOf(9, 9)), browser())
+        }
+        assertContentEquals(reg.credentialId, store.list().single().id)
+        assertContentEquals("wrapped:".toByteArray() + ByteArray(32) { 0x75 }, verifier.wrappedKeys.last(), "the kept wrapped key came back")
+        verifier.key = ByteArray(32) { 0x75 }
+        assertContentEquals(reg.credentialId, auth.authenticate(requestOptions(rpId, byteArrayOf(7)), browser()).credentialId)
+    }
+
+    @Test
     fun `refused verification surfaces as CTAP operation denied and stores nothing`(): Unit = runBlocking {
         val auth = engine(RefusingVerifier { VerificationException.Denied() })
         val e = assertFailsWith<TandemException.Ctap> {

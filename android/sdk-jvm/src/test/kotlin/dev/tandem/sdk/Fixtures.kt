@@ -2,23 +2,34 @@ package dev.tandem.sdk
 
 import dev.tandem.ffi.AccountChooser
 import dev.tandem.ffi.AccountInfo
+import dev.tandem.ffi.UnlockedUvKey
 import dev.tandem.ffi.UserVerifier
 import dev.tandem.ffi.VerificationException
 import dev.tandem.ffi.VerificationPrompt
 import java.util.Collections
 
-/** A verifier that approves every prompt and records what it was shown. */
-class ApprovingVerifier : UserVerifier {
+/**
+ * A verifier that approves every prompt, unlocking [key] (a software stand-in for the Keystore: the "wrapped"
+ * form is the key with a marker in front), and records what it was shown and handed.
+ */
+class ApprovingVerifier(@Volatile var key: ByteArray = ByteArray(32) { 0x75 }) : UserVerifier {
     val prompts: MutableList<VerificationPrompt> = Collections.synchronizedList(mutableListOf())
+    val wrappedKeys: MutableList<ByteArray?> = Collections.synchronizedList(mutableListOf())
 
-    override fun verify(prompt: VerificationPrompt) {
+    override fun verify(prompt: VerificationPrompt, wrappedKey: ByteArray?): UnlockedUvKey {
         prompts += prompt
+        wrappedKeys += wrappedKey
+        return UnlockedUvKey(key, wrappedKey ?: (MARKER + key))
+    }
+
+    private companion object {
+        val MARKER = "wrapped:".toByteArray()
     }
 }
 
 /** A verifier that fails every prompt with [error]. */
 class RefusingVerifier(private val error: () -> Exception) : UserVerifier {
-    override fun verify(prompt: VerificationPrompt): Unit = throw error()
+    override fun verify(prompt: VerificationPrompt, wrappedKey: ByteArray?): UnlockedUvKey = throw error()
 }
 
 /** A chooser that answers with a fixed index (null = cancel) and records the lists it was shown. */

@@ -6,6 +6,7 @@ import android.hardware.biometrics.BiometricPrompt
 import android.os.Build
 import android.os.CancellationSignal
 import android.os.Looper
+import dev.tandem.ffi.UnlockedUvKey
 import dev.tandem.ffi.UserVerifier
 import dev.tandem.ffi.VerificationException
 import dev.tandem.ffi.VerificationPrompt
@@ -14,25 +15,40 @@ import java.util.concurrent.TimeUnit
 import java.util.concurrent.atomic.AtomicReference
 
 /**
- * A [UserVerifier] that shows the platform BiometricPrompt (strong biometric or the screen lock) and blocks
- * the calling engine thread until the user answers. [context] must be an Activity (or have one on screen):
- * the prompt is shown over it.
+ * A [UserVerifier] that shows the platform BiometricPrompt (strong biometric, or the screen lock on Android
+ * 11+) and blocks the calling engine thread until the user answers. [context] must be an Activity (or have
+ * one on screen): the prompt is shown over it.
+ *
+ * The prompt authenticates a `CryptoObject`: the cipher of [uvKey]'s auth-bound Keystore key, which then
+ * unwraps the engine's UV key (or wraps a new one on the store's first verification). Code that fakes the
+ * prompt's success callback gets a cipher the Keystore refuses to use, so no key and no signature.
  */
 class BiometricVerifier(
     private val context: Context,
     private val timeoutSecs: Long = 120,
+    private val uvKey: KeystoreUvKey = KeystoreUvKey(context),
 ) : UserVerifier {
-    override fun verify(prompt: VerificationPrompt) {
+    override fun verify(prompt: VerificationPrompt, wrappedKey: ByteArray?): UnlockedUvKey {
         if (Looper.myLooper() == Looper.getMainLooper()) {
             // Blocking the main thread would deadlock: the prompt's callbacks arrive on it.
             throw VerificationException.Unavailable("verify() called on the main thread")
         }
+        val cipher = uvKey.cipherFor(wrappedKey)
         val outcome = AtomicReference<VerificationException?>()
+        val unlocked = AtomicReference<UnlockedUvKey?>()
         val done = CountDownLatch(1)
         val cancel = CancellationSignal()
         val executor = context.mainExecutor
         val callback = object : BiometricPrompt.AuthenticationCallback() {
             override fun onAuthenticationSucceeded(result: BiometricPrompt.AuthenticationResult) {
+                try {
+                    // The cipher the framework hands back is the one it authorised for this operation.
+                    val authorised = result.cryptoObject?.cipher
+                        ?: throw VerificationException.Unavailable("the prompt returned no CryptoObject")
+                    unlocked.set(uvKey.finish(authorised, wrappedKey))
+                } catch (e: VerificationException) {
+                    outcome.set(e)
+                }
                 done.countDown()
             }
 
@@ -44,7 +60,7 @@ class BiometricVerifier(
         }
         executor.execute {
             try {
-                build(prompt).authenticate(cancel, executor, callback)
+                build(prompt).authenticate(BiometricPrompt.CryptoObject(cipher), cancel, executor, callback)
             } catch (e: RuntimeException) {
                 outcome.set(VerificationException.Unavailable("cannot show the prompt: $e"))
                 done.countDown()
@@ -55,6 +71,7 @@ class BiometricVerifier(
             throw VerificationException.TimedOut()
         }
         outcome.get()?.let { throw it }
+        return unlocked.get() ?: throw VerificationException.Unavailable("the prompt ended without an answer")
     }
 
     private fun build(prompt: VerificationPrompt): BiometricPrompt {
@@ -67,13 +84,10 @@ class BiometricVerifier(
             Build.VERSION.SDK_INT >= Build.VERSION_CODES.R -> builder.setAllowedAuthenticators(
                 BiometricManager.Authenticators.BIOMETRIC_STRONG or BiometricManager.Authenticators.DEVICE_CREDENTIAL,
             )
-            Build.VERSION.SDK_INT >= Build.VERSION_CODES.Q -> {
-                @Suppress("DEPRECATION")
-                builder.setDeviceCredentialAllowed(true)
-            }
-            // Android 9 has no screen-lock fallback in BiometricPrompt (setDeviceCredentialAllowed is API 29:
-            // calling it there is a NoSuchMethodError) and requires a negative button instead. Pressing it also
-            // reaches the callback as BIOMETRIC_ERROR_NEGATIVE_BUTTON, so the listener has nothing to do.
+            // Before Android 11 a CryptoObject can only be authorised by a biometric (Android 10's
+            // setDeviceCredentialAllowed refuses crypto, and Android 9 has no screen-lock fallback at all), so
+            // the prompt has a negative button instead. Pressing it reaches the callback as
+            // BIOMETRIC_ERROR_NEGATIVE_BUTTON, so the listener has nothing to do.
             else -> builder.setNegativeButton("Cancel", context.mainExecutor) { _, _ -> }
         }
         return builder.build()
