@@ -31,6 +31,14 @@ pub enum VerificationError {
         /// The platform's explanation.
         reason: String,
     },
+    /// The platform key that unwraps the UV key is gone for good (a new biometric enrolled, the screen lock
+    /// removed, the Keychain item deleted): the passkeys sealed under it are lost. Surfaces as
+    /// `TandemError::KeyInvalidated`, so the app offers to start over.
+    #[error("the UV key's platform key is gone: {reason}")]
+    KeyInvalidated {
+        /// The platform's explanation.
+        reason: String,
+    },
 }
 
 impl From<uniffi::UnexpectedUniFFICallbackError> for VerificationError {
@@ -48,6 +56,7 @@ impl From<VerificationError> for core::VerificationError {
             VerificationError::Cancelled => core::VerificationError::Cancelled,
             VerificationError::TimedOut => core::VerificationError::TimedOut,
             VerificationError::Unavailable { reason } => core::VerificationError::Unavailable(reason),
+            VerificationError::KeyInvalidated { reason } => core::VerificationError::KeyInvalidated(reason),
         }
     }
 }
@@ -343,6 +352,23 @@ mod tests {
         assert_eq!(
             core::VerificationError::from(VerificationError::Denied),
             core::VerificationError::Denied
+        );
+    }
+
+    /// A lost platform key reaches the app as `TandemError::KeyInvalidated` (start over), the same kind as
+    /// the store's own key loss, not as a transient refusal.
+    #[test]
+    fn a_lost_uv_key_is_key_invalidated_at_the_edge() {
+        let engine = tandem_core::EngineError::from(core::VerificationError::from(
+            VerificationError::KeyInvalidated {
+                reason: "new fingerprint".into(),
+            },
+        ));
+        assert_eq!(
+            crate::error::TandemError::from(engine),
+            crate::error::TandemError::KeyInvalidated {
+                reason: "new fingerprint".into()
+            }
         );
     }
 

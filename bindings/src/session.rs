@@ -135,6 +135,7 @@ impl From<SessionError> for TandemError {
             SessionError::Timeout { step } => TandemError::Timeout { step: step.into() },
             SessionError::Store(reason) => TandemError::Database { reason },
             SessionError::Engine(reason) => TandemError::Internal { reason },
+            SessionError::KeyInvalidated(reason) => TandemError::KeyInvalidated { reason },
             // The user refused (or ignored) a linked desktop's request: as for a cancelled session.
             SessionError::Cancelled | SessionError::LinkedSessionRefused { .. } => TandemError::Cancelled,
             SessionError::TunnelConfig(_)

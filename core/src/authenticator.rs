@@ -99,6 +99,16 @@ struct PendingAssertions {
     token: Option<TokenVerified>,
 }
 
+/// One CTAP answer: the bytes for the peer (status byte ‖ CBOR) and, when the status is a failure, the
+/// engine's typed error behind it.
+#[derive(Debug)]
+pub struct CtapAnswer {
+    /// Status byte ‖ CBOR, exactly what [`Authenticator::handle_ctap`] returns.
+    pub response: Vec<u8>,
+    /// Why the request failed (`None` on success).
+    pub error: Option<EngineError>,
+}
+
 /// The authenticator engine. Cheap to share: every method takes `&self`.
 pub struct Authenticator {
     config: AuthenticatorConfig,
@@ -163,14 +173,26 @@ impl Authenticator {
     /// [`Self::handle_ctap`] for a caller that may stop waiting: once `cancel` is raised, a user's late
     /// approval stores and signs nothing (the answer is CTAP2_ERR_KEEPALIVE_CANCEL, which nobody reads).
     pub fn handle_ctap_cancellable(&self, request: &[u8], cancel: &Cancellation) -> Vec<u8> {
+        self.answer_ctap(request, cancel).response
+    }
+
+    /// [`Self::handle_ctap_cancellable`], keeping the typed error behind a failure status: a transport
+    /// sends the status byte to its peer but tells its own app why (key loss needs the app, not the peer).
+    pub fn answer_ctap(&self, request: &[u8], cancel: &Cancellation) -> CtapAnswer {
         match self.dispatch(request, cancel) {
             Ok(body) => {
-                let mut out = Vec::with_capacity(1 + body.len());
-                out.push(CtapStatus::Ok.code());
-                out.extend_from_slice(&body);
-                out
+                let mut response = Vec::with_capacity(1 + body.len());
+                response.push(CtapStatus::Ok.code());
+                response.extend_from_slice(&body);
+                CtapAnswer {
+                    response,
+                    error: None,
+                }
             }
-            Err(e) => vec![e.status().code()],
+            Err(e) => CtapAnswer {
+                response: vec![e.status().code()],
+                error: Some(e),
+            },
         }
     }
 

@@ -88,6 +88,12 @@ pub enum VerificationError {
     /// CTAP2_ERR_UV_INVALID as the engine documents).
     #[error("user verification is unavailable: {0}")]
     Unavailable(String),
+    /// The platform key that unlocks the UV key is gone for good (a new biometric was enrolled, the screen
+    /// lock was removed, the Keychain item was deleted): every credential sealed under the UV key is lost.
+    /// Reported like the store's key loss ([`crate::store::StoreError::KeyInvalidated`]) so the app offers to
+    /// start over, never as a retryable "unavailable".
+    #[error("the key user verification unlocks is gone: {0}")]
+    KeyInvalidated(String),
 }
 
 /// Length of a [`UvKey`] in bytes.

@@ -232,6 +232,7 @@ impl From<VerificationError> for EngineError {
             VerificationError::Denied | VerificationError::Cancelled => EngineError::OperationDenied,
             VerificationError::TimedOut => EngineError::UserActionTimeout,
             VerificationError::Unavailable(why) => EngineError::UvBlocked(why),
+            VerificationError::KeyInvalidated(why) => EngineError::Store(StoreError::KeyInvalidated(why)),
         }
     }
 }

@@ -148,3 +148,37 @@ fn a_silent_request_cannot_open_a_sealed_secret() {
     let (status, _) = ctap(&w.engine(AuthenticatorConfig::direct()), 0x02, &silent);
     assert_eq!(status, CtapStatus::NoCredentials as u8);
 }
+
+/// The platform key behind the UV key is gone (a new fingerprint enrolled): the passkeys sealed under it
+/// are lost. That is the store's kind of key loss, so the app can offer to start over, not a retryable
+/// "UV unavailable"; and nothing is registered or signed.
+#[test]
+fn a_lost_uv_key_is_key_loss_not_a_retryable_refusal() {
+    struct Lost;
+    impl UserVerifier for Lost {
+        fn verify(&self, _prompt: &VerificationPrompt) -> Result<UvKey, VerificationError> {
+            Err(VerificationError::KeyInvalidated("new biometric enrolled".into()))
+        }
+    }
+    let w = World::new();
+    let id = register(&w.engine(AuthenticatorConfig::hybrid()), b"alice");
+    let chooser = Arc::new(FixedChooser {
+        answer: Mutex::new(Some(0)),
+        offered: Mutex::new(vec![]),
+    });
+    let engine = Authenticator::new(
+        AuthenticatorConfig::hybrid(),
+        w.store.clone(),
+        Arc::new(Lost),
+        chooser,
+    );
+    let (status, _) = ctap(&engine, 0x02, &get_assertion_params(RP, &[&id]));
+    assert_eq!(status, CtapStatus::Other as u8);
+    let (status, _) = ctap(&engine, 0x01, &make_credential_params(RP, b"bob", &[-7], true));
+    assert_eq!(status, CtapStatus::Other as u8);
+    assert_eq!(w.store.list_all().unwrap().len(), 1);
+    assert!(matches!(
+        tandem_core::EngineError::from(VerificationError::KeyInvalidated("x".into())),
+        tandem_core::EngineError::Store(tandem_core::store::StoreError::KeyInvalidated(_))
+    ));
+}

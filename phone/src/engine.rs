@@ -8,9 +8,14 @@
 pub trait CtapEngine: Send + Sync + 'static {
     /// The authenticatorGetInfo response CBOR (no status byte), for the post-handshake message.
     fn get_info(&self) -> Vec<u8>;
-    /// Answers one CTAP message (command byte ‖ CBOR) with status byte ‖ CBOR. May block on the user.
-    /// Once `cancel` is raised (the driver stopped waiting), a late approval must store and sign nothing.
-    fn handle_ctap(&self, request: &[u8], cancel: &tandem_core::cancel::Cancellation) -> Vec<u8>;
+    /// Answers one CTAP message (command byte ‖ CBOR) with status byte ‖ CBOR, plus the typed error
+    /// behind a failure. May block on the user. Once `cancel` is raised (the driver stopped waiting), a late
+    /// approval must store and sign nothing.
+    fn handle_ctap(
+        &self,
+        request: &[u8],
+        cancel: &tandem_core::cancel::Cancellation,
+    ) -> tandem_core::authenticator::CtapAnswer;
 }
 
 impl CtapEngine for tandem_core::Authenticator {
@@ -18,7 +23,11 @@ impl CtapEngine for tandem_core::Authenticator {
         self.get_info_cbor()
     }
 
-    fn handle_ctap(&self, request: &[u8], cancel: &tandem_core::cancel::Cancellation) -> Vec<u8> {
-        self.handle_ctap_cancellable(request, cancel)
+    fn handle_ctap(
+        &self,
+        request: &[u8],
+        cancel: &tandem_core::cancel::Cancellation,
+    ) -> tandem_core::authenticator::CtapAnswer {
+        self.answer_ctap(request, cancel)
     }
 }

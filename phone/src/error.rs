@@ -116,6 +116,10 @@ pub enum SessionError {
     /// The engine task failed (panicked or was cancelled).
     #[error("engine failure: {0}")]
     Engine(String),
+    /// The key protecting the credentials (the store's data key or the UV key) is gone for good: the
+    /// desktop got a failure status, and the app should offer to start over.
+    #[error("the passkeys on this phone can no longer be used: {0}")]
+    KeyInvalidated(String),
     /// A WebSocket protocol error other than a clean close.
     #[error("WebSocket error during {step}: {reason}")]
     WebSocket {

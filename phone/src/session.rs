@@ -7,7 +7,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tandem_core::EngineError;
+use tandem_core::authenticator::CtapAnswer;
 use tandem_core::cancel::{CancelOnDrop, Cancellation};
+use tandem_core::store::StoreError;
 use tandem_hybrid_proto::eid::EidPlaintext;
 use tandem_hybrid_proto::ids::RoutingId;
 use tandem_hybrid_proto::keys::PublicKey;
@@ -390,11 +393,15 @@ impl Phone {
                     self.emit(ProgressEvent::AwaitingUser);
                     let response = if ceremony::is_ceremony(&request) {
                         match slot.take() {
-                            None => vec![ceremony::SECOND_CEREMONY_STATUS],
+                            None => CtapAnswer {
+                                response: vec![ceremony::SECOND_CEREMONY_STATUS],
+                                error: None,
+                            },
                             Some(ticket) => {
                                 let in_flight = ticket.begin();
                                 let response = self.call_engine(request, t.user).await?;
-                                let done = in_flight.finish(response.first().copied().unwrap_or(0xff));
+                                let done =
+                                    in_flight.finish(response.response.first().copied().unwrap_or(0xff));
                                 if let (Some(proof), Some(offer)) = (done.as_ref(), link.take()) {
                                     self.send_link(proof, offer, socket, transport).await?;
                                     outcome.linked = true;
@@ -406,9 +413,13 @@ impl Phone {
                     } else {
                         self.call_engine(request, t.user).await?
                     };
-                    let status = response.first().copied().unwrap_or(0);
-                    let message = proto::ctap_message(&response);
+                    let status = response.response.first().copied().unwrap_or(0);
+                    let message = proto::ctap_message(&response.response);
                     send_encrypted(socket, transport, &message, Step::SendResponse, t.send).await?;
+                    if let Some(EngineError::Store(StoreError::KeyInvalidated(why))) = response.error {
+                        // The desktop has its failure status; the phone's app must hear why.
+                        return Err(SessionError::KeyInvalidated(why));
+                    }
                     outcome.requests_served += 1;
                     outcome.last_status = Some(status);
                     self.emit(ProgressEvent::Responded { status });
@@ -417,7 +428,7 @@ impl Phone {
         }
     }
 
-    async fn call_engine(&self, request: Vec<u8>, limit: Duration) -> Result<Vec<u8>, SessionError> {
+    async fn call_engine(&self, request: Vec<u8>, limit: Duration) -> Result<CtapAnswer, SessionError> {
         let engine = Arc::clone(&self.engine);
         // Raised when this future ends without the answer (timeout below, or the session dropped): a user
         // approving after that stores and signs nothing.
@@ -429,10 +440,10 @@ impl Phone {
                 step: Step::ProcessRequest,
             }),
             Ok(Err(join)) => Err(SessionError::Engine(join.to_string())),
-            Ok(Ok(response)) if response.is_empty() => {
+            Ok(Ok(answer)) if answer.response.is_empty() => {
                 Err(SessionError::Engine("empty engine response".into()))
             }
-            Ok(Ok(response)) => Ok(response),
+            Ok(Ok(answer)) => Ok(answer),
         }
     }
 }

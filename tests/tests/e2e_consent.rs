@@ -318,3 +318,34 @@ async fn approval_after_the_session_timed_out_stores_nothing() {
     desktop.abort();
     w.server.shutdown().await;
 }
+
+/// The platform key behind the UV key is gone (a new fingerprint was enrolled): the desktop gets a failure
+/// status for its request, and the phone's session ends with `KeyInvalidated`, so the app can say the
+/// passkeys are lost and offer to start over (rather than "the request was refused").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_uv_key_ends_the_session_as_key_loss() {
+    struct Lost;
+    impl UserVerifier for Lost {
+        fn verify(&self, _prompt: &VerificationPrompt) -> Result<UvKey, VerificationError> {
+            Err(VerificationError::KeyInvalidated("new biometric enrolled".into()))
+        }
+    }
+    let w = world(|_| {}, Arc::new(Lost), Arc::new(Approver::default())).await;
+    let rp = RelyingParty::new();
+    let (request, _) = rp.start_registration("kim");
+    let qr = QrSession::new(request.hint(), false).unwrap();
+    let phone = spawn_qr(&w.phone, qr.url(), false);
+    let mut channel = qr.connect(&w.radio.scanner(), &desktop(&w, 20)).await.unwrap();
+    let hash = tandem_desktop::webauthn::client_data_hash(&request.client_data_json());
+    assert_eq!(
+        channel.ctap(&request.to_ctap(&hash)).await.unwrap(),
+        [0x7f],
+        "CTAP2_ERR_OTHER"
+    );
+    match phone.await.unwrap() {
+        Err(SessionError::KeyInvalidated(why)) => assert!(why.contains("new biometric")),
+        other => panic!("expected KeyInvalidated, got {other:?}"),
+    }
+    assert!(w.store.list_all().unwrap().is_empty());
+    w.server.shutdown().await;
+}

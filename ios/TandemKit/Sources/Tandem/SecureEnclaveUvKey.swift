@@ -89,7 +89,8 @@ public final class SecureEnclaveUvKey: @unchecked Sendable {
             throw VerificationError.Unavailable(reason: "Keychain lookup failed (OSStatus \(status))")
         }
         guard createIfMissing else {
-            throw VerificationError.Unavailable(
+            // Lost for good, not a transient refusal: the app offers to start over (TandemError.KeyInvalidated).
+            throw VerificationError.KeyInvalidated(
                 reason: "no Secure Enclave key for the UV key (biometrics changed, or restored from another device): "
                     + "the passkeys on this device can no longer be used")
         }

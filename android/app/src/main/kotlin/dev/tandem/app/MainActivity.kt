@@ -141,6 +141,9 @@ class MainActivity : Activity() {
             // No promise that the computer can reach this phone later: no wake path exists (TandemApp.sessionOptions).
             session.runQr(qr)
             status.text = "Done."
+        } catch (e: TandemException.KeyInvalidated) {
+            // The UV key's Keystore key died (new biometric enrolled, screen lock removed): passkeys are lost.
+            offerStartOver()
         } catch (e: TandemException.Ctap) {
             status.text = if (e.status.toInt() == 0x27) "Cancelled." else "The request was refused (${e.reason})."
         } catch (e: TandemException.InvalidQr) {
@@ -178,8 +181,8 @@ class MainActivity : Activity() {
         AlertDialog.Builder(this)
             .setTitle("Passkeys can no longer be used")
             .setMessage(
-                "The key protecting the passkeys on this phone was removed by Android (for example because " +
-                    "the screen lock was turned off). They cannot be recovered. Start over to create new " +
+                "The key protecting the passkeys on this phone was removed by Android (because a new " +
+                    "fingerprint or face was added, or the screen lock was turned off). They cannot be recovered. Start over to create new " +
                     "passkeys; sign in to each site another way to add one again.",
             )
             .setPositiveButton("Start over") { _, _ ->

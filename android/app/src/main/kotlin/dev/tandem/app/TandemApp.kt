@@ -13,6 +13,7 @@ import dev.tandem.ffi.Tunnel
 import dev.tandem.sdk.android.AndroidBleAdvertiser
 import dev.tandem.sdk.android.AndroidKeystoreProtector
 import dev.tandem.sdk.android.BiometricVerifier
+import dev.tandem.sdk.android.KeystoreUvKey
 import dev.tandem.sdk.OkHttpWebSocketClient
 import dev.tandem.sdk.Stores
 import kotlinx.coroutines.Dispatchers
@@ -42,13 +43,17 @@ class TandemApp : Application() {
     }
 
     /**
-     * After `TandemException.KeyInvalidated` and the user's yes: deletes the dead Keystore key and the
-     * database, so the next [store] starts empty with a fresh key. The old passkeys were already lost.
+     * After `TandemException.KeyInvalidated` and the user's yes: deletes the dead Keystore keys (the store's
+     * and the UV key's) and the database, so the next [store] starts empty with fresh keys. The old passkeys
+     * were already lost.
      */
     suspend fun startOver(): Unit = lock.withLock {
         store?.close()
         store = null
-        Stores.resetAfterKeyLoss(storePath, protector::deleteKey)
+        Stores.resetAfterKeyLoss(storePath) {
+            protector.deleteKey()
+            KeystoreUvKey(this).deleteKey()
+        }
     }
 
     /** An engine whose prompts appear over [activity]. */

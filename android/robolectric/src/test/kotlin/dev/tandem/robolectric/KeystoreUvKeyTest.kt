@@ -87,13 +87,13 @@ class KeystoreUvKeyTest {
 
         val tampered = first.wrappedKey.copyOf().also { it[20] = (it[20].toInt() xor 1).toByte() }
         val e = runCatching { uvKey.finish(uvKey.cipherFor(tampered), tampered) }.exceptionOrNull()
-        assertIs<VerificationException.Unavailable>(e)
+        assertIs<VerificationException.KeyInvalidated>(e)
     }
 
     @Test
-    fun `a wrapped UV key without its Keystore key is unavailable, not a new key`() {
+    fun `a wrapped UV key without its Keystore key is key loss, not a new key`() {
         val e = runCatching { KeystoreUvKey(app).cipherFor(ByteArray(60)) }.exceptionOrNull()
-        assertIs<VerificationException.Unavailable>(e)
+        assertIs<VerificationException.KeyInvalidated>(e)
         assertTrue(FakeAndroidKeyStore.specs.isEmpty(), "no key was made")
     }
 }

@@ -50,7 +50,8 @@ class KeystoreUvKey(
             if (wrapped.size < IV_LEN + TAG_BITS / 8) {
                 throw VerificationException.Unavailable("the wrapped UV key is ${wrapped.size} bytes, too short")
             }
-            val key = existingKey() ?: throw VerificationException.Unavailable(
+            // A wrapped key without its Keystore key (a wiped Keystore, a restored backup) is lost for good.
+            val key = existingKey() ?: throw VerificationException.KeyInvalidated(
                 "no Keystore key '$alias' for the UV key: the passkeys on this phone can no longer be used",
             )
             cipher.init(Cipher.DECRYPT_MODE, key, GCMParameterSpec(TAG_BITS, wrapped, 0, IV_LEN))
@@ -87,12 +88,14 @@ class KeystoreUvKey(
     } catch (e: VerificationException) {
         throw e
     } catch (e: KeyPermanentlyInvalidatedException) {
-        throw VerificationException.Unavailable(
+        // Lost for good, not a transient refusal: the app offers to start over (TandemException.KeyInvalidated).
+        throw VerificationException.KeyInvalidated(
             "the UV key's Keystore key was invalidated (new biometric enrolled or screen lock removed): " +
                 "the passkeys on this phone can no longer be used",
         )
     } catch (e: AEADBadTagException) {
-        throw VerificationException.Unavailable("the wrapped UV key does not authenticate under the Keystore key")
+        // The alias now holds a different key than the one that wrapped the UV key: the UV key is lost.
+        throw VerificationException.KeyInvalidated("the wrapped UV key does not authenticate under the Keystore key")
     } catch (e: GeneralSecurityException) {
         throw VerificationException.Unavailable("Android Keystore: $e")
     } catch (e: java.io.IOException) {
