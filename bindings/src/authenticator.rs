@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use tandem_core::assetlinks::AssetLinksSource;
 use tandem_core::caller::PrivilegedAllowlist;
+use tandem_core::cancel::{CancelOnDrop, Cancellation};
 use tandem_core::webauthn::{self, CallerPolicy, WebAuthnError};
 use tandem_core::{AuthenticatorConfig, BackupPolicy as CoreBackup, EngineError};
 
@@ -205,12 +206,16 @@ impl Authenticator {
         let (caller, list) = caller.into_core()?;
         let engine = self.engine();
         let links = Arc::clone(&self.asset_links);
+        // Dropped with this future (the caller's coroutine or task cancelled): the prompt is dismissed and
+        // nothing is stored or signed.
+        let cancel = Cancellation::new();
+        let _abandon = CancelOnDrop(cancel.clone());
         spawn_blocking(move || {
             let policy = CallerPolicy {
                 allowlist: list.as_ref().unwrap_or_else(|| PrivilegedAllowlist::bundled()),
                 asset_links: links.as_ref(),
             };
-            let r = webauthn::register(&engine, &options_json, &caller, &policy)?;
+            let r = webauthn::register_cancellable(&engine, &options_json, &caller, &policy, &cancel)?;
             Ok(RegistrationResult {
                 credential_id: r.credential_id,
                 attestation_object: r.attestation_object,
@@ -236,12 +241,16 @@ impl Authenticator {
         let (caller, list) = caller.into_core()?;
         let engine = self.engine();
         let links = Arc::clone(&self.asset_links);
+        // Dropped with this future (the caller's coroutine or task cancelled): the prompt is dismissed and
+        // nothing is stored or signed.
+        let cancel = Cancellation::new();
+        let _abandon = CancelOnDrop(cancel.clone());
         spawn_blocking(move || {
             let policy = CallerPolicy {
                 allowlist: list.as_ref().unwrap_or_else(|| PrivilegedAllowlist::bundled()),
                 asset_links: links.as_ref(),
             };
-            let r = webauthn::authenticate(&engine, &options_json, &caller, &policy)?;
+            let r = webauthn::authenticate_cancellable(&engine, &options_json, &caller, &policy, &cancel)?;
             Ok(AssertionResult {
                 credential_id: r.credential_id,
                 authenticator_data: r.authenticator_data,
@@ -258,7 +267,9 @@ impl Authenticator {
     /// in the status byte, not thrown.
     pub async fn handle_ctap(&self, request: Vec<u8>) -> Result<Vec<u8>, TandemError> {
         let engine = self.engine();
-        spawn_blocking(move || Ok(engine.handle_ctap(&request))).await
+        let cancel = Cancellation::new();
+        let _abandon = CancelOnDrop(cancel.clone());
+        spawn_blocking(move || Ok(engine.handle_ctap_cancellable(&request, &cancel))).await
     }
 
     /// The CBOR authenticatorGetInfo response body.
@@ -358,5 +369,102 @@ mod tests {
             assert!(printed.contains("redacted"));
             assert!(!printed.contains("pVoTN8M8mWY"), "{printed}");
         }
+    }
+
+    /// Never answers; records that its call was dropped (which cancels the Kotlin coroutine / Swift task
+    /// behind a real prompt, dismissing it).
+    #[derive(Default)]
+    struct Unanswered {
+        shown: std::sync::atomic::AtomicBool,
+        dismissed: Arc<std::sync::atomic::AtomicBool>,
+    }
+
+    struct Dismiss(Arc<std::sync::atomic::AtomicBool>);
+    impl Drop for Dismiss {
+        fn drop(&mut self) {
+            self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl UserVerifier for Unanswered {
+        async fn verify(
+            &self,
+            _prompt: crate::types::VerificationPrompt,
+            _wrapped_key: Option<Vec<u8>>,
+        ) -> Result<crate::callbacks::UnlockedUvKey, crate::callbacks::VerificationError> {
+            let _dismiss = Dismiss(Arc::clone(&self.dismissed));
+            self.shown.store(true, std::sync::atomic::Ordering::SeqCst);
+            std::future::pending().await
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl AccountChooser for Unanswered {
+        async fn choose(&self, _rp_id: String, _accounts: Vec<crate::types::AccountInfo>) -> Option<u32> {
+            None
+        }
+    }
+
+    struct Key;
+    impl crate::callbacks::KeyProtector for Key {
+        fn wrap(&self, k: Vec<u8>) -> Result<Vec<u8>, crate::callbacks::KeyProtectorError> {
+            Ok(k)
+        }
+        fn unwrap(&self, k: Vec<u8>) -> Result<Vec<u8>, crate::callbacks::KeyProtectorError> {
+            Ok(k)
+        }
+    }
+
+    /// The app cancels the coroutine awaiting `register` while the prompt is up: the prompt's call is
+    /// dropped (dismissing it) and nothing is stored, end to end through the engine.
+    #[test]
+    fn cancelling_a_registration_dismisses_the_prompt_and_stores_nothing() {
+        use std::sync::atomic::Ordering::SeqCst;
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let store = CredentialStore::open_in_memory(Arc::new(Key)).await.unwrap();
+            let user = Arc::new(Unanswered::default());
+            let auth = Authenticator::new(
+                Arc::clone(&store),
+                user.clone(),
+                user.clone(),
+                AuthenticatorOptions {
+                    aaguid: vec![],
+                    backup: BackupPolicy::DeviceBound,
+                },
+            )
+            .unwrap();
+            let options = r#"{"challenge": "AAECAwQFBgcICQoLDA0ODw", "rp": {"id": "example.com"},
+                "user": {"id": "dXNlci0x", "name": "alice"},
+                "pubKeyCredParams": [{"type": "public-key", "alg": -7}]}"#;
+            let call = tokio::spawn({
+                let auth = Arc::clone(&auth);
+                async move {
+                    let caller = CallerContext::OsVerified {
+                        client_data_hash: vec![7; 32],
+                    };
+                    auth.register(options.to_string(), caller).await
+                }
+            });
+            while !user.shown.load(SeqCst) {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            // What a cancelled coroutine does to the Rust future: drop it.
+            call.abort();
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while !user.dismissed.load(SeqCst) {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the prompt was never dismissed"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            assert!(store.list().await.unwrap().is_empty());
+        });
     }
 }

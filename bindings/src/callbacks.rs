@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use tandem_core::cancel::Cancellation;
 use tandem_core::platform as core;
 use tandem_store::SqliteStore;
 use zeroize::Zeroizing;
@@ -82,27 +83,33 @@ impl std::fmt::Debug for UnlockedUvKey {
 
 /// Asks the user to prove who they are and unlocks the UV key with a platform key only that proof can use
 /// (Android: an auth-bound Keystore key through `BiometricPrompt.CryptoObject`; iOS: a Secure Enclave key
-/// through an `LAContext`). Called on a background thread; block until the user has answered.
+/// through an `LAContext`). A `suspend fun` in Kotlin, `async` in Swift: it never blocks a thread.
+///
+/// When the request is abandoned (its coroutine or task cancelled, the hybrid session timed out or ended)
+/// the library drops the call, which cancels the Kotlin coroutine / Swift task: dismiss the prompt then.
 ///
 /// The engine accepts only the key enrolled for the store, so answering without the real unlock (a hook
 /// faking the prompt's callback) gets nothing signed.
 #[uniffi::export(foreign)]
+#[async_trait::async_trait]
 pub trait UserVerifier: Send + Sync {
     /// Shows `prompt` and unwraps `wrapped_key` with the platform key the verification authorises. When
     /// `wrapped_key` is null/nil (the store's first verification), creates 32 random bytes, wraps them
     /// through the verification, and returns both. Throws if the user did not pass.
-    fn verify(
+    async fn verify(
         &self,
         prompt: VerificationPrompt,
         wrapped_key: Option<Vec<u8>>,
     ) -> Result<UnlockedUvKey, VerificationError>;
 }
 
-/// Lets the user pick one of several matching accounts. Called on a background thread; block until answered.
+/// Lets the user pick one of several matching accounts. Async like [`UserVerifier`], and cancelled the same
+/// way when the request is abandoned (dismiss the list then).
 #[uniffi::export(foreign)]
+#[async_trait::async_trait]
 pub trait AccountChooser: Send + Sync {
     /// Returns the index into `accounts` the user chose, or null/nil if they cancelled.
-    fn choose(&self, rp_id: String, accounts: Vec<AccountInfo>) -> Option<u32>;
+    async fn choose(&self, rp_id: String, accounts: Vec<AccountInfo>) -> Option<u32>;
 }
 
 /// Why the key protector could not wrap or unwrap: `KeyProtectorException` / `KeyProtectorError`.
@@ -212,13 +219,39 @@ pub trait BleAdvertiser: Send + Sync {
     fn stop(&self);
 }
 
-/// Asks the user whether a linked desktop may start a session (Android: a notification the user taps).
-/// Blocks until the user answers; called on a background thread before the phone joins the tunnel.
+/// Asks the user whether a linked desktop may start a session (Android: a notification the user taps),
+/// before the phone joins the tunnel. Async like [`UserVerifier`]; cancelled when the session gives up
+/// waiting (withdraw the notification then).
 #[uniffi::export(with_foreign)]
+#[async_trait::async_trait]
 pub trait LinkedSessionApprover: Send + Sync {
     /// `true` when the user accepts a session with `desktop_name`; `false` on refusal, dismissal or no
     /// answer (the session then ends before any request is served).
-    fn accept(&self, desktop_name: String) -> bool;
+    async fn accept(&self, desktop_name: String) -> bool;
+}
+
+/// Waits for a foreign async callback on the engine's blocking thread, giving up (and dropping the call,
+/// which cancels the foreign coroutine or task) once `cancel` is raised. `None` when cancelled first.
+fn answer_unless_cancelled<T>(
+    call: impl std::future::Future<Output = T>,
+    cancel: &Cancellation,
+) -> Option<T> {
+    let wait = async {
+        tokio::select! {
+            // The user's answer wins a tie: it is already there.
+            biased;
+            answer = call => Some(answer),
+            () = cancel.cancelled() => None,
+        }
+    };
+    // Engine calls run on the runtime's blocking pool (or a plain thread in tests), never on a worker.
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) => handle.block_on(wait),
+        Err(_) => tokio::runtime::Builder::new_current_thread()
+            .build()
+            .ok()?
+            .block_on(wait),
+    }
 }
 
 /// Adapts a foreign [`LinkedSessionApprover`] to the phone driver's trait.
@@ -226,7 +259,11 @@ pub(crate) struct ApproverAdapter(pub(crate) Arc<dyn LinkedSessionApprover>);
 
 impl tandem_phone::LinkedSessionApprover for ApproverAdapter {
     fn accept(&self, desktop_name: &str) -> bool {
-        self.0.accept(desktop_name.to_owned())
+        self.accept_cancellable(desktop_name, &Cancellation::new())
+    }
+
+    fn accept_cancellable(&self, desktop_name: &str, cancel: &Cancellation) -> bool {
+        answer_unless_cancelled(self.0.accept(desktop_name.to_owned()), cancel).unwrap_or(false)
     }
 }
 
@@ -239,14 +276,21 @@ pub(crate) struct VerifierAdapter {
 
 impl core::UserVerifier for VerifierAdapter {
     fn verify(&self, prompt: &core::VerificationPrompt) -> Result<core::UvKey, core::VerificationError> {
+        self.verify_cancellable(prompt, &Cancellation::new())
+    }
+
+    fn verify_cancellable(
+        &self,
+        prompt: &core::VerificationPrompt,
+        cancel: &Cancellation,
+    ) -> Result<core::UvKey, core::VerificationError> {
         let store_failed = |e: tandem_core::store::StoreError| {
             core::VerificationError::Unavailable(format!("the wrapped UV key: {e}"))
         };
         let wrapped = self.store.wrapped_uv_key().map_err(store_failed)?;
         let first = wrapped.is_none();
-        let unlocked = self
-            .verifier
-            .verify(prompt.into(), wrapped)
+        let unlocked = answer_unless_cancelled(self.verifier.verify(prompt.into(), wrapped), cancel)
+            .ok_or(core::VerificationError::Cancelled)?
             .map_err(core::VerificationError::from)?;
         let raw = Zeroizing::new(unlocked.key);
         let key = core::UvKey::from_slice(&raw).ok_or_else(|| {
@@ -270,8 +314,18 @@ pub(crate) struct ChooserAdapter(pub(crate) Arc<dyn AccountChooser>);
 
 impl core::AccountChooser for ChooserAdapter {
     fn choose(&self, rp_id: &str, accounts: &[core::AccountInfo]) -> Option<usize> {
+        self.choose_cancellable(rp_id, accounts, &Cancellation::new())
+    }
+
+    fn choose_cancellable(
+        &self,
+        rp_id: &str,
+        accounts: &[core::AccountInfo],
+        cancel: &Cancellation,
+    ) -> Option<usize> {
         let list = accounts.iter().map(AccountInfo::from).collect();
-        let index = usize::try_from(self.0.choose(rp_id.to_owned(), list)?).ok()?;
+        let answer = answer_unless_cancelled(self.0.choose(rp_id.to_owned(), list), cancel)??;
+        let index = usize::try_from(answer).ok()?;
         (index < accounts.len()).then_some(index)
     }
 }
@@ -282,8 +336,9 @@ mod tests {
     use tandem_core::platform::{AccountChooser as _, UserVerifier as _};
 
     struct Fixed(Option<u32>);
+    #[async_trait::async_trait]
     impl AccountChooser for Fixed {
-        fn choose(&self, _rp_id: String, _accounts: Vec<AccountInfo>) -> Option<u32> {
+        async fn choose(&self, _rp_id: String, _accounts: Vec<AccountInfo>) -> Option<u32> {
             self.0
         }
     }
@@ -315,8 +370,9 @@ mod tests {
     }
 
     struct Refuse;
+    #[async_trait::async_trait]
     impl UserVerifier for Refuse {
-        fn verify(
+        async fn verify(
             &self,
             p: VerificationPrompt,
             _wrapped_key: Option<Vec<u8>>,
@@ -377,8 +433,9 @@ mod tests {
         key: Vec<u8>,
         seen: std::sync::Mutex<Vec<Option<Vec<u8>>>>,
     }
+    #[async_trait::async_trait]
     impl UserVerifier for Platform {
-        fn verify(
+        async fn verify(
             &self,
             _p: VerificationPrompt,
             wrapped_key: Option<Vec<u8>>,
@@ -424,5 +481,96 @@ mod tests {
             adapter.verify(&sign_in()),
             Err(core::VerificationError::Unavailable(_))
         ));
+    }
+
+    /// A prompt that never answers; records that its call was dropped (what cancels the Kotlin coroutine
+    /// or Swift task behind it, and so dismisses the platform prompt).
+    #[derive(Default)]
+    struct Waiting {
+        started: std::sync::atomic::AtomicBool,
+        dropped: Arc<std::sync::atomic::AtomicBool>,
+    }
+
+    struct SetOnDrop(Arc<std::sync::atomic::AtomicBool>);
+    impl Drop for SetOnDrop {
+        fn drop(&mut self) {
+            self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl UserVerifier for Waiting {
+        async fn verify(
+            &self,
+            _p: VerificationPrompt,
+            _wrapped_key: Option<Vec<u8>>,
+        ) -> Result<UnlockedUvKey, VerificationError> {
+            let _dropped = SetOnDrop(Arc::clone(&self.dropped));
+            self.started.store(true, std::sync::atomic::Ordering::SeqCst);
+            std::future::pending().await
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl AccountChooser for Waiting {
+        async fn choose(&self, _rp_id: String, _accounts: Vec<AccountInfo>) -> Option<u32> {
+            let _dropped = SetOnDrop(Arc::clone(&self.dropped));
+            self.started.store(true, std::sync::atomic::Ordering::SeqCst);
+            std::future::pending().await
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl LinkedSessionApprover for Waiting {
+        async fn accept(&self, _desktop_name: String) -> bool {
+            let _dropped = SetOnDrop(Arc::clone(&self.dropped));
+            self.started.store(true, std::sync::atomic::Ordering::SeqCst);
+            std::future::pending().await
+        }
+    }
+
+    /// Raises `cancel` once `waiting` shows its prompt, from another thread, as a session timeout does.
+    fn cancel_when_shown(waiting: &Arc<Waiting>) -> Cancellation {
+        let cancel = Cancellation::new();
+        let (w, c) = (Arc::clone(waiting), cancel.clone());
+        std::thread::spawn(move || {
+            while !w.started.load(std::sync::atomic::Ordering::SeqCst) {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            c.cancel();
+        });
+        cancel
+    }
+
+    /// Raising the request's cancellation while the user has not answered ends each callback (verifier,
+    /// chooser, linked-session approver) with a refusal and drops the foreign call, which dismisses its UI.
+    #[test]
+    fn cancellation_drops_the_pending_callback_and_refuses() {
+        use std::sync::atomic::Ordering::SeqCst;
+        let waiting = Arc::new(Waiting::default());
+        let adapter = VerifierAdapter {
+            verifier: waiting.clone(),
+            store: store(),
+        };
+        let cancel = cancel_when_shown(&waiting);
+        assert_eq!(
+            adapter.verify_cancellable(&sign_in(), &cancel).unwrap_err(),
+            core::VerificationError::Cancelled
+        );
+        assert!(waiting.dropped.load(SeqCst), "the prompt's call was dropped");
+
+        let waiting = Arc::new(Waiting::default());
+        let cancel = cancel_when_shown(&waiting);
+        let chooser = ChooserAdapter(waiting.clone());
+        assert_eq!(chooser.choose_cancellable("rp", &accounts(2), &cancel), None);
+        assert!(waiting.dropped.load(SeqCst));
+
+        let waiting = Arc::new(Waiting::default());
+        let cancel = cancel_when_shown(&waiting);
+        let approver = ApproverAdapter(waiting.clone());
+        assert!(!tandem_phone::LinkedSessionApprover::accept_cancellable(
+            &approver, "desk", &cancel
+        ));
+        assert!(waiting.dropped.load(SeqCst));
     }
 }

@@ -96,6 +96,15 @@ where
     }
 }
 
+/// Drives an async export to completion from a plain thread, as a foreign executor would (tests only).
+#[cfg(test)]
+pub(crate) fn block_on<F: Future>(fut: F) -> F::Output {
+    Builder::new_current_thread()
+        .build()
+        .map(|rt| rt.block_on(fut))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,17 +126,9 @@ mod tests {
 
     #[test]
     fn spawn_turns_a_panic_into_internal() {
-        let r: Result<(), _> = futures_lite_block_on(spawn(async { panic!("async boom") }));
+        let r: Result<(), _> = block_on(spawn(async { panic!("async boom") }));
         assert!(matches!(r, Err(TandemError::Internal { reason }) if reason.contains("async boom")));
-        let r: Result<(), _> = futures_lite_block_on(spawn_blocking(|| panic!("blocking boom")));
+        let r: Result<(), _> = block_on(spawn_blocking(|| panic!("blocking boom")));
         assert!(matches!(r, Err(TandemError::Internal { reason }) if reason.contains("blocking boom")));
-    }
-
-    /// Polls a future from a plain thread, like a foreign executor does (not from inside the runtime).
-    fn futures_lite_block_on<F: Future>(fut: F) -> F::Output {
-        Builder::new_current_thread()
-            .build()
-            .map(|rt| rt.block_on(fut))
-            .unwrap_or_else(|e| panic!("{e}"))
     }
 }

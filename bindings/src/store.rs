@@ -1,8 +1,10 @@
 //! [`CredentialStore`]: the SQLite credential store as an FFI object (credential list, delete, rename, linked
 //! desktops).
 //!
-//! Methods are synchronous and quick (one SQLite transaction each) but do disk I/O and may call the key
-//! protector, so apps call them off the UI thread (the Kotlin wrapper does, on `Dispatchers.IO`).
+//! Every call does disk I/O (one SQLite transaction) and opening may wait on the key protector, so each is
+//! async (`suspend` in Kotlin, `async` in Swift) and runs on the library's blocking pool: no call ever
+//! blocks the caller's thread. Cancelling the caller's coroutine or task stops waiting; a transaction
+//! already running still completes or rolls back as a whole.
 
 use std::sync::Arc;
 
@@ -11,7 +13,7 @@ use tandem_store::{HybridStateStore as _, LINK_ID_LEN, LinkedDesktop as CoreLink
 
 use crate::TandemError;
 use crate::callbacks::{KeyProtector, ProtectorAdapter};
-use crate::runtime::guard;
+use crate::runtime::spawn_blocking;
 
 /// A passkey as the credentials list shows it (no secret material).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -140,8 +142,8 @@ impl CredentialStore {
     /// `protector`; an existing one asks `protector` to unwrap its key, and fails with `KeyProtector` if it
     /// cannot.
     #[uniffi::constructor]
-    pub fn open(path: String, protector: Arc<dyn KeyProtector>) -> Result<Arc<Self>, TandemError> {
-        guard(|| {
+    pub async fn open(path: String, protector: Arc<dyn KeyProtector>) -> Result<Arc<Self>, TandemError> {
+        spawn_blocking(move || {
             if path.is_empty() {
                 return Err(TandemError::InvalidInput {
                     reason: "store path is empty".into(),
@@ -152,100 +154,107 @@ impl CredentialStore {
                 inner: Arc::new(inner),
             }))
         })
+        .await
     }
 
     /// Opens a store that lives in memory only (tests, throw-away sessions).
     #[uniffi::constructor]
-    pub fn open_in_memory(protector: Arc<dyn KeyProtector>) -> Result<Arc<Self>, TandemError> {
-        guard(|| {
+    pub async fn open_in_memory(protector: Arc<dyn KeyProtector>) -> Result<Arc<Self>, TandemError> {
+        spawn_blocking(move || {
             let inner = SqliteStore::open_in_memory(Arc::new(ProtectorAdapter(protector)))?;
             Ok(Arc::new(CredentialStore {
                 inner: Arc::new(inner),
             }))
         })
+        .await
     }
 
     /// Every readable credential, newest first. Damaged rows are skipped (see `unreadable`).
-    pub fn list(&self) -> Result<Vec<Credential>, TandemError> {
-        guard(|| Ok(self.inner.list_all()?.into_iter().map(Credential::from).collect()))
+    pub async fn list(&self) -> Result<Vec<Credential>, TandemError> {
+        let inner = Arc::clone(&self.inner);
+        spawn_blocking(move || Ok(inner.list_all()?.into_iter().map(Credential::from).collect())).await
     }
 
     /// Every stored credential that cannot be read, for the user to see and delete.
-    pub fn unreadable(&self) -> Result<Vec<UnreadableCredential>, TandemError> {
-        guard(|| {
-            Ok(self
-                .inner
+    pub async fn unreadable(&self) -> Result<Vec<UnreadableCredential>, TandemError> {
+        let inner = Arc::clone(&self.inner);
+        spawn_blocking(move || {
+            Ok(inner
                 .unreadable()?
                 .into_iter()
                 .map(UnreadableCredential::from)
                 .collect())
         })
+        .await
     }
 
     /// The readable credentials of one relying party, newest first.
-    pub fn list_for_rp(&self, rp_id: String) -> Result<Vec<Credential>, TandemError> {
-        guard(|| {
+    pub async fn list_for_rp(&self, rp_id: String) -> Result<Vec<Credential>, TandemError> {
+        let inner = Arc::clone(&self.inner);
+        spawn_blocking(move || {
             if rp_id.is_empty() {
                 return Err(TandemError::InvalidInput {
                     reason: "rp_id is empty".into(),
                 });
             }
-            Ok(self
-                .inner
+            Ok(inner
                 .list_for_rp(&rp_id)?
                 .into_iter()
                 .map(Credential::from)
                 .collect())
         })
+        .await
     }
 
     /// Deletes one credential; `NotFound` if there is none with this ID.
-    pub fn delete(&self, credential_id: Vec<u8>) -> Result<(), TandemError> {
-        guard(|| {
+    pub async fn delete(&self, credential_id: Vec<u8>) -> Result<(), TandemError> {
+        let inner = Arc::clone(&self.inner);
+        spawn_blocking(move || {
             require_non_empty("credential_id", &credential_id)?;
-            Ok(self.inner.delete(&credential_id)?)
+            Ok(inner.delete(&credential_id)?)
         })
+        .await
     }
 
     /// Deletes every credential; returns how many were removed.
-    pub fn delete_all(&self) -> Result<u64, TandemError> {
-        guard(|| {
-            let n = self.inner.delete_all()?;
+    pub async fn delete_all(&self) -> Result<u64, TandemError> {
+        let inner = Arc::clone(&self.inner);
+        spawn_blocking(move || {
+            let n = inner.delete_all()?;
             u64::try_from(n).map_err(|_| TandemError::Internal {
                 reason: "count overflow".into(),
             })
         })
+        .await
     }
 
     /// Changes the display name shown for a credential; `NotFound` if absent.
-    pub fn rename(&self, credential_id: Vec<u8>, display_name: String) -> Result<(), TandemError> {
-        guard(|| {
+    pub async fn rename(&self, credential_id: Vec<u8>, display_name: String) -> Result<(), TandemError> {
+        let inner = Arc::clone(&self.inner);
+        spawn_blocking(move || {
             require_non_empty("credential_id", &credential_id)?;
-            Ok(self.inner.rename(&credential_id, &display_name)?)
+            Ok(inner.rename(&credential_id, &display_name)?)
         })
+        .await
     }
 
     /// Every linked desktop, newest first.
-    pub fn linked_desktops(&self) -> Result<Vec<LinkedDesktop>, TandemError> {
-        guard(|| {
-            Ok(self
-                .inner
-                .list_links()?
-                .into_iter()
-                .map(LinkedDesktop::from)
-                .collect())
-        })
+    pub async fn linked_desktops(&self) -> Result<Vec<LinkedDesktop>, TandemError> {
+        let inner = Arc::clone(&self.inner);
+        spawn_blocking(move || Ok(inner.list_links()?.into_iter().map(LinkedDesktop::from).collect())).await
     }
 
     /// Forgets a linked desktop; `NotFound` if absent.
-    pub fn unlink_desktop(&self, link_id: Vec<u8>) -> Result<(), TandemError> {
-        guard(|| {
+    pub async fn unlink_desktop(&self, link_id: Vec<u8>) -> Result<(), TandemError> {
+        let inner = Arc::clone(&self.inner);
+        spawn_blocking(move || {
             let id =
                 <[u8; LINK_ID_LEN]>::try_from(link_id.as_slice()).map_err(|_| TandemError::InvalidInput {
                     reason: format!("link_id must be {LINK_ID_LEN} bytes, got {}", link_id.len()),
                 })?;
-            Ok(self.inner.delete_link(&id)?)
+            Ok(inner.delete_link(&id)?)
         })
+        .await
     }
 }
 
@@ -254,8 +263,8 @@ impl CredentialStore {
 /// `CredentialStore` on this path first. Files that do not exist are not an error. The platform key (the
 /// Keystore alias, the Secure Enclave key) is the app's to delete: the SDKs' `resetAfterKeyLoss` does both.
 #[uniffi::export]
-pub fn delete_store_files(path: String) -> Result<(), TandemError> {
-    guard(|| {
+pub async fn delete_store_files(path: String) -> Result<(), TandemError> {
+    spawn_blocking(move || {
         if path.is_empty() {
             return Err(TandemError::InvalidInput {
                 reason: "store path is empty".into(),
@@ -275,12 +284,14 @@ pub fn delete_store_files(path: String) -> Result<(), TandemError> {
         }
         Ok(())
     })
+    .await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::callbacks::KeyProtectorError;
+    use crate::runtime::block_on;
 
     struct Fixed;
     impl KeyProtector for Fixed {
@@ -313,17 +324,17 @@ mod tests {
             .join(format!("tandem-ffi-key-loss-{}.db", std::process::id()))
             .to_string_lossy()
             .into_owned();
-        delete_store_files(path.clone()).unwrap();
-        drop(CredentialStore::open(path.clone(), Arc::new(Fixed)).unwrap());
+        block_on(delete_store_files(path.clone())).unwrap();
+        drop(block_on(CredentialStore::open(path.clone(), Arc::new(Fixed))).unwrap());
         assert!(std::path::Path::new(&path).exists());
-        let e = CredentialStore::open(path.clone(), Arc::new(Invalidated)).unwrap_err();
+        let e = block_on(CredentialStore::open(path.clone(), Arc::new(Invalidated))).unwrap_err();
         assert_eq!(
             e,
             TandemError::KeyInvalidated {
                 reason: "gone".into()
             }
         );
-        delete_store_files(path.clone()).unwrap();
+        block_on(delete_store_files(path.clone())).unwrap();
         for suffix in ["", "-wal", "-shm"] {
             assert!(
                 !std::path::Path::new(&format!("{path}{suffix}")).exists(),
@@ -331,11 +342,11 @@ mod tests {
             );
         }
         // Deleting again is fine; a new store then opens empty.
-        delete_store_files(path.clone()).unwrap();
-        let store = CredentialStore::open(path.clone(), Arc::new(Fixed)).unwrap();
-        assert!(store.list().unwrap().is_empty());
-        assert!(store.unreadable().unwrap().is_empty());
+        block_on(delete_store_files(path.clone())).unwrap();
+        let store = block_on(CredentialStore::open(path.clone(), Arc::new(Fixed))).unwrap();
+        assert!(block_on(store.list()).unwrap().is_empty());
+        assert!(block_on(store.unreadable()).unwrap().is_empty());
         drop(store);
-        delete_store_files(path).unwrap();
+        block_on(delete_store_files(path)).unwrap();
     }
 }

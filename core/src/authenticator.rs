@@ -421,18 +421,12 @@ impl Authenticator {
 
     /// authenticatorMakeCredential on a typed request.
     pub fn make_credential(&self, req: MakeCredentialRequest) -> Result<MakeCredentialResponse, EngineError> {
-        self.make_credential_full(req).map(|(response, _)| response)
-    }
-
-    /// makeCredential that also reports the new credential's public key (for the WebAuthn-level API).
-    pub(crate) fn make_credential_full(
-        &self,
-        req: MakeCredentialRequest,
-    ) -> Result<(MakeCredentialResponse, CreatedCredential), EngineError> {
         self.make_credential_cancellable(req, &Cancellation::new())
+            .map(|(response, _)| response)
     }
 
-    /// makeCredential whose caller may stop waiting: after `cancel` is raised nothing is stored.
+    /// makeCredential whose caller may stop waiting: after `cancel` is raised nothing is stored. Also
+    /// reports the new credential's public key (for the WebAuthn-level API).
     pub fn make_credential_cancellable(
         &self,
         req: MakeCredentialRequest,
@@ -501,7 +495,10 @@ impl Authenticator {
                 let only_uv_required = hits
                     .iter()
                     .all(|m| m.cred_protect == extensions::CRED_PROTECT_UV_REQUIRED);
-                let answer = self.gate().verify(&prompt, binding.clone());
+                let answer = self
+                    .gate()
+                    .with_cancellation(cancel)
+                    .verify(&prompt, binding.clone());
                 return Err(match answer {
                     Err(e) if only_uv_required && !token_used => e,
                     _ => EngineError::CredentialExcluded,
@@ -516,7 +513,10 @@ impl Authenticator {
             _ => None,
         };
 
-        let approval = self.gate().verify(&prompt, binding.clone())?;
+        let approval = self
+            .gate()
+            .with_cancellation(cancel)
+            .verify(&prompt, binding.clone())?;
         still_wanted(cancel)?;
 
         // Everything below runs only after the user approved; nothing is stored until all of it succeeded.
@@ -745,7 +745,7 @@ impl Authenticator {
             let accounts: Vec<AccountInfo> = candidates.iter().map(|(m, _)| account_of(m)).collect();
             let index = self
                 .chooser
-                .choose(&req.rp_id, &accounts)
+                .choose_cancellable(&req.rp_id, &accounts, cancel)
                 .ok_or(EngineError::OperationDenied)?;
             if index >= candidates.len() {
                 return Err(EngineError::OperationDenied);
@@ -762,7 +762,10 @@ impl Authenticator {
             rp_name: chosen.rp_name.clone(),
             account: Some(account_of(&chosen)),
         };
-        let approval = self.gate().verify(&prompt, binding.clone())?;
+        let approval = self
+            .gate()
+            .with_cancellation(cancel)
+            .verify(&prompt, binding.clone())?;
         still_wanted(cancel)?;
         let presence = approval.redeem(&binding, Instant::now())?;
         let mut response = self.assert_one(&req, &chosen, loaded, presence, hmac.as_ref())?;

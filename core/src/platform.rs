@@ -4,6 +4,7 @@
 //! `spawn_blocking`), and platform implementations block until the user answers (Android: BiometricPrompt
 //! callback → latch; iOS: LAContext.evaluatePolicy → semaphore).
 
+use crate::cancel::Cancellation;
 use zeroize::Zeroizing;
 
 /// Which ceremony the user is asked to approve.
@@ -141,6 +142,19 @@ pub trait UserVerifier: Send + Sync {
     /// Shows `prompt`, blocks until the user has passed or failed the check, and on success returns the key
     /// the verification unlocked.
     fn verify(&self, prompt: &VerificationPrompt) -> Result<UvKey, VerificationError>;
+
+    /// [`Self::verify`] for a request whose caller may go away: a verifier that can dismiss its prompt
+    /// (the FFI's async platform verifiers) overrides this, waits on [`Cancellation::cancelled`] beside the
+    /// user, and answers [`VerificationError::Cancelled`] once it is raised. The engine always calls this
+    /// one; the default ignores `cancel` (the engine still discards a late answer).
+    fn verify_cancellable(
+        &self,
+        prompt: &VerificationPrompt,
+        cancel: &Cancellation,
+    ) -> Result<UvKey, VerificationError> {
+        let _ = cancel;
+        self.verify(prompt)
+    }
 }
 
 /// Lets the user pick one of several accounts that match a sign-in request.
@@ -148,6 +162,18 @@ pub trait AccountChooser: Send + Sync {
     /// Returns the index into `accounts` the user chose, or `None` if they cancelled
     /// (maps to CTAP2_ERR_OPERATION_DENIED).
     fn choose(&self, rp_id: &str, accounts: &[AccountInfo]) -> Option<usize>;
+
+    /// [`Self::choose`] for a request whose caller may go away; see
+    /// [`UserVerifier::verify_cancellable`]. A cancelled choice is `None`.
+    fn choose_cancellable(
+        &self,
+        rp_id: &str,
+        accounts: &[AccountInfo],
+        cancel: &Cancellation,
+    ) -> Option<usize> {
+        let _ = cancel;
+        self.choose(rp_id, accounts)
+    }
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
+use crate::cancel::Cancellation;
 use crate::platform::{Operation, UserVerifier, UvKey, VerificationPrompt};
 use crate::status::EngineError;
 use crate::store::UvKeyCheckStore;
@@ -84,6 +85,8 @@ pub struct UvGate<'a> {
     verifier: &'a dyn UserVerifier,
     checks: &'a dyn UvKeyCheckStore,
     ttl: Duration,
+    /// Raised when the request's caller went away: the verifier may then dismiss its prompt.
+    cancel: Option<&'a Cancellation>,
 }
 
 impl<'a> UvGate<'a> {
@@ -93,12 +96,24 @@ impl<'a> UvGate<'a> {
             verifier,
             checks,
             ttl,
+            cancel: None,
+        }
+    }
+
+    /// The same gate, handing `cancel` to the verifier so its prompt goes away with the request.
+    pub fn with_cancellation(self, cancel: &'a Cancellation) -> Self {
+        UvGate {
+            cancel: Some(cancel),
+            ..self
         }
     }
 
     /// Asks the verifier and accepts its key only if it is the enrolled one (enrolling the first).
     fn unlock(&self, prompt: &VerificationPrompt) -> Result<UvKey, EngineError> {
-        let key = self.verifier.verify(prompt)?;
+        let key = match self.cancel {
+            Some(cancel) => self.verifier.verify_cancellable(prompt, cancel)?,
+            None => self.verifier.verify(prompt)?,
+        };
         crate::uvkey::check(&key, self.checks)?;
         Ok(key)
     }

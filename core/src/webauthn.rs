@@ -25,6 +25,7 @@ use sha2::{Digest, Sha256};
 use crate::assetlinks::AssetLinksSource;
 use crate::authenticator::Authenticator;
 use crate::caller::{Caller, CallerError, ClientData, ClientDataType, PrivilegedAllowlist, ResolvedCaller};
+use crate::cancel::Cancellation;
 use crate::ctap::{
     CredentialDescriptor, GetAssertionExtensions, GetAssertionOptions, GetAssertionRequest,
     MakeCredentialExtensions, MakeCredentialOptions, MakeCredentialRequest, PrfInput, PrfSalts, RpEntity,
@@ -329,6 +330,18 @@ pub fn register(
     caller: &Caller,
     policy: &CallerPolicy<'_>,
 ) -> Result<RegistrationResult, WebAuthnError> {
+    register_cancellable(authenticator, options_json, caller, policy, &Cancellation::new())
+}
+
+/// [`register`] for a caller that may go away (a cancelled coroutine or task): once `cancel` is raised the
+/// prompt is dismissed (if the verifier can) and nothing is stored.
+pub fn register_cancellable(
+    authenticator: &Authenticator,
+    options_json: &str,
+    caller: &Caller,
+    policy: &CallerPolicy<'_>,
+    cancel: &Cancellation,
+) -> Result<RegistrationResult, WebAuthnError> {
     let v = unwrap_public_key(options_json)?;
     let o: CreationOptionsJson = serde_json::from_value(v).map_err(|e| WebAuthnError::Json(e.to_string()))?;
     let rp_id =
@@ -415,7 +428,7 @@ pub fn register(
         enterprise_attestation: enterprise,
         attestation_formats_preference: Some(formats),
     };
-    let (response, created) = authenticator.make_credential_full(req)?;
+    let (response, created) = authenticator.make_credential_cancellable(req, cancel)?;
 
     let mut ext = Map::new();
     if ext_json.cred_props {
@@ -448,6 +461,18 @@ pub fn authenticate(
     options_json: &str,
     caller: &Caller,
     policy: &CallerPolicy<'_>,
+) -> Result<AssertionResult, WebAuthnError> {
+    authenticate_cancellable(authenticator, options_json, caller, policy, &Cancellation::new())
+}
+
+/// [`authenticate`] for a caller that may go away: once `cancel` is raised the prompt (or account choice) is
+/// dismissed (if the platform can) and nothing is signed.
+pub fn authenticate_cancellable(
+    authenticator: &Authenticator,
+    options_json: &str,
+    caller: &Caller,
+    policy: &CallerPolicy<'_>,
+    cancel: &Cancellation,
 ) -> Result<AssertionResult, WebAuthnError> {
     let v = unwrap_public_key(options_json)?;
     let o: RequestOptionsJson = serde_json::from_value(v).map_err(|e| WebAuthnError::Json(e.to_string()))?;
@@ -489,7 +514,7 @@ pub fn authenticate(
         pin_uv_auth_param: None,
         pin_uv_auth_protocol: None,
     };
-    let response = authenticator.get_assertion(req)?;
+    let response = authenticator.get_assertion_cancellable(req, cancel)?;
     let mut ext = Map::new();
     if ext_json.prf.is_some() {
         ext.insert(

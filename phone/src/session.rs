@@ -335,7 +335,10 @@ impl Phone {
     async fn ask_to_accept(&self, desktop_name: &str, limit: Duration) -> Result<(), SessionError> {
         let approver = Arc::clone(&self.approver);
         let name = desktop_name.to_owned();
-        let task = tokio::task::spawn_blocking(move || approver.accept(&name));
+        // Raised when this future ends without an answer (time limit, session dropped): the question goes away.
+        let cancel = Cancellation::new();
+        let _withdraw = CancelOnDrop(cancel.clone());
+        let task = tokio::task::spawn_blocking(move || approver.accept_cancellable(&name, &cancel));
         match tokio::time::timeout(limit, task).await {
             Ok(Ok(true)) => Ok(()),
             _ => Err(SessionError::LinkedSessionRefused {

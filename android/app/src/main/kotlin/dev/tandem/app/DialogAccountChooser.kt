@@ -2,28 +2,36 @@ package dev.tandem.app
 
 import android.app.Activity
 import android.app.AlertDialog
-import android.os.Looper
 import dev.tandem.ffi.AccountChooser
 import dev.tandem.ffi.AccountInfo
-import java.util.concurrent.CountDownLatch
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.suspendCancellableCoroutine
+import kotlinx.coroutines.withContext
+import kotlinx.coroutines.withTimeoutOrNull
 import java.util.concurrent.TimeUnit
-import java.util.concurrent.atomic.AtomicReference
+import kotlin.coroutines.resume
 
-/** Asks the user which account to sign in with, in a dialog over [activity]; blocks the engine thread. */
+/**
+ * Asks the user which account to sign in with, in a dialog over [activity]. Suspends until the user picks
+ * one or dismisses the dialog; a cancelled coroutine (the request abandoned) or [timeoutSecs] without an
+ * answer closes the dialog and answers null.
+ */
 class DialogAccountChooser(private val activity: Activity, private val timeoutSecs: Long = 120) : AccountChooser {
-    override fun choose(rpId: String, accounts: List<AccountInfo>): UInt? {
-        if (Looper.myLooper() == Looper.getMainLooper()) return null
-        val answer = AtomicReference<UInt?>(null)
-        val done = CountDownLatch(1)
+    override suspend fun choose(rpId: String, accounts: List<AccountInfo>): UInt? {
         val labels = accounts.map { a -> a.displayName ?: a.name ?: "Account ${a.userId.size}-byte id" }.toTypedArray()
-        activity.runOnUiThread {
-            AlertDialog.Builder(activity)
-                .setTitle("Sign in to $rpId as")
-                .setItems(labels) { _, which -> answer.set(which.toUInt()) }
-                .setOnDismissListener { done.countDown() }
-                .show()
+        return withTimeoutOrNull(TimeUnit.SECONDS.toMillis(timeoutSecs)) {
+            withContext(Dispatchers.Main) {
+                suspendCancellableCoroutine { continuation ->
+                    var picked: UInt? = null
+                    val dialog = AlertDialog.Builder(activity)
+                        .setTitle("Sign in to $rpId as")
+                        .setItems(labels) { _, which -> picked = which.toUInt() }
+                        // Picking an item dismisses too: the answer is delivered once, here.
+                        .setOnDismissListener { if (continuation.isActive) continuation.resume(picked) }
+                        .show()
+                    continuation.invokeOnCancellation { activity.runOnUiThread { dialog.dismiss() } }
+                }
+            }
         }
-        if (!done.await(timeoutSecs, TimeUnit.SECONDS)) return null
-        return answer.get()
     }
 }

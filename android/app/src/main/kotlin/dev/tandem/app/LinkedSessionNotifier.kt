@@ -10,43 +10,32 @@ import android.content.Intent
 import android.content.IntentFilter
 import android.os.Build
 import dev.tandem.ffi.LinkedSessionApprover
-import java.util.concurrent.CountDownLatch
+import kotlinx.coroutines.suspendCancellableCoroutine
+import kotlinx.coroutines.withTimeoutOrNull
 import java.util.concurrent.TimeUnit
+import kotlin.coroutines.resume
 
 /**
  * Asks the user before a linked computer's session starts, as Google's phones do: a notification "Sign in on
- * <computer>?" that the user taps to accept. Blocks the session's background thread until the tap, a
- * dismissal or [timeoutSecs]; anything but a tap refuses, and the session ends before any request is served.
+ * <computer>?" that the user taps to accept. Suspends until the tap, a dismissal or [timeoutSecs]; anything but
+ * a tap refuses, and the session ends before any request is served. A cancelled coroutine (the session gave
+ * up waiting) withdraws the notification.
  * Without the notification permission (Android 13+) nothing shows and every linked session is refused.
  */
 class LinkedSessionNotifier(
     private val context: Context,
     private val timeoutSecs: Long = 60,
 ) : LinkedSessionApprover {
-    override fun accept(desktopName: String): Boolean {
+    override suspend fun accept(desktopName: String): Boolean {
         val manager = context.getSystemService(NotificationManager::class.java) ?: return false
         if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.O) {
             manager.createNotificationChannel(
                 NotificationChannel(CHANNEL, "Linked computers", NotificationManager.IMPORTANCE_HIGH),
             )
         }
-        val answered = CountDownLatch(1)
-        var accepted = false
         // A receiver registered only for this request: the action names this request, so a stale tap on an
         // older notification answers nothing.
         val action = "$ACTION_PREFIX.${System.nanoTime()}"
-        val receiver = object : BroadcastReceiver() {
-            override fun onReceive(c: Context, intent: Intent) {
-                accepted = intent.getBooleanExtra(EXTRA_ACCEPT, false)
-                answered.countDown()
-            }
-        }
-        val filter = IntentFilter(action)
-        if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.TIRAMISU) {
-            context.registerReceiver(receiver, filter, Context.RECEIVER_NOT_EXPORTED)
-        } else {
-            context.registerReceiver(receiver, filter)
-        }
         fun answer(code: Int, accept: Boolean): PendingIntent = PendingIntent.getBroadcast(
             context,
             code,
@@ -67,12 +56,29 @@ class LinkedSessionNotifier(
             .setDeleteIntent(answer(2, false))
             .setAutoCancel(true)
             .build()
-        manager.notify(NOTIFICATION_ID, notification)
+        var receiver: BroadcastReceiver? = null
         return try {
-            answered.await(timeoutSecs, TimeUnit.SECONDS) && accepted
+            withTimeoutOrNull(TimeUnit.SECONDS.toMillis(timeoutSecs)) {
+                suspendCancellableCoroutine { continuation ->
+                    receiver = object : BroadcastReceiver() {
+                        override fun onReceive(c: Context, intent: Intent) {
+                            if (continuation.isActive) continuation.resume(intent.getBooleanExtra(EXTRA_ACCEPT, false))
+                        }
+                    }.also { r ->
+                        val filter = IntentFilter(action)
+                        if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.TIRAMISU) {
+                            context.registerReceiver(r, filter, Context.RECEIVER_NOT_EXPORTED)
+                        } else {
+                            context.registerReceiver(r, filter)
+                        }
+                    }
+                    manager.notify(NOTIFICATION_ID, notification)
+                }
+            } ?: false
         } finally {
+            // Answered, timed out or cancelled: the question goes away with the request.
             manager.cancel(NOTIFICATION_ID)
-            context.unregisterReceiver(receiver)
+            receiver?.let(context::unregisterReceiver)
         }
     }
 

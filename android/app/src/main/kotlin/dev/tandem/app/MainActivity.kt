@@ -16,11 +16,8 @@ import android.widget.TextView
 import dev.tandem.ffi.Credential
 import dev.tandem.ffi.TandemException
 import dev.tandem.ffi.UnreadableCredential
-import dev.tandem.sdk.credentials
-import dev.tandem.sdk.unreadableCredentials
 import dev.tandem.sdk.describe
 import dev.tandem.sdk.progressListener
-import dev.tandem.sdk.remove
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob
@@ -158,8 +155,8 @@ class MainActivity : Activity() {
 
     private fun refresh() = scope.launch {
         try {
-            shown = app.store().credentials()
-            broken = app.store().unreadableCredentials()
+            shown = app.store().list()
+            broken = app.store().unreadable()
         } catch (e: TandemException.KeyInvalidated) {
             shown = emptyList()
             broken = emptyList()
@@ -207,7 +204,7 @@ class MainActivity : Activity() {
             .setPositiveButton("Delete") { _, _ ->
                 scope.launch {
                     try {
-                        app.store().remove(u.id)
+                        app.store().delete(u.id)
                     } catch (e: TandemException) {
                         status.text = "Delete failed: ${e.message}"
                     }
@@ -225,7 +222,7 @@ class MainActivity : Activity() {
             .setPositiveButton("Delete") { _, _ ->
                 scope.launch {
                     try {
-                        app.store().remove(c.id)
+                        app.store().delete(c.id)
                     } catch (e: TandemException) {
                         status.text = "Delete failed: ${e.message}"
                     }

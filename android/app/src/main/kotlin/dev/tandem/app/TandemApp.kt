@@ -16,10 +16,8 @@ import dev.tandem.sdk.android.BiometricVerifier
 import dev.tandem.sdk.android.KeystoreUvKey
 import dev.tandem.sdk.OkHttpWebSocketClient
 import dev.tandem.sdk.Stores
-import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.sync.Mutex
 import kotlinx.coroutines.sync.withLock
-import kotlinx.coroutines.withContext
 import java.io.File
 
 /**
@@ -39,7 +37,7 @@ class TandemApp : Application() {
      * opening the store.
      */
     suspend fun store(): CredentialStore = lock.withLock {
-        store ?: withContext(Dispatchers.IO) { CredentialStore.open(storePath, protector) }.also { store = it }
+        store ?: CredentialStore.open(storePath, protector).also { store = it }
     }
 
     /**

@@ -13,6 +13,7 @@ import org.robolectric.RobolectricTestRunner
 import org.robolectric.RuntimeEnvironment
 import org.robolectric.Shadows.shadowOf
 import org.robolectric.annotation.Config
+import kotlinx.coroutines.runBlocking
 import java.util.concurrent.atomic.AtomicReference
 import kotlin.test.assertIs
 import kotlin.test.assertTrue
@@ -29,12 +30,12 @@ class BiometricVerifierTest {
     @After
     fun noKeystore() = FakeAndroidKeyStore.uninstall()
 
-    /** Runs verify() on an engine thread while the main looper (where the prompt is built) keeps turning. */
+    /** Runs verify() on another thread while the main looper (where the prompt is built) keeps turning. */
     private fun verifyOffMain(verifier: BiometricVerifier, wrapped: ByteArray? = null): Throwable? {
         val outcome = AtomicReference<Throwable?>()
         val engine = Thread {
             try {
-                verifier.verify(prompt, wrapped)
+                runBlocking { verifier.verify(prompt, wrapped) }
             } catch (t: Throwable) {
                 outcome.set(t)
             }
@@ -61,15 +62,9 @@ class BiometricVerifierTest {
     }
 
     @Test
-    fun `verify on the main thread is refused, not a deadlock`() {
-        val e = runCatching { BiometricVerifier(RuntimeEnvironment.getApplication(), timeoutSecs = 1).verify(prompt, null) }.exceptionOrNull()
-        assertIs<VerificationException.Unavailable>(e)
-    }
-
-    @Test
-    fun `a wrapped UV key whose Keystore key is gone fails before any prompt`() {
+    fun `a wrapped UV key whose Keystore key is gone is key loss, before any prompt`() {
         val e = verifyOffMain(BiometricVerifier(RuntimeEnvironment.getApplication(), timeoutSecs = 5), wrapped = ByteArray(60))
-        assertIs<VerificationException.Unavailable>(e, "outcome: $e")
+        assertIs<VerificationException.KeyInvalidated>(e, "outcome: $e")
         assertTrue("no Keystore key" in e.reason, e.reason)
     }
 }

@@ -19,13 +19,13 @@ import java.security.MessageDigest
 object Fixtures {
     /** Approves every prompt (the BiometricPrompt itself is tested in BiometricVerifierTest). */
     class ApprovingVerifier : UserVerifier {
-        override fun verify(prompt: VerificationPrompt, wrappedKey: ByteArray?): UnlockedUvKey =
+        override suspend fun verify(prompt: VerificationPrompt, wrappedKey: ByteArray?): UnlockedUvKey =
             UnlockedUvKey(ByteArray(32) { 0x75 }, wrappedKey ?: ByteArray(1))
     }
 
     /** Picks the first account. */
     class FirstChooser : AccountChooser {
-        override fun choose(rpId: String, accounts: List<AccountInfo>): UInt? = 0u
+        override suspend fun choose(rpId: String, accounts: List<AccountInfo>): UInt? = 0u
     }
 
     fun creationOptions(rpId: String, userName: String, userId: ByteArray = userName.toByteArray()): String = """

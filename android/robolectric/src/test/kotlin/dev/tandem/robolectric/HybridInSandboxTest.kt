@@ -137,7 +137,7 @@ abstract class HybridInSandbox {
             progressListener { },
             // The app offers no linking, so no linked session can start; refuse any that did.
             object : LinkedSessionApprover {
-                override fun accept(desktopName: String): Boolean = false
+                override suspend fun accept(desktopName: String): Boolean = false
             },
             sessionOptions(Tunnel.Url(tunnelUrl, 256u), appOptions.authenticatorName, allowInsecureLoopback = true, linking = appOptions.linking),
         )
@@ -149,9 +149,9 @@ abstract class HybridInSandbox {
             assertFalse(outcome.linked)
             assertTrue("the phone offered no link" in d.diagnostics(), d.diagnostics())
         }
-        val credential = store.list().single()
+        val credential = runBlocking { store.list() }.single()
         assertEquals(rpId, credential.rpId)
-        assertEquals(0, store.linkedDesktops().size)
+        assertEquals(0, runBlocking { store.linkedDesktops() }.size)
 
         desktop("login", "--passkey", "$passkey").use { d ->
             withMainLooper { runBlocking { session.runQr(d.awaitLine("qr ")) } }

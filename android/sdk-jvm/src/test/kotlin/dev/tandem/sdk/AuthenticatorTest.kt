@@ -8,10 +8,17 @@ import dev.tandem.ffi.CallerRefusal
 import dev.tandem.ffi.CredentialStore
 import dev.tandem.ffi.Operation
 import dev.tandem.ffi.TandemException
+import dev.tandem.ffi.UnlockedUvKey
 import dev.tandem.ffi.VerificationException
+import dev.tandem.ffi.VerificationPrompt
 import dev.tandem.ffi.assertionResponseJson
 import dev.tandem.ffi.registrationResponseJson
+import kotlinx.coroutines.CompletableDeferred
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.suspendCancellableCoroutine
+import kotlinx.coroutines.withTimeout
 import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.Test
 import java.nio.ByteBuffer
@@ -27,7 +34,7 @@ import kotlin.test.assertTrue
 
 /** The engine through the Kotlin API: WebAuthn-level registration and sign-in, checked with java.security. */
 class AuthenticatorTest {
-    private val store = CredentialStore.openInMemory(SoftwareKeyProtector.random())
+    private val store = runBlocking { CredentialStore.openInMemory(SoftwareKeyProtector.random()) }
     private val rpId = "example.com"
     private val origin = "https://example.com"
     private val userId = byteArrayOf(1, 2, 3, 4)
@@ -206,5 +213,27 @@ class AuthenticatorTest {
         assertEquals(0, response[0].toInt())
         assertContentEquals(response.copyOfRange(1, response.size), auth.getInfo())
         assertEquals(0x01, auth.handleCtap(byteArrayOf(0x7e))[0].toInt(), "unknown command is CTAP1_ERR_INVALID_COMMAND")
+    }
+
+    /**
+     * The app cancels the coroutine awaiting `register` while the prompt is up: the library cancels the
+     * verifier's coroutine (what dismisses a real BiometricPrompt) and stores nothing.
+     */
+    @Test
+    fun `cancelling a registration cancels the verifier's prompt and stores nothing`(): Unit = runBlocking {
+        val shown = CompletableDeferred<Unit>()
+        val dismissed = CompletableDeferred<Unit>()
+        val waiting = object : dev.tandem.ffi.UserVerifier {
+            override suspend fun verify(prompt: VerificationPrompt, wrappedKey: ByteArray?): UnlockedUvKey =
+                suspendCancellableCoroutine { continuation ->
+                    continuation.invokeOnCancellation { dismissed.complete(Unit) }
+                    shown.complete(Unit)
+                }
+        }
+        val call = launch(Dispatchers.IO) { engine(waiting).register(creationOptions(rpId, userId, "alice", byteArrayOf(1)), os(ByteArray(32) { 7 })) }
+        withTimeout(10_000) { shown.await() }
+        call.cancel()
+        withTimeout(10_000) { dismissed.await() }
+        assertEquals(emptyList(), store.list())
     }
 }

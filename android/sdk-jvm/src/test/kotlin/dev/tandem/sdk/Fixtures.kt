@@ -16,7 +16,7 @@ class ApprovingVerifier(@Volatile var key: ByteArray = ByteArray(32) { 0x75 }) :
     val prompts: MutableList<VerificationPrompt> = Collections.synchronizedList(mutableListOf())
     val wrappedKeys: MutableList<ByteArray?> = Collections.synchronizedList(mutableListOf())
 
-    override fun verify(prompt: VerificationPrompt, wrappedKey: ByteArray?): UnlockedUvKey {
+    override suspend fun verify(prompt: VerificationPrompt, wrappedKey: ByteArray?): UnlockedUvKey {
         prompts += prompt
         wrappedKeys += wrappedKey
         return UnlockedUvKey(key, wrappedKey ?: (MARKER + key))
@@ -29,14 +29,14 @@ class ApprovingVerifier(@Volatile var key: ByteArray = ByteArray(32) { 0x75 }) :
 
 /** A verifier that fails every prompt with [error]. */
 class RefusingVerifier(private val error: () -> Exception) : UserVerifier {
-    override fun verify(prompt: VerificationPrompt, wrappedKey: ByteArray?): UnlockedUvKey = throw error()
+    override suspend fun verify(prompt: VerificationPrompt, wrappedKey: ByteArray?): UnlockedUvKey = throw error()
 }
 
 /** A chooser that answers with a fixed index (null = cancel) and records the lists it was shown. */
 class FixedChooser(private val answer: UInt?) : AccountChooser {
     val shown: MutableList<List<AccountInfo>> = Collections.synchronizedList(mutableListOf())
 
-    override fun choose(rpId: String, accounts: List<AccountInfo>): UInt? {
+    override suspend fun choose(rpId: String, accounts: List<AccountInfo>): UInt? {
         shown += accounts
         return answer
     }

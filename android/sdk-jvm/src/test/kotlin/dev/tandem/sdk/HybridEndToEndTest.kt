@@ -60,7 +60,7 @@ class HybridEndToEndTest {
 
     /** A phone: store in [dir], the given verifier, a UDP sim-radio advertiser and a recording listener. */
     private inner class Phone(dir: Path, verifier: UserVerifier = ApprovingVerifier(), stepTimeoutSecs: UInt = 0u) {
-        val store = CredentialStore.open(dir.resolve("phone.db").toString(), SoftwareKeyProtector(ByteArray(32) { 3 }))
+        val store = runBlocking { CredentialStore.open(dir.resolve("phone.db").toString(), SoftwareKeyProtector(ByteArray(32) { 3 })) }
         val authenticator = Authenticator(store, verifier, FixedChooser(0u), AuthenticatorOptions(ByteArray(0), BackupPolicy.SYNCED))
         val advertiser = UdpSimAdvertiser()
         val events: MutableList<ProgressEvent> = Collections.synchronizedList(mutableListOf())
@@ -76,7 +76,7 @@ class HybridEndToEndTest {
                 if (it is ProgressEvent.WaitingForDesktop) waitingForDesktop.complete(Unit)
             },
             object : LinkedSessionApprover {
-                override fun accept(desktopName: String): Boolean = linkedAsked.add(desktopName)
+                override suspend fun accept(desktopName: String): Boolean = linkedAsked.add(desktopName)
             },
             // The test user turned linking on (the default is off).
             sessionOptions(Tunnel.Url(tunnelUrl, 256u), "Kotlin test phone", allowInsecureLoopback = true, linking = true, stepTimeoutSecs = stepTimeoutSecs),
@@ -149,7 +149,7 @@ class HybridEndToEndTest {
         val throwing = HybridSession(
             phone.authenticator, phone.store, phone.advertiser, OkHttpWebSocketClient(), progressListener { throw IllegalStateException("UI bug") },
             object : LinkedSessionApprover {
-                override fun accept(desktopName: String): Boolean = false
+                override suspend fun accept(desktopName: String): Boolean = false
             },
             sessionOptions(Tunnel.Url(tunnelUrl, 256u), "p", allowInsecureLoopback = true),
         )

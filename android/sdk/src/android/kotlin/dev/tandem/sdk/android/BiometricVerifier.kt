@@ -5,73 +5,71 @@ import android.hardware.biometrics.BiometricManager
 import android.hardware.biometrics.BiometricPrompt
 import android.os.Build
 import android.os.CancellationSignal
-import android.os.Looper
 import dev.tandem.ffi.UnlockedUvKey
 import dev.tandem.ffi.UserVerifier
 import dev.tandem.ffi.VerificationException
 import dev.tandem.ffi.VerificationPrompt
-import java.util.concurrent.CountDownLatch
+import kotlinx.coroutines.suspendCancellableCoroutine
+import kotlinx.coroutines.withTimeoutOrNull
 import java.util.concurrent.TimeUnit
-import java.util.concurrent.atomic.AtomicReference
+import kotlin.coroutines.resumeWithException
 
 /**
  * A [UserVerifier] that shows the platform BiometricPrompt (strong biometric, or the screen lock on Android
- * 11+) and blocks the calling engine thread until the user answers. [context] must be an Activity (or have
+ * 11+) and suspends until the user answers; no thread waits meanwhile. [context] must be an Activity (or have
  * one on screen): the prompt is shown over it.
  *
  * The prompt authenticates a `CryptoObject`: the cipher of [uvKey]'s auth-bound Keystore key, which then
  * unwraps the engine's UV key (or wraps a new one on the store's first verification). Code that fakes the
  * prompt's success callback gets a cipher the Keystore refuses to use, so no key and no signature.
+ *
+ * Cancelling the calling coroutine (the library does when the request is abandoned: the app's own coroutine
+ * cancelled, a hybrid session timed out) dismisses the prompt through its `CancellationSignal`; so does
+ * [timeoutSecs] passing without an answer ([VerificationException.TimedOut]).
  */
 class BiometricVerifier(
     private val context: Context,
     private val timeoutSecs: Long = 120,
     private val uvKey: KeystoreUvKey = KeystoreUvKey(context),
 ) : UserVerifier {
-    override fun verify(prompt: VerificationPrompt, wrappedKey: ByteArray?): UnlockedUvKey {
-        if (Looper.myLooper() == Looper.getMainLooper()) {
-            // Blocking the main thread would deadlock: the prompt's callbacks arrive on it.
-            throw VerificationException.Unavailable("verify() called on the main thread")
-        }
+    override suspend fun verify(prompt: VerificationPrompt, wrappedKey: ByteArray?): UnlockedUvKey {
         val cipher = uvKey.cipherFor(wrappedKey)
-        val outcome = AtomicReference<VerificationException?>()
-        val unlocked = AtomicReference<UnlockedUvKey?>()
-        val done = CountDownLatch(1)
-        val cancel = CancellationSignal()
-        val executor = context.mainExecutor
-        val callback = object : BiometricPrompt.AuthenticationCallback() {
-            override fun onAuthenticationSucceeded(result: BiometricPrompt.AuthenticationResult) {
-                try {
-                    // The cipher the framework hands back is the one it authorised for this operation.
-                    val authorised = result.cryptoObject?.cipher
-                        ?: throw VerificationException.Unavailable("the prompt returned no CryptoObject")
-                    unlocked.set(uvKey.finish(authorised, wrappedKey))
-                } catch (e: VerificationException) {
-                    outcome.set(e)
-                }
-                done.countDown()
-            }
+        return withTimeoutOrNull(TimeUnit.SECONDS.toMillis(timeoutSecs)) {
+            suspendCancellableCoroutine { continuation ->
+                val cancel = CancellationSignal()
+                val executor = context.mainExecutor
+                val callback = object : BiometricPrompt.AuthenticationCallback() {
+                    override fun onAuthenticationSucceeded(result: BiometricPrompt.AuthenticationResult) {
+                        // The cipher the framework hands back is the one it authorised for this operation; a
+                        // success without one (a faked callback) unlocks nothing.
+                        val answer = runCatching {
+                            val authorised = result.cryptoObject?.cipher
+                                ?: throw VerificationException.Unavailable("the prompt returned no CryptoObject")
+                            uvKey.finish(authorised, wrappedKey)
+                        }
+                        if (continuation.isActive) continuation.resumeWith(answer)
+                    }
 
-            override fun onAuthenticationError(errorCode: Int, errString: CharSequence) {
-                outcome.set(mapError(errorCode, errString.toString()))
-                done.countDown()
+                    override fun onAuthenticationError(errorCode: Int, errString: CharSequence) {
+                        if (continuation.isActive) continuation.resumeWithException(mapError(errorCode, errString.toString()))
+                    }
+                    // onAuthenticationFailed is one rejected attempt; the prompt stays up for another.
+                }
+                // Cancelled coroutine (request abandoned, timeout): take the prompt down. Its error callback
+                // (BIOMETRIC_ERROR_CANCELED) then finds the continuation no longer active.
+                continuation.invokeOnCancellation { cancel.cancel() }
+                executor.execute {
+                    if (!continuation.isActive) return@execute
+                    try {
+                        build(prompt).authenticate(BiometricPrompt.CryptoObject(cipher), cancel, executor, callback)
+                    } catch (e: RuntimeException) {
+                        if (continuation.isActive) {
+                            continuation.resumeWithException(VerificationException.Unavailable("cannot show the prompt: $e"))
+                        }
+                    }
+                }
             }
-            // onAuthenticationFailed is one rejected attempt; the prompt stays up for another.
-        }
-        executor.execute {
-            try {
-                build(prompt).authenticate(BiometricPrompt.CryptoObject(cipher), cancel, executor, callback)
-            } catch (e: RuntimeException) {
-                outcome.set(VerificationException.Unavailable("cannot show the prompt: $e"))
-                done.countDown()
-            }
-        }
-        if (!done.await(timeoutSecs, TimeUnit.SECONDS)) {
-            cancel.cancel()
-            throw VerificationException.TimedOut()
-        }
-        outcome.get()?.let { throw it }
-        return unlocked.get() ?: throw VerificationException.Unavailable("the prompt ended without an answer")
+        } ?: throw VerificationException.TimedOut()
     }
 
     private fun build(prompt: VerificationPrompt): BiometricPrompt {
