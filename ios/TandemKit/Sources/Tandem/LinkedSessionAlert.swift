@@ -1,15 +1,22 @@
 import Foundation
 
 /// Asks the user before a linked computer's session starts. `ask` shows the question (an alert or a local
-/// notification) and calls its completion with the user's answer; `accept` blocks the session's background
-/// thread until then, or refuses after `timeout` seconds. Anything but an explicit yes refuses, and the
+/// notification) on the main queue and calls its completion with the user's answer; `accept` suspends until
+/// then. After `timeout` seconds, or when the library cancels the call (the session gave up waiting),
+/// `withdraw` takes the question down and the answer is no. Anything but an explicit yes refuses, and the
 /// session ends before any request is served.
-public final class LinkedSessionAlert: LinkedSessionApprover {
+public final class LinkedSessionAlert: LinkedSessionApprover, @unchecked Sendable {
     private let ask: (String, @escaping (Bool) -> Void) -> Void
+    private let withdraw: () -> Void
     private let timeout: TimeInterval
 
-    public init(timeout: TimeInterval = 60, ask: @escaping (String, @escaping (Bool) -> Void) -> Void) {
+    public init(
+        timeout: TimeInterval = 60,
+        ask: @escaping (String, @escaping (Bool) -> Void) -> Void,
+        withdraw: @escaping () -> Void = {}
+    ) {
         self.ask = ask
+        self.withdraw = withdraw
         self.timeout = timeout
     }
 
@@ -18,21 +25,26 @@ public final class LinkedSessionAlert: LinkedSessionApprover {
         "Sign in on \(desktopName)?"
     }
 
-    public func accept(desktopName: String) -> Bool {
-        let answered = DispatchSemaphore(value: 0)
-        let lock = NSLock()
-        var accepted = false
-        DispatchQueue.main.async {
-            self.ask(Self.title(for: desktopName)) { yes in
-                lock.lock()
-                accepted = yes
-                lock.unlock()
-                answered.signal()
-            }
+    public func accept(desktopName: String) async -> Bool {
+        let once = Once<Bool>()
+        let title = Self.title(for: desktopName)
+        let timer = Task { [timeout] in
+            try? await Task.sleep(nanoseconds: UInt64(timeout * 1_000_000_000))
+            once.finish(.success(false))
         }
-        guard answered.wait(timeout: .now() + timeout) == .success else { return false }
-        lock.lock()
-        defer { lock.unlock() }
-        return accepted
+        defer { timer.cancel() }
+        let answer = (try? await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                once.start(continuation)
+                DispatchQueue.main.async { self.ask(title) { yes in once.finish(.success(yes)) } }
+            }
+        } onCancel: {
+            once.finish(.success(false))
+        }) ?? false
+        if !answer {
+            // Timed out, cancelled or refused: the question must not linger.
+            DispatchQueue.main.async { self.withdraw() }
+        }
+        return answer
     }
 }

@@ -3,8 +3,9 @@ import LocalAuthentication
 
 /// A `UserVerifier` on LocalAuthentication and the Secure Enclave: Face ID / Touch ID authorises an
 /// `LAContext`, and only that context can use the Secure Enclave key (access control `.biometryCurrentSet`:
-/// invalidated when the enrolled biometrics change) that the engine's UV key is wrapped to. The engine calls it
-/// on a background thread and it blocks until the user answers (never call it on the main thread).
+/// invalidated when the enrolled biometrics change) that the engine's UV key is wrapped to. It suspends until
+/// the user answers; when the library cancels the call (the request was abandoned) or `timeout` passes, the
+/// context is invalidated, which takes the Face ID / Touch ID sheet down.
 ///
 /// Code that fakes the "verified" answer has no authorised context, so the Secure Enclave does not unwrap the
 /// key and the engine signs nothing.
@@ -20,10 +21,7 @@ public final class LocalAuthVerifier: UserVerifier, @unchecked Sendable {
         self.uvKey = uvKey
     }
 
-    public func verify(prompt: VerificationPrompt, wrappedKey: Data?) throws -> UnlockedUvKey {
-        if Thread.isMainThread {
-            throw VerificationError.Unavailable(reason: "verify() called on the main thread")
-        }
+    public func verify(prompt: VerificationPrompt, wrappedKey: Data?) async throws -> UnlockedUvKey {
         let context = LAContext()
         var canError: NSError?
         // Biometrics only: the key's access control (.biometryCurrentSet) accepts nothing else.
@@ -31,17 +29,22 @@ public final class LocalAuthVerifier: UserVerifier, @unchecked Sendable {
         guard context.canEvaluatePolicy(policy, error: &canError) else {
             throw VerificationError.Unavailable(reason: canError?.localizedDescription ?? "no biometric is enrolled")
         }
-        let done = DispatchSemaphore(value: 0)
-        let outcome = Outcome()
-        context.evaluatePolicy(policy, localizedReason: Self.reason(for: prompt)) { ok, error in
-            if !ok { outcome.error = Self.map(error) }
-            done.signal()
+        let once = Once<Void>()
+        let timer = Task { [timeout] in
+            try? await Task.sleep(nanoseconds: UInt64(timeout * 1_000_000_000))
+            if once.finish(.failure(VerificationError.TimedOut)) { context.invalidate() }
         }
-        if done.wait(timeout: .now() + timeout) == .timedOut {
-            context.invalidate()
-            throw VerificationError.TimedOut
+        defer { timer.cancel() }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+                once.start(continuation)
+                context.evaluatePolicy(policy, localizedReason: Self.reason(for: prompt)) { ok, error in
+                    once.finish(ok ? .success(()) : .failure(Self.map(error)))
+                }
+            }
+        } onCancel: {
+            if once.finish(.failure(VerificationError.Cancelled)) { context.invalidate() }
         }
-        if let error = outcome.error { throw error }
         // The evaluated context is what authorises the Secure Enclave key for this unwrap.
         return try uvKey.unlock(wrappedKey, context: context)
     }
@@ -65,9 +68,5 @@ public final class LocalAuthVerifier: UserVerifier, @unchecked Sendable {
         default:
             return .Unavailable(reason: "\(error.localizedDescription) (LAError \(error.code.rawValue))")
         }
-    }
-
-    private final class Outcome: @unchecked Sendable {
-        var error: VerificationError?
     }
 }
