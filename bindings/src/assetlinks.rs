@@ -16,13 +16,13 @@ use rustls::pki_types::ServerName;
 use tandem_core::assetlinks::{AssetLinksSource, MAX_ASSET_LINKS_BYTES};
 
 /// How long a fetched file is trusted before it is fetched again.
-pub const CACHE_TTL: Duration = Duration::from_secs(60 * 60);
+pub(crate) const CACHE_TTL: Duration = Duration::from_secs(60 * 60);
 const TIMEOUT: Duration = Duration::from_secs(10);
 /// Room for the status line and headers on top of the body cap.
 const HEADER_ROOM: usize = 16 * 1024;
 
 /// Fetches asset-links files over HTTPS and caches them by RP ID.
-pub struct HttpsAssetLinks {
+pub(crate) struct HttpsAssetLinks {
     config: Arc<rustls::ClientConfig>,
     port: u16,
     /// Test hook: connect here instead of resolving the RP ID (the TLS name is still the RP ID).
@@ -41,7 +41,7 @@ impl std::fmt::Debug for HttpsAssetLinks {
 
 impl HttpsAssetLinks {
     /// A fetcher trusting the Mozilla root store, on port 443.
-    pub fn with_public_roots() -> Self {
+    pub(crate) fn with_public_roots() -> Self {
         let roots = rustls::RootCertStore {
             roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
         };
@@ -50,7 +50,11 @@ impl HttpsAssetLinks {
 
     /// A fetcher trusting only `roots`, connecting to `port` (or straight to `connect_to`): for tests against a
     /// local server with a throw-away CA.
-    pub fn with_roots(roots: rustls::RootCertStore, port: u16, connect_to: Option<SocketAddr>) -> Self {
+    pub(crate) fn with_roots(
+        roots: rustls::RootCertStore,
+        port: u16,
+        connect_to: Option<SocketAddr>,
+    ) -> Self {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let config = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()

@@ -49,7 +49,7 @@ impl ProgressListener for PhoneSteps {
 }
 
 /// Runs the demo; `Ok(())` only if both results verify.
-pub async fn run(store_path: Option<PathBuf>, verbose: bool) -> Result<(), String> {
+pub(crate) async fn run(store_path: Option<PathBuf>, verbose: bool) -> Result<(), String> {
     let clock = Clock(Instant::now());
     let server = TunnelServer::bind(ServerConfig::plain(([127, 0, 0, 1], 0).into()))
         .await

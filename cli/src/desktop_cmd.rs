@@ -13,7 +13,7 @@ use crate::support::RelyingParty;
 
 /// Options shared by register and login.
 #[derive(Debug, clap::Args)]
-pub struct Common {
+pub(crate) struct Common {
     /// Tunnel service base URL overriding the advert's domain (`ws://` only for loopback).
     #[arg(long)]
     pub tunnel_url: Option<String>,
@@ -33,7 +33,7 @@ pub struct Common {
 
 /// Desktop radios.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum DesktopRadio {
+pub(crate) enum DesktopRadio {
     /// Loopback UDP simulated radio.
     Sim,
     /// btleplug through BlueZ.
@@ -42,7 +42,7 @@ pub enum DesktopRadio {
 
 /// `tandem desktop …`
 #[derive(Debug, clap::Subcommand)]
-pub enum DesktopCommand {
+pub(crate) enum DesktopCommand {
     /// Register a passkey on the phone.
     Register {
         #[command(flatten)]
@@ -114,7 +114,7 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &PathBuf) -> Result<T, String
 }
 
 /// Runs `tandem desktop …`.
-pub async fn run(command: DesktopCommand) -> Result<(), String> {
+pub(crate) async fn run(command: DesktopCommand) -> Result<(), String> {
     match command {
         DesktopCommand::Register {
             common,

@@ -16,7 +16,7 @@ use crate::support::{AutoApprove, PrintingAdvertiser, TerminalPrompt, open_store
 
 /// Options of `tandem phone`.
 #[derive(Debug, clap::Args)]
-pub struct PhoneArgs {
+pub(crate) struct PhoneArgs {
     /// The scanned QR text (`FIDO:/…`). Without it the phone waits for a linked (state-assisted) request.
     #[arg(long)]
     pub qr: Option<String>,
@@ -53,7 +53,7 @@ pub struct PhoneArgs {
 
 /// How the user answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Approve {
+pub(crate) enum Approve {
     /// Approve every request.
     Auto,
     /// Ask on the terminal.
@@ -62,7 +62,7 @@ pub enum Approve {
 
 /// Whether to print the advert.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum AdvertOut {
+pub(crate) enum AdvertOut {
     /// Print `advert <hex>`.
     Hex,
     /// Print nothing.
@@ -71,7 +71,7 @@ pub enum AdvertOut {
 
 /// Phone radios.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum PhoneRadio {
+pub(crate) enum PhoneRadio {
     /// Loopback UDP simulated radio (port 65529).
     Sim,
     /// BlueZ over D-Bus.
@@ -131,7 +131,7 @@ fn read_pem_certificates(path: &std::path::Path) -> Result<Vec<Vec<u8>>, String>
 }
 
 /// Runs `tandem phone`.
-pub async fn run(args: PhoneArgs) -> Result<(), String> {
+pub(crate) async fn run(args: PhoneArgs) -> Result<(), String> {
     let store = open_store(&args.store)?;
     let key = software_uv_key(&store)?;
     let user: (Arc<dyn UserVerifier>, Arc<dyn AccountChooser>) = match args.approve {

@@ -18,7 +18,7 @@ use webauthn_rs::{Webauthn, WebauthnBuilder};
 
 /// Approves everything and picks the first account (unattended runs and the demo). Its approvals unlock
 /// the store's software UV key ([`SqliteStore::software_uv_key`]): the CLI has no biometric hardware.
-pub struct AutoApprove(pub UvKey);
+pub(crate) struct AutoApprove(pub UvKey);
 
 impl UserVerifier for AutoApprove {
     fn verify(&self, _prompt: &VerificationPrompt) -> Result<UvKey, VerificationError> {
@@ -34,7 +34,7 @@ impl AccountChooser for AutoApprove {
 
 /// Asks on the terminal (stderr for the question, stdin for the answer). A "yes" unlocks the store's
 /// software UV key, as [`AutoApprove`] does.
-pub struct TerminalPrompt(pub UvKey);
+pub(crate) struct TerminalPrompt(pub UvKey);
 
 fn ask(question: &str) -> Option<String> {
     eprint!("{question} ");
@@ -97,7 +97,7 @@ impl AccountChooser for TerminalPrompt {
 
 /// Prints `advert <40 hex digits>` on stdout (flushed) when advertising starts, then hands the advert to an
 /// inner advertiser, if any. Test harnesses outside the project read that line.
-pub struct PrintingAdvertiser {
+pub(crate) struct PrintingAdvertiser {
     pub inner: Option<Arc<dyn BleAdvertiser>>,
 }
 
@@ -120,14 +120,14 @@ impl BleAdvertiser for PrintingAdvertiser {
 }
 
 /// The software key protector's key file for a store: `<store>.key`, next to it (created 0600 on first use).
-pub fn key_file_for(store: &Path) -> PathBuf {
+pub(crate) fn key_file_for(store: &Path) -> PathBuf {
     let mut name = store.as_os_str().to_owned();
     name.push(".key");
     PathBuf::from(name)
 }
 
 /// Opens the SQLite store at `path` with the software key protector.
-pub fn open_store(path: &Path) -> Result<Arc<SqliteStore>, String> {
+pub(crate) fn open_store(path: &Path) -> Result<Arc<SqliteStore>, String> {
     let key = key_file_for(path);
     let protector =
         SoftwareKeyProtector::load_or_create(&key).map_err(|e| format!("key file {}: {e}", key.display()))?;
@@ -137,21 +137,21 @@ pub fn open_store(path: &Path) -> Result<Arc<SqliteStore>, String> {
 }
 
 /// The store's software UV key, which the CLI's approvals unlock.
-pub fn software_uv_key(store: &SqliteStore) -> Result<UvKey, String> {
+pub(crate) fn software_uv_key(store: &SqliteStore) -> Result<UvKey, String> {
     store
         .software_uv_key()
         .map_err(|e| format!("software UV key: {e}"))
 }
 
 /// A webauthn-rs relying party.
-pub struct RelyingParty {
+pub(crate) struct RelyingParty {
     webauthn: Webauthn,
     origin: String,
 }
 
 impl RelyingParty {
     /// Builds the RP for `rp_id` at `origin`.
-    pub fn new(rp_id: &str, origin: &str) -> Result<Self, String> {
+    pub(crate) fn new(rp_id: &str, origin: &str) -> Result<Self, String> {
         let url = Url::parse(origin).map_err(|e| format!("origin {origin}: {e}"))?;
         let webauthn = WebauthnBuilder::new(rp_id, &url)
             .and_then(|b| b.rp_name("Tandem").build())
@@ -163,7 +163,10 @@ impl RelyingParty {
     }
 
     /// Registration options for a new user, as the browser request.
-    pub fn start_registration(&self, user: &str) -> Result<(WebAuthnRequest, PasskeyRegistration), String> {
+    pub(crate) fn start_registration(
+        &self,
+        user: &str,
+    ) -> Result<(WebAuthnRequest, PasskeyRegistration), String> {
         let (options, state) = self
             .webauthn
             .start_passkey_registration(Uuid::new_v4(), user, user, None)
@@ -175,7 +178,7 @@ impl RelyingParty {
     }
 
     /// Verifies a registration.
-    pub fn finish_registration(
+    pub(crate) fn finish_registration(
         &self,
         credential: &serde_json::Value,
         state: &PasskeyRegistration,
@@ -188,7 +191,7 @@ impl RelyingParty {
     }
 
     /// Sign-in options for `passkeys`.
-    pub fn start_authentication(
+    pub(crate) fn start_authentication(
         &self,
         passkeys: &[Passkey],
     ) -> Result<(WebAuthnRequest, PasskeyAuthentication), String> {
@@ -203,7 +206,7 @@ impl RelyingParty {
     }
 
     /// Verifies a sign-in.
-    pub fn finish_authentication(
+    pub(crate) fn finish_authentication(
         &self,
         credential: &serde_json::Value,
         state: &PasskeyAuthentication,

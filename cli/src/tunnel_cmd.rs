@@ -8,7 +8,7 @@ use tandem_tunnel::{Limits, ServerConfig, TlsConfig, TunnelServer};
 
 /// Options of `tandem tunnel`.
 #[derive(Debug, clap::Args)]
-pub struct TunnelArgs {
+pub(crate) struct TunnelArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
@@ -36,7 +36,7 @@ pub struct TunnelArgs {
 }
 
 /// Runs the server until Ctrl-C.
-pub async fn run(args: TunnelArgs) -> Result<(), String> {
+pub(crate) async fn run(args: TunnelArgs) -> Result<(), String> {
     let mut limits = Limits::default();
     if let Some(v) = args.max_message_size {
         limits.max_message_size = v;

@@ -253,7 +253,7 @@ fn late_approval_stores_and_signs_nothing() {
 
 mod tandem_tests_free_chooser {
     use tandem_core::platform::{AccountChooser, AccountInfo};
-    pub struct First;
+    pub(crate) struct First;
     impl AccountChooser for First {
         fn choose(&self, _rp_id: &str, accounts: &[AccountInfo]) -> Option<usize> {
             (!accounts.is_empty()).then_some(0)

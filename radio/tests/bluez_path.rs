@@ -2,8 +2,8 @@
 //! `BluezAdvertiser` → `org.bluez` (fake) → btleplug → `BtleplugScanner`.
 //!
 //! Skips, printing why on the test's stderr, only when `dbus-daemon` is not installed; with
-//! `TANDEM_REQUIRE_DBUS=1` (CI) a missing daemon fails instead. This is the only test in this binary
-//! because btleplug finds the bus through the process-wide `DBUS_SYSTEM_BUS_ADDRESS`.
+//! `TANDEM_REQUIRE_DBUS=1` (CI) a missing daemon fails instead. btleplug finds the bus through the
+//! process-wide `DBUS_SYSTEM_BUS_ADDRESS`, so the test re-runs itself in a child process that starts with it.
 #![cfg(all(target_os = "linux", feature = "bluez"))]
 
 use std::io::Write;
@@ -98,13 +98,32 @@ fn eventually(what: &str, condition: impl Fn() -> bool) {
     }
 }
 
+/// Set in the re-executed test process: the private bus directory it runs in.
+const CHILD_DIR_ENV: &str = "TANDEM_BLUEZ_TEST_DIR";
+
 #[test]
 fn bluez_advertiser_reaches_btleplug_scanner_through_bluez_dbus() {
-    let dir = std::env::temp_dir().join(format!("tandem-radio-bluez-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let address = tandem_radio::fake_bluez::PrivateBus::address_in(&dir);
-    // SAFETY: set before this test starts any thread of its own; nothing else in this binary runs.
-    unsafe { std::env::set_var("DBUS_SYSTEM_BUS_ADDRESS", &address) };
+    // btleplug finds the bus through DBUS_SYSTEM_BUS_ADDRESS, which must be in the environment before the
+    // process starts (setting it later is unsafe with threads running): run the test again in a child
+    // process with the private bus's address set.
+    let Some(dir) = std::env::var_os(CHILD_DIR_ENV).map(std::path::PathBuf::from) else {
+        let dir = std::env::temp_dir().join(format!("tandem-radio-bluez-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let address = tandem_radio::fake_bluez::PrivateBus::address_in(&dir);
+        let status = std::process::Command::new(std::env::current_exe().expect("test binary"))
+            .args([
+                "--exact",
+                "bluez_advertiser_reaches_btleplug_scanner_through_bluez_dbus",
+                "--nocapture",
+            ])
+            .env("DBUS_SYSTEM_BUS_ADDRESS", &address)
+            .env(CHILD_DIR_ENV, &dir)
+            .status()
+            .expect("re-run the test binary");
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(status.success(), "the test failed in its child process: {status}");
+        return;
+    };
     let sim = match SimBluez::start_in(&dir) {
         Ok(sim) => sim,
         Err(FakeBluezError::DaemonNotInstalled) => {

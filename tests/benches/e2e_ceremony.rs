@@ -1,5 +1,5 @@
 //! Full hybrid ceremony over loopback: wall-clock latency (median, p90 of many) and CPU time per ceremony
-//! (getrusage of the whole process: tunnel server, desktop peer and phone together, so it is an upper
+//! (the process CPU clock of the whole process: tunnel server, desktop peer and phone together, so it is an upper
 //! bound for the phone's share). Target: ≤ 2 ms CPU per ceremony. Run with
 //! `cargo bench -p tandem-tests --bench e2e_ceremony` (release profile).
 
@@ -11,14 +11,12 @@ use tandem_radio::SimRadio;
 use tandem_tests::*;
 
 fn cpu_time() -> Duration {
-    // SAFETY: getrusage only writes into the struct we pass.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
-    if rc != 0 {
-        return Duration::ZERO;
-    }
-    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, (t.tv_usec as u32) * 1000);
-    tv(usage.ru_utime) + tv(usage.ru_stime)
+    // CLOCK_PROCESS_CPUTIME_ID: user + system time of every thread of this process.
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    Duration::new(
+        u64::try_from(t.tv_sec).unwrap_or(0),
+        u32::try_from(t.tv_nsec).unwrap_or(0),
+    )
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {

@@ -34,19 +34,17 @@ const ROLE_ENV: &str = "TANDEM_TUNNEL_BENCH_ROLE";
 
 /// Raises the soft open-files limit to the hard limit; returns the resulting soft limit.
 fn raise_nofile() -> u64 {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: plain syscalls on a properly initialised struct.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 {
-            lim.rlim_cur = lim.rlim_max;
-            let _ = libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
-            let _ = libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim);
-        }
-    }
-    lim.rlim_cur
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let lim = getrlimit(Resource::Nofile);
+    let _ = setrlimit(
+        Resource::Nofile,
+        Rlimit {
+            current: lim.maximum,
+            maximum: lim.maximum,
+        },
+    );
+    // `None` is unlimited.
+    getrlimit(Resource::Nofile).current.unwrap_or(u64::MAX)
 }
 
 fn vm_rss_kib(pid: &str) -> u64 {

@@ -132,7 +132,7 @@ pub(crate) struct TunnelGuard {
 }
 
 impl TunnelGuard {
-    pub fn tunnel(&self) -> TunnelId {
+    pub(crate) fn tunnel(&self) -> TunnelId {
         self.tunnel
     }
 }
@@ -152,12 +152,12 @@ pub(crate) struct JoinTicket {
 }
 
 impl JoinTicket {
-    pub fn tunnel(&self) -> TunnelId {
+    pub(crate) fn tunnel(&self) -> TunnelId {
         self.tunnel
     }
 
     /// Hands the joiner's socket to the tunnel task; gives it back if the tunnel is gone meanwhile.
-    pub fn complete(mut self, ws: Ws) -> Result<(), Box<Ws>> {
+    pub(crate) fn complete(mut self, ws: Ws) -> Result<(), Box<Ws>> {
         let Some(sender) = self.sender.take() else {
             return Err(Box::new(ws));
         };
@@ -221,7 +221,7 @@ impl Drop for ListenerRegistration {
 }
 
 impl Registry {
-    pub fn new(instance_id: u8, limits: Limits) -> Self {
+    pub(crate) fn new(instance_id: u8, limits: Limits) -> Self {
         Self {
             instance_id,
             limits,
@@ -235,7 +235,7 @@ impl Registry {
         self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    pub fn stats(&self) -> Stats {
+    pub(crate) fn stats(&self) -> Stats {
         let inner = self.lock();
         let waiting = inner
             .tunnels
@@ -259,7 +259,7 @@ impl Registry {
     }
 
     /// Creates a waiting tunnel with the given ID.
-    pub fn create_tunnel(self: &Arc<Self>, tunnel: TunnelId) -> Result<TunnelHandle, CreateError> {
+    pub(crate) fn create_tunnel(self: &Arc<Self>, tunnel: TunnelId) -> Result<TunnelHandle, CreateError> {
         let routing = RoutingId::for_instance(self.instance_id).map_err(|_| CreateError::Rng)?;
         let (tx, rx) = oneshot::channel();
         let mut inner = self.lock();
@@ -289,7 +289,7 @@ impl Registry {
     }
 
     /// Creates a waiting tunnel with a fresh random ID (state-assisted flow).
-    pub fn create_random_tunnel(self: &Arc<Self>) -> Result<TunnelHandle, CreateError> {
+    pub(crate) fn create_random_tunnel(self: &Arc<Self>) -> Result<TunnelHandle, CreateError> {
         // A collision of 128-bit random IDs is practically impossible; retry a little anyway.
         for _ in 0..4 {
             let id = TunnelId::random().map_err(|_| CreateError::Rng)?;
@@ -302,7 +302,11 @@ impl Registry {
     }
 
     /// Claims the right to join a waiting tunnel.
-    pub fn claim(self: &Arc<Self>, routing: RoutingId, tunnel: TunnelId) -> Result<JoinTicket, ClaimError> {
+    pub(crate) fn claim(
+        self: &Arc<Self>,
+        routing: RoutingId,
+        tunnel: TunnelId,
+    ) -> Result<JoinTicket, ClaimError> {
         let mut inner = self.lock();
         let slot = inner.tunnels.get_mut(&tunnel).ok_or(ClaimError::NotFound)?;
         if slot.routing != routing {
@@ -322,7 +326,7 @@ impl Registry {
     }
 
     /// Whether a contact ID is known (a phone listens now, or listened within `contact_ttl`).
-    pub fn contact_known(&self, contact: &ContactId) -> bool {
+    pub(crate) fn contact_known(&self, contact: &ContactId) -> bool {
         let mut inner = self.lock();
         let ttl = self.limits.contact_ttl;
         match inner.contacts.get(contact) {
@@ -336,7 +340,7 @@ impl Registry {
     }
 
     /// Sends a wake to the contact's listener, or holds it until the phone listens again.
-    pub fn deliver_wake(&self, contact: &ContactId, wake: WakeMessage) {
+    pub(crate) fn deliver_wake(&self, contact: &ContactId, wake: WakeMessage) {
         let mut inner = self.lock();
         let Some(entry) = inner.contacts.get_mut(contact) else {
             return;
@@ -353,7 +357,7 @@ impl Registry {
     }
 
     /// Reserves a wake-listener place (checked during the upgrade so excess phones get HTTP 503).
-    pub fn reserve_wake_listener(self: &Arc<Self>) -> Option<WakeReservation> {
+    pub(crate) fn reserve_wake_listener(self: &Arc<Self>) -> Option<WakeReservation> {
         let max = self.limits.max_wake_listeners;
         self.counters
             .wake_listeners
@@ -367,7 +371,7 @@ impl Registry {
     }
 
     /// Whether a new contact could be registered (known contacts are always accepted).
-    pub fn contact_room(&self, contact: &ContactId) -> bool {
+    pub(crate) fn contact_room(&self, contact: &ContactId) -> bool {
         let mut inner = self.lock();
         if inner.contacts.contains_key(contact) || inner.contacts.len() < self.limits.max_contacts {
             return true;
@@ -381,7 +385,7 @@ impl Registry {
 
     /// Makes this connection the contact's wake listener (replacing an older one, whose queue closes),
     /// and hands it the wakes queued for tunnels still waiting.
-    pub fn register_listener(
+    pub(crate) fn register_listener(
         self: &Arc<Self>,
         contact: ContactId,
         reservation: WakeReservation,

@@ -242,7 +242,7 @@ pub(crate) struct TunnelTask {
 }
 
 impl TunnelTask {
-    pub async fn run(self) {
+    pub(crate) async fn run(self) {
         let TunnelTask {
             handle,
             mut creator,

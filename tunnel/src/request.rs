@@ -20,6 +20,7 @@ pub const SIGNAL_CONNECTION_HEADER: &str = "X-caBLE-Signal-Connection";
 
 /// A validated upgrade request.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(not(feature = "fuzzing"), allow(unreachable_pub))] // public through `crate::fuzzing`
 pub enum Endpoint {
     /// `/cable/new/<tunnel>`.
     New(TunnelId),
@@ -40,6 +41,7 @@ pub enum Endpoint {
 
 /// An HTTP error answer to an upgrade request.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(not(feature = "fuzzing"), allow(unreachable_pub))] // public through `crate::fuzzing`
 pub struct Rejection {
     /// HTTP status sent instead of `101`.
     pub status: StatusCode,
@@ -49,7 +51,7 @@ pub struct Rejection {
 
 impl Rejection {
     /// A rejection with `status` and `reason`.
-    pub fn new(status: StatusCode, reason: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, reason: impl Into<String>) -> Self {
         Self {
             status,
             reason: reason.into(),
@@ -57,7 +59,7 @@ impl Rejection {
     }
 
     /// The response tungstenite sends instead of `101`.
-    pub fn into_response(self) -> ErrorResponse {
+    pub(crate) fn into_response(self) -> ErrorResponse {
         let mut resp = ErrorResponse::new(Some(format!("{}\n", self.reason)));
         *resp.status_mut() = self.status;
         resp.headers_mut().insert(
@@ -79,6 +81,7 @@ fn offers_subprotocol(headers: &HeaderMap) -> bool {
 }
 
 /// Validates an upgrade request (tungstenite has already checked the generic WebSocket headers).
+#[cfg_attr(not(feature = "fuzzing"), allow(unreachable_pub))] // public through `crate::fuzzing`
 pub fn parse_request(req: &Request) -> Result<Endpoint, Rejection> {
     let route = route::parse(req.uri().path()).map_err(|e| match e {
         RouteError::NotFound => Rejection::new(StatusCode::NOT_FOUND, "no such endpoint"),

@@ -14,26 +14,26 @@ use tandem_core::{Authenticator, AuthenticatorConfig};
 use tandem_store::{SoftwareKeyProtector, SqliteStore};
 
 /// The UV key the scripted verifier unlocks.
-pub fn test_uv_key() -> UvKey {
+pub(crate) fn test_uv_key() -> UvKey {
     UvKey::from_array([0x75; 32])
 }
 
 /// A platform verifier whose answers are scripted (`Ok(())` unlocks [`test_uv_key`]); `Ok(())` once the
 /// script is exhausted. Records prompts.
 #[derive(Default)]
-pub struct ScriptedVerifier {
+pub(crate) struct ScriptedVerifier {
     pub script: Mutex<VecDeque<Result<(), VerificationError>>>,
     pub prompts: Mutex<Vec<VerificationPrompt>>,
 }
 
 impl ScriptedVerifier {
-    pub fn push(&self, outcome: Result<(), VerificationError>) {
+    pub(crate) fn push(&self, outcome: Result<(), VerificationError>) {
         self.script.lock().unwrap().push_back(outcome);
     }
-    pub fn prompt_count(&self) -> usize {
+    pub(crate) fn prompt_count(&self) -> usize {
         self.prompts.lock().unwrap().len()
     }
-    pub fn last_prompt(&self) -> VerificationPrompt {
+    pub(crate) fn last_prompt(&self) -> VerificationPrompt {
         self.prompts
             .lock()
             .unwrap()
@@ -52,7 +52,7 @@ impl UserVerifier for ScriptedVerifier {
 }
 
 /// Picks a fixed index (or cancels) and records what it was offered.
-pub struct FixedChooser {
+pub(crate) struct FixedChooser {
     pub answer: Mutex<Option<usize>>,
     pub offered: Mutex<Vec<Vec<AccountInfo>>>,
 }
@@ -64,19 +64,19 @@ impl AccountChooser for FixedChooser {
     }
 }
 
-pub struct Harness {
+pub(crate) struct Harness {
     pub auth: Authenticator,
     pub verifier: Arc<ScriptedVerifier>,
     pub chooser: Arc<FixedChooser>,
     pub store: Arc<SqliteStore>,
 }
 
-pub fn sqlite_store() -> Arc<SqliteStore> {
+pub(crate) fn sqlite_store() -> Arc<SqliteStore> {
     let protector = Arc::new(SoftwareKeyProtector::from_key_bytes(&[7u8; 32]));
     Arc::new(SqliteStore::open_in_memory(protector).expect("in-memory SQLite store"))
 }
 
-pub fn harness(config: AuthenticatorConfig) -> Harness {
+pub(crate) fn harness(config: AuthenticatorConfig) -> Harness {
     let verifier = Arc::new(ScriptedVerifier::default());
     let chooser = Arc::new(FixedChooser {
         answer: Mutex::new(Some(0)),
@@ -93,12 +93,12 @@ pub fn harness(config: AuthenticatorConfig) -> Harness {
 }
 
 impl Harness {
-    pub fn credential_count(&self) -> usize {
+    pub(crate) fn credential_count(&self) -> usize {
         self.store.list_all().unwrap().len()
     }
 
     /// Sends command ‖ CBOR and splits status from body.
-    pub fn ctap(&self, cmd: u8, params: Option<&Value>) -> (u8, Vec<u8>) {
+    pub(crate) fn ctap(&self, cmd: u8, params: Option<&Value>) -> (u8, Vec<u8>) {
         let mut msg = vec![cmd];
         if let Some(p) = params {
             msg.extend(p.to_vec());
@@ -108,16 +108,16 @@ impl Harness {
     }
 
     /// Sends and decodes a successful response canonically (as Chromium's reader would).
-    pub fn ok(&self, cmd: u8, params: &Value) -> Value {
+    pub(crate) fn ok(&self, cmd: u8, params: &Value) -> Value {
         let (status, body) = self.ctap(cmd, Some(params));
         assert_eq!(status, 0, "expected success, got status 0x{status:02x}");
         tandem_cbor::decode_canonical(&body).expect("response is canonical CBOR")
     }
 }
 
-pub const CDH: [u8; 32] = [0x5a; 32];
+pub(crate) const CDH: [u8; 32] = [0x5a; 32];
 
-pub fn make_credential_params(rp: &str, user_id: &[u8], algs: &[i64], rk: bool) -> Value {
+pub(crate) fn make_credential_params(rp: &str, user_id: &[u8], algs: &[i64], rk: bool) -> Value {
     Value::map()
         .insert(1, CDH.to_vec())
         .insert(2, Value::map().insert("id", rp).insert("name", "Example").build())
@@ -146,7 +146,7 @@ pub fn make_credential_params(rp: &str, user_id: &[u8], algs: &[i64], rk: bool) 
         .build()
 }
 
-pub fn descriptor_list(ids: &[&[u8]]) -> Value {
+pub(crate) fn descriptor_list(ids: &[&[u8]]) -> Value {
     Value::Array(
         ids.iter()
             .map(|id| {
@@ -159,7 +159,7 @@ pub fn descriptor_list(ids: &[&[u8]]) -> Value {
     )
 }
 
-pub fn get_assertion_params(rp: &str, allow: &[&[u8]]) -> Value {
+pub(crate) fn get_assertion_params(rp: &str, allow: &[&[u8]]) -> Value {
     let mut b = Value::map().insert(1, rp).insert(2, CDH.to_vec());
     if !allow.is_empty() {
         b = b.insert(3, descriptor_list(allow));
@@ -168,7 +168,7 @@ pub fn get_assertion_params(rp: &str, allow: &[&[u8]]) -> Value {
 }
 
 /// Returns `map` with integer key `key` set to `value` (replacing any existing entry).
-pub fn with(mut map: Value, key: i64, value: Value) -> Value {
+pub(crate) fn with(mut map: Value, key: i64, value: Value) -> Value {
     if let Value::Map(m) = &mut map {
         m.retain(|(k, _)| k.as_i64() != Some(key));
         m.push((Value::from(key), value));
@@ -177,7 +177,7 @@ pub fn with(mut map: Value, key: i64, value: Value) -> Value {
 }
 
 /// Returns `map` without integer key `key`.
-pub fn without(mut map: Value, key: i64) -> Value {
+pub(crate) fn without(mut map: Value, key: i64) -> Value {
     if let Value::Map(m) = &mut map {
         m.retain(|(k, _)| k.as_i64() != Some(key));
     }
@@ -186,7 +186,7 @@ pub fn without(mut map: Value, key: i64) -> Value {
 
 /// Parsed authenticator data (test-side, independent of the engine's encoder).
 #[derive(Debug)]
-pub struct ParsedAuthData {
+pub(crate) struct ParsedAuthData {
     pub rp_id_hash: [u8; 32],
     pub flags: u8,
     pub sign_count: u32,
@@ -206,7 +206,7 @@ fn split_cbor(bytes: &[u8]) -> (Value, usize) {
     panic!("no CBOR item at the start of the input");
 }
 
-pub fn parse_auth_data(d: &[u8]) -> ParsedAuthData {
+pub(crate) fn parse_auth_data(d: &[u8]) -> ParsedAuthData {
     let flags = d[32];
     let mut p = ParsedAuthData {
         rp_id_hash: d[..32].try_into().unwrap(),
@@ -235,13 +235,13 @@ pub fn parse_auth_data(d: &[u8]) -> ParsedAuthData {
     p
 }
 
-pub fn sha256(data: &[u8]) -> [u8; 32] {
+pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
     use sha2::Digest;
     sha2::Sha256::digest(data).into()
 }
 
 /// Verifies an ES256 signature with p256 over `auth_data ‖ cdh`, using the COSE key from registration.
-pub fn verify_es256(cose: &Value, auth_data: &[u8], cdh: &[u8], sig_der: &[u8]) -> bool {
+pub(crate) fn verify_es256(cose: &Value, auth_data: &[u8], cdh: &[u8], sig_der: &[u8]) -> bool {
     use p256::ecdsa::signature::Verifier;
     let x = cose.get_int(-2).unwrap().as_bytes().unwrap();
     let y = cose.get_int(-3).unwrap().as_bytes().unwrap();
@@ -256,14 +256,14 @@ pub fn verify_es256(cose: &Value, auth_data: &[u8], cdh: &[u8], sig_der: &[u8]) 
 }
 
 /// AAGUID used by attestation tests.
-pub const TEST_AAGUID: [u8; 16] = [
+pub(crate) const TEST_AAGUID: [u8; 16] = [
     0x7a, 0x4d, 0x9e, 0x01, 0x52, 0x8c, 0x4b, 0x1f, 0x9a, 0x3e, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66,
 ];
 
 /// A root CA and a packed attestation certificate below it (WebAuthn §8.2.1 requirements: C/O/OU/CN subject,
 /// OU "Authenticator Attestation", CA false, AAGUID extension 1.3.6.1.4.1.45724.1.1.4). Returns the engine's
 /// certificate config (key + [leaf]) and the root's DER.
-pub fn attestation_chain(aaguid: [u8; 16]) -> (tandem_core::AttestationCertificate, Vec<u8>) {
+pub(crate) fn attestation_chain(aaguid: [u8; 16]) -> (tandem_core::AttestationCertificate, Vec<u8>) {
     use rcgen::{
         BasicConstraints, CertificateParams, CustomExtension, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
         PKCS_ECDSA_P256_SHA256,

@@ -13,12 +13,12 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-pub type Client = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(crate) type Client = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Upper bound for any single wait in the tests: generous, only there so a bug hangs no CI run.
-pub const WAIT: Duration = Duration::from_secs(10);
+pub(crate) const WAIT: Duration = Duration::from_secs(10);
 
-pub async fn start(limits: Limits) -> RunningServer {
+pub(crate) async fn start(limits: Limits) -> RunningServer {
     // Logs on demand (RUST_LOG=tandem_tunnel=debug); ignore "already set" from other tests.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
@@ -31,7 +31,7 @@ pub async fn start(limits: Limits) -> RunningServer {
 }
 
 /// Opens a WebSocket at `path` with the given extra headers; `Err(status)` when the server refused.
-pub async fn open(
+pub(crate) async fn open(
     server: &RunningServer,
     path: &str,
     headers: &[(&str, &str)],
@@ -53,10 +53,10 @@ pub async fn open(
     }
 }
 
-pub const SP: (&str, &str) = ("Sec-WebSocket-Protocol", "fido.cable");
+pub(crate) const SP: (&str, &str) = ("Sec-WebSocket-Protocol", "fido.cable");
 
 /// `/cable/new/<tunnel>`; returns the socket and the routing ID header.
-pub async fn new_tunnel(server: &RunningServer, tunnel_hex: &str) -> (Client, String) {
+pub(crate) async fn new_tunnel(server: &RunningServer, tunnel_hex: &str) -> (Client, String) {
     let (ws, resp) = open(server, &format!("/cable/new/{tunnel_hex}"), &[SP])
         .await
         .expect("new");
@@ -73,7 +73,7 @@ pub async fn new_tunnel(server: &RunningServer, tunnel_hex: &str) -> (Client, St
     (ws, routing.to_string())
 }
 
-pub async fn connect(server: &RunningServer, routing: &str, tunnel_hex: &str) -> Client {
+pub(crate) async fn connect(server: &RunningServer, routing: &str, tunnel_hex: &str) -> Client {
     let (ws, resp) = open(server, &format!("/cable/connect/{routing}/{tunnel_hex}"), &[SP])
         .await
         .expect("connect");
@@ -84,14 +84,14 @@ pub async fn connect(server: &RunningServer, routing: &str, tunnel_hex: &str) ->
     ws
 }
 
-pub async fn send(ws: &mut Client, data: &[u8]) {
+pub(crate) async fn send(ws: &mut Client, data: &[u8]) {
     ws.send(Message::Binary(Bytes::copy_from_slice(data)))
         .await
         .expect("send");
 }
 
 /// Next data message (pings/pongs skipped); panics on close or timeout.
-pub async fn recv(ws: &mut Client) -> Vec<u8> {
+pub(crate) async fn recv(ws: &mut Client) -> Vec<u8> {
     loop {
         let msg = tokio::time::timeout(WAIT, ws.next())
             .await
@@ -105,7 +105,7 @@ pub async fn recv(ws: &mut Client) -> Vec<u8> {
 }
 
 /// Reads until the server closes; returns the close code (None if the connection just dropped).
-pub async fn closed_with(ws: &mut Client) -> Option<CloseCode> {
+pub(crate) async fn closed_with(ws: &mut Client) -> Option<CloseCode> {
     loop {
         let msg = tokio::time::timeout(WAIT, ws.next())
             .await
@@ -123,14 +123,14 @@ pub async fn closed_with(ws: &mut Client) -> Option<CloseCode> {
 }
 
 /// A random 16-byte tunnel ID in hex.
-pub fn tunnel_id() -> String {
+pub(crate) fn tunnel_id() -> String {
     let mut id = [0u8; 16];
     getrandom::fill(&mut id).unwrap();
     hex::encode_upper(id)
 }
 
 /// Polls the server's stats until `pred` holds (bounded by [`WAIT`]).
-pub async fn wait_stats(server: &RunningServer, pred: impl Fn(&tandem_tunnel::Stats) -> bool) {
+pub(crate) async fn wait_stats(server: &RunningServer, pred: impl Fn(&tandem_tunnel::Stats) -> bool) {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let s = server.stats();

@@ -11,17 +11,17 @@ use tandem_store::{KeyProtector, SoftwareKeyProtector, SqliteStore};
 use zeroize::Zeroizing;
 
 /// A software protector with a fixed key.
-pub fn protector() -> Arc<dyn KeyProtector> {
+pub(crate) fn protector() -> Arc<dyn KeyProtector> {
     Arc::new(SoftwareKeyProtector::from_key_bytes(&[0x42; 32]))
 }
 
 /// Opens (or creates) a file store with the fixed test protector.
-pub fn open(path: &Path) -> SqliteStore {
+pub(crate) fn open(path: &Path) -> SqliteStore {
     SqliteStore::open(path, protector()).expect("open store")
 }
 
 /// A credential whose fields are all derived from `n` (secret included), so tests can recognise it.
-pub fn credential(n: u8, rp_id: &str, discoverable: bool) -> StoredCredential {
+pub(crate) fn credential(n: u8, rp_id: &str, discoverable: bool) -> StoredCredential {
     StoredCredential {
         meta: CredentialMeta {
             id: vec![0xc0, n, n, n, 0x11, 0x22, 0x33, 0x44, n],
@@ -44,12 +44,12 @@ pub fn credential(n: u8, rp_id: &str, discoverable: bool) -> StoredCredential {
 }
 
 /// A distinctive 64-byte secret for credential `n`.
-pub fn secret_bytes(n: u8) -> Vec<u8> {
+pub(crate) fn secret_bytes(n: u8) -> Vec<u8> {
     (0u8..64).map(|i| i.wrapping_mul(37) ^ n ^ 0xa5).collect()
 }
 
 /// A plain connection to the store file, for inspecting and damaging it behind the store's back.
-pub fn raw(path: &Path) -> Connection {
+pub(crate) fn raw(path: &Path) -> Connection {
     let conn = Connection::open(path).expect("raw open");
     conn.busy_timeout(std::time::Duration::from_secs(5))
         .expect("busy timeout");
@@ -57,7 +57,7 @@ pub fn raw(path: &Path) -> Connection {
 }
 
 /// Overwrites one column of one credential row behind the store's back (tamper and damage tests).
-pub fn set_column(path: &Path, id: &[u8], column: &str, value: rusqlite::types::Value) {
+pub(crate) fn set_column(path: &Path, id: &[u8], column: &str, value: rusqlite::types::Value) {
     let n = raw(path)
         .execute(
             &format!("UPDATE credentials SET {column} = ?2 WHERE id = ?1"),
@@ -68,7 +68,7 @@ pub fn set_column(path: &Path, id: &[u8], column: &str, value: rusqlite::types::
 }
 
 /// Every row of every table, in a stable order: two equal dumps mean nothing changed.
-pub fn dump(path: &Path) -> Vec<(String, Vec<String>)> {
+pub(crate) fn dump(path: &Path) -> Vec<(String, Vec<String>)> {
     let conn = raw(path);
     let mut tables: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
