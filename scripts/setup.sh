@@ -8,8 +8,8 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
 # Debian packages: OpenSSL headers (webauthn-rs as a relying-party verifier), D-Bus (btleplug, BlueZ simulation),
-# cross toolchain + qemu (aarch64 checks), clang (C header check).
-APT_PACKAGES=(pkg-config libssl-dev libdbus-1-dev dbus-daemon)
+# cross toolchain + qemu (aarch64 checks), clang (C header check), Python (doc-reference check).
+APT_PACKAGES=(pkg-config libssl-dev libdbus-1-dev dbus-daemon python3)
 missing=()
 for p in "${APT_PACKAGES[@]}" ${TANDEM_EXTRA_APT:-}; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

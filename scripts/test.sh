@@ -32,6 +32,8 @@ scripts/setup.sh || { echo "setup failed"; exit 1; }
 
 # Rust: formatting, lints, and every crate's unit, property, integration and end-to-end tests.
 suite "rustfmt" cargo fmt --all -- --check
+# Every docs/<file>.md#<anchor> reference resolves; no bare references to documents outside the repository.
+suite "doc references" python3 scripts/check_doc_refs.py
 suite "clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
 suite "rust tests" cargo test --workspace --locked
 

@@ -681,8 +681,8 @@ impl Authenticator {
         let token_used = token.is_some();
 
         // Eligibility under credProtect: every prompted assertion is user-verified; a silent pre-flight is
-        // user-verified when it carries a valid pinUvAuthToken (issued only after the verifier passed; CTAP 2.2
-        // §6.2.2 "uv bit"), as python-fido2's pre-flight does. Such a pre-flight answers UP=0, UV=1.
+        // user-verified when it carries a valid pinUvAuthToken (issued only after the verifier passed;
+        // CTAP 2.2 §6.2.2 "uv bit"), as python-fido2's pre-flight does. Such a pre-flight answers UP=0, UV=1.
         let will_verify = !silent || token_used;
         let allow_list_given = !req.allow_list.is_empty();
         // With an allow list, look each ID up directly (one indexed read that also yields the secret) instead

@@ -32,9 +32,9 @@ pub enum DiscoverablePolicy {
 /// Which getInfo the engine presents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GetInfoProfile {
-    /// What a phone offers over the hybrid transport (hybrid.md §9.3): versions FIDO_2_0/FIDO_2_1, options
-    /// rk/uv, transports ["cable","hybrid","internal"] as Chromium's phone sends; no clientPin,
-    /// pinUvAuthToken or PIN protocols (desktops must not run PIN flows over hybrid).
+    /// What a phone offers over the hybrid transport (docs/hybrid-protocol.md#ctap-exchange): versions
+    /// FIDO_2_0/FIDO_2_1, options rk/uv, transports ["cable","hybrid","internal"] as Chromium's phone sends;
+    /// no clientPin, pinUvAuthToken or PIN protocols (desktops must not run PIN flows over hybrid).
     Hybrid,
     /// A full CTAP 2.1 getInfo for CTAP clients talking to the engine directly (python-fido2, libfido2):
     /// adds pinUvAuthToken, pinUvAuthProtocols [2, 1], hmac-secret, algorithms and limits.

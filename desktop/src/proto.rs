@@ -1,5 +1,6 @@
-//! The protocol operations the desktop peer sequences, on top of `tandem-hybrid-proto`: QR generation,
-//! the Noise initiator, message framing (spec §9) and verification of linking information (§10.1).
+//! The protocol operations the desktop peer sequences, on top of `tandem-hybrid-proto`: QR generation, the
+//! Noise initiator, message framing (docs/hybrid-protocol.md#messages) and verification of linking
+//! information (docs/hybrid-protocol.md#linking-map).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -59,9 +60,9 @@ pub fn initiate_linked(psk: &Psk, phone_identity: &PublicKey) -> Result<(Initiat
     Ok((Initiator(hs), msg1.to_vec()))
 }
 
-/// Checks the post-handshake message and returns the getInfo CBOR. Revision 1 only: the plaintext must be
-/// one canonical CBOR map; "ctap" must be offered and getInfo present (spec §9.1) and acceptable to
-/// Chromium's getInfo parser ([`crate::get_info::check`]).
+/// Checks the post-handshake message and returns the getInfo CBOR. Revision 1 only: the plaintext must be one
+/// canonical CBOR map; "ctap" must be offered and getInfo present (docs/hybrid-protocol.md#post-handshake)
+/// and acceptable to Chromium's getInfo parser ([`crate::get_info::check`]).
 pub fn parse_post_handshake(plaintext: &[u8]) -> Result<Vec<u8>, String> {
     let map =
         tandem_cbor::decode_canonical(plaintext).map_err(|e| format!("not one canonical CBOR item: {e}"))?;
@@ -141,7 +142,7 @@ pub fn parse_incoming(plaintext: &[u8]) -> Result<Incoming, DesktopError> {
         )),
         MSG_CTAP => Ok(Incoming::Ctap(body.to_vec())),
         MSG_UPDATE => parse_update(body).map(Incoming::Update),
-        // Chromium treats a shutdown from the phone as an error (spec §9.2).
+        // Chromium treats a shutdown from the phone as an error (docs/hybrid-protocol.md#message-types).
         MSG_SHUTDOWN => Err(DesktopError::UnexpectedMessage("shutdown from the phone".into())),
         MSG_JSON => Err(DesktopError::UnexpectedMessage(
             "JSON message without a JSON request".into(),

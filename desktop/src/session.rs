@@ -169,7 +169,8 @@ pub async fn find_advert(
         if !matches!(advert.uuid, 0xFFF9 | 0xFDE2) || seen.contains(&advert.data) {
             continue;
         }
-        // Anything that does not decrypt is someone else's advert: not an error (spec §6.2).
+        // Anything that does not decrypt is someone else's advert: not an error
+        // (docs/hybrid-protocol.md#advert-encryption).
         if let Ok(plaintext) = key.trial_decrypt(&advert.data) {
             seen.insert(advert.data.clone());
             return Ok(FoundAdvert {

@@ -12,8 +12,9 @@ use crate::ws::{TlsOptions, WebSocketConnector};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TunnelChoice {
     /// An assigned domain (0 = `cable.ua5v.com`, 1 = `cable.auth.com`), falling back to the hashed domain
-    /// `fallback` when QR key 2 says the desktop does not know `id` (spec §4, pitfall P12). Those services
-    /// cannot wake this phone: no linking through this choice.
+    /// `fallback` when QR key 2 says the desktop does not know `id` (docs/hybrid-protocol.md#tunnel-domains,
+    /// docs/hybrid-protocol.md#pitfall-unknown-assigned-domain). Those services cannot wake this phone: no
+    /// linking through this choice.
     Assigned {
         /// The assigned ID (0 or 1).
         id: u16,

@@ -1,10 +1,11 @@
 //! Linking state and the wake channel: what lets a desktop reach this phone later without a QR code.
 //!
-//! The phone keeps two secrets in the store's encrypted secrets table: a 32-byte root secret and its
-//! contact ID (the handle its tunnel service wakes it by). Link secrets are derived from them and the link
-//! ID (spec §10.1), so nothing per link is secret; the linked-desktop list only lets the user see and revoke
-//! links. The wake channel is Tandem's own (`/tandem/wake/<contact id>` on the phone's tunnel service): one
-//! binary CBOR message `{1: tunnel id, 2: routing id, 3: client payload}` per wake-up.
+//! The phone keeps two secrets in the store's encrypted secrets table: a 32-byte root secret and its contact
+//! ID (the handle its tunnel service wakes it by). Link secrets are derived from them and the link ID
+//! (docs/hybrid-protocol.md#linking-map), so nothing per link is secret; the linked-desktop list only lets
+//! the user see and revoke links. The wake channel is Tandem's own (`/tandem/wake/<contact id>` on the
+//! phone's tunnel service): one binary CBOR message `{1: tunnel id, 2: routing id, 3: client payload}` per
+//! wake-up.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

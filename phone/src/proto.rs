@@ -99,12 +99,13 @@ pub(crate) fn respond_linked(psk: &Psk, identity: &PrivateKey, msg1: &[u8]) -> R
     )
 }
 
-/// The post-handshake message (spec §9.1): bare CBOR `{1: getInfo, 3: ["ctap"]}`, no type byte.
+/// The post-handshake message (docs/hybrid-protocol.md#post-handshake): bare CBOR
+/// `{1: getInfo, 3: ["ctap"]}`, no type byte.
 pub(crate) fn post_handshake(get_info: Vec<u8>) -> Vec<u8> {
     PostHandshakeMessage::ctap(get_info).to_bytes()
 }
 
-/// Linking information for an update message (spec §10.1).
+/// Linking information for an update message (docs/hybrid-protocol.md#linking-map).
 pub struct LinkingInfo(ProtoLinkingInfo);
 
 /// Builds the linking map, signing the handshake hash with `ECDH(identity, desktop_key)`.
@@ -128,8 +129,8 @@ pub(crate) fn linking_info(
     )))
 }
 
-/// The update message (spec §9.4): `02 ‖ CBOR{0: zeros, 1: linking map}`, the padding sized so the
-/// message length does not reveal whether linking happened.
+/// The update message (docs/hybrid-protocol.md#update-message): `02 ‖ CBOR{0: zeros, 1: linking map}`, the
+/// padding sized so the message length does not reveal whether linking happened.
 pub(crate) fn update_message(link: Option<&LinkingInfo>) -> Vec<u8> {
     let payload = UpdateMessage {
         linking: link.map(|l| l.0.clone()),

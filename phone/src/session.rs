@@ -305,7 +305,8 @@ impl Phone {
             routing_id: wake.routing_id.to_hex(),
         });
 
-        // Bytes 14–15 carry the real domain ID so no desktop drops the advert (pitfall P11).
+        // Bytes 14–15 carry the real domain ID so no desktop drops the advert
+        // (docs/hybrid-protocol.md#pitfall-linked-advert-domain).
         let plaintext = EidPlaintext::generate_state_assisted(tunnel.domain)
             .map_err(|e| SessionError::Handshake(format!("no randomness for the advert: {e}")))?;
         let advert = paired.eid_key(&payload.client_nonce).encrypt(&plaintext);

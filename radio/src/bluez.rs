@@ -1,9 +1,9 @@
 //! LE advertising through BlueZ's D-Bus API (`org.bluez.LEAdvertisingManager1`).
 //!
 //! The advertiser exports an `org.bluez.LEAdvertisement1` object of type "broadcast" (non-connectable)
-//! listing 0xFFF9 in its service UUIDs and carrying the 20-byte advert as service data under 0xFFF9,
-//! with no local name and no TX power (spec §6.3), and registers it on the adapter. The system bus is
-//! used unless an address is given; zbus honours `DBUS_SYSTEM_BUS_ADDRESS`.
+//! listing 0xFFF9 in its service UUIDs and carrying the 20-byte advert as service data under 0xFFF9, with no
+//! local name and no TX power (docs/hybrid-protocol.md#advert-radio), and registers it on the adapter. The
+//! system bus is used unless an address is given; zbus honours `DBUS_SYSTEM_BUS_ADDRESS`.
 
 use std::collections::HashMap;
 use std::sync::Arc;

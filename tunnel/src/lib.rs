@@ -1,7 +1,7 @@
-//! Self-hostable hybrid (caBLE v2) tunnel server: a WebSocket relay that behaves like Google's tunnel
-//! service for the endpoints of the hybrid spec (§5), plus a Tandem wake channel that replaces Google's
-//! FCM push for state-assisted transactions (§10.2). It is a pure relay: everything it forwards is
-//! Noise-encrypted end to end, and it depends on no other Tandem crate.
+//! Self-hostable hybrid (caBLE v2) tunnel server: a WebSocket relay that behaves like Google's tunnel service
+//! for the endpoints in docs/hybrid-protocol.md#tunnel-websocket, plus a Tandem wake channel that replaces
+//! Google's FCM push for state-assisted transactions (docs/hybrid-protocol.md#state-assisted). It is a pure
+//! relay: everything it forwards is Noise-encrypted end to end, and it depends on no other Tandem crate.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), tandem_tunnel::TunnelError> {
@@ -49,15 +49,15 @@
 //! data message from the phone closes it (`1008`, text `1003`).
 //!
 //! On `/cable/contact` the server allocates a random tunnel ID and a routing ID and sends the phone one
-//! **binary** message: the canonical CBOR map `{1: bstr(16) tunnel id, 2: bstr(3) routing id,
-//! 3: bstr client payload}` (see [`WakeMessage`]; e.g. `a3 01 50 <16 bytes> 02 43 <3 bytes> 03 41 a0`).
-//! The phone then connects to `/cable/connect/<HEX routing id>/<HEX tunnel id>` on the same service and
-//! proceeds as in spec §10.2. If the phone is not listening at that moment, up to 4 wakes are held and
-//! delivered when it reconnects (if their tunnels are still waiting). A contact stays known for
-//! `contact_ttl` after its phone last listened; after that (or if it never listened) `/cable/contact`
-//! answers `410`. Contacts are kept in memory only: after a restart every contact is unknown until its
-//! phone listens again, and desktops that contact it meanwhile get `410` and delete the link — keep phones
-//! connected before announcing a restarted instance.
+//! **binary** message: the canonical CBOR map `{1: bstr(16) tunnel id, 2: bstr(3) routing id, 3: bstr client
+//! payload}` (see [`WakeMessage`]; e.g. `a3 01 50 <16 bytes> 02 43 <3 bytes> 03 41 a0`). The phone then
+//! connects to `/cable/connect/<HEX routing id>/<HEX tunnel id>` on the same service and proceeds as in
+//! docs/hybrid-protocol.md#state-assisted. If the phone is not listening at that moment, up to 4 wakes are
+//! held and delivered when it reconnects (if their tunnels are still waiting). A contact stays known for
+//! `contact_ttl` after its phone last listened; after that (or if it never listened) `/cable/contact` answers
+//! `410`. Contacts are kept in memory only: after a restart every contact is unknown until its phone listens
+//! again, and desktops that contact it meanwhile get `410` and delete the link — keep phones connected before
+//! announcing a restarted instance.
 //!
 //! # Several instances behind a reverse proxy
 //!

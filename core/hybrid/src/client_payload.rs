@@ -1,5 +1,6 @@
-//! The state-assisted client payload (spec §10.2): CBOR `{1: link ID, 2: client nonce, 3: "ga"|"mc"}`,
-//! sent hex-encoded in `X-caBLE-Client-Payload` and delivered to the phone by its wake-up channel.
+//! The state-assisted client payload (docs/hybrid-protocol.md#state-assisted):
+//! CBOR `{1: link ID, 2: client nonce, 3: "ga"|"mc"}`, sent hex-encoded in `X-caBLE-Client-Payload` and
+//! delivered to the phone by its wake-up channel.
 
 use crate::ids::{ClientNonce, IdError, LinkId};
 use crate::random::RandomError;

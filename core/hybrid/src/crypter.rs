@@ -1,8 +1,9 @@
-//! Transport encryption after the handshake (spec §8): zero padding to a multiple of 32 with a trailing
-//! count byte, AES-256-GCM with nonce `00×8 ‖ BE32(counter)` and empty AAD, one counter per direction.
+//! Transport encryption after the handshake (docs/hybrid-protocol.md#transport-crypter): zero padding to a
+//! multiple of 32 with a trailing count byte, AES-256-GCM with nonce `00×8 ‖ BE32(counter)` and empty AAD,
+//! one counter per direction.
 //!
 //! Only the current ("new") construction is implemented; the legacy little-endian nonce with AAD `02` was
-//! removed from Chromium and a new phone must not use it (spec §8).
+//! removed from Chromium and a new phone must not use it (docs/hybrid-protocol.md#transport-crypter).
 
 use crate::noise::HandshakeHash;
 use crate::secrets::TrafficKey;

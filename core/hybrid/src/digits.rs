@@ -1,5 +1,5 @@
-//! The QR code's base-10 byte encoding (spec §2.2): 7-byte little-endian chunks written as 17 decimal
-//! digits, a shorter final chunk with a fixed width per length.
+//! The QR code's base-10 byte encoding (docs/hybrid-protocol.md#qr-digits): 7-byte little-endian chunks
+//! written as 17 decimal digits, a shorter final chunk with a fixed width per length.
 
 /// Digits used for a final chunk of `n` bytes (index `n`, 0..=6). A full 7-byte chunk uses 17 digits.
 const PARTIAL_WIDTH: [usize; 7] = [0, 3, 5, 8, 10, 13, 15];

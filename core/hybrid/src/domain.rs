@@ -1,4 +1,5 @@
-//! Tunnel-service domain IDs (spec §4): 0/1 assigned, 2–255 invalid, 256–65535 hashed to a host name.
+//! Tunnel-service domain IDs (docs/hybrid-protocol.md#tunnel-domains): 0/1 assigned, 2–255 invalid, 256–65535
+//! hashed to a host name.
 
 use sha2::{Digest, Sha256};
 
@@ -41,7 +42,7 @@ impl DomainId {
         }
     }
 
-    /// Decodes the two little-endian bytes of the EID (pitfall P3).
+    /// Decodes the two little-endian bytes of the EID (docs/hybrid-protocol.md#pitfall-domain-byte-order).
     pub const fn from_le_bytes(bytes: [u8; 2]) -> Result<Self, DomainError> {
         Self::new(u16::from_le_bytes(bytes))
     }
@@ -65,8 +66,9 @@ impl DomainId {
         }
     }
 
-    /// Whether a desktop that knows `known_assigned` assigned domains (QR key 2) accepts this ID.
-    /// Hashed IDs are always accepted; assigned ID `i` needs `i < known_assigned` (pitfall P12).
+    /// Whether a desktop that knows `known_assigned` assigned domains (QR key 2) accepts this ID. Hashed IDs
+    /// are always accepted; assigned ID `i` needs `i < known_assigned`
+    /// (docs/hybrid-protocol.md#pitfall-unknown-assigned-domain).
     pub fn accepted_by(self, known_assigned: u64) -> bool {
         match self.kind() {
             DomainKind::Assigned => u64::from(self.0) < known_assigned,
@@ -98,7 +100,7 @@ impl DomainId {
     }
 }
 
-/// The hashed host-name algorithm of spec §4.
+/// The hashed host-name algorithm (docs/hybrid-protocol.md#tunnel-domains).
 fn hashed_host(id: u16) -> String {
     let mut input = [0u8; 31];
     input[..28].copy_from_slice(HASH_PREFIX);

@@ -1,5 +1,5 @@
-//! The BLE advert (spec §6): a 16-byte EID plaintext, AES-256 encrypted as one block, plus a 4-byte
-//! truncated HMAC tag over the ciphertext — 20 bytes of service data.
+//! The BLE advert (docs/hybrid-protocol.md#advert): a 16-byte EID plaintext, AES-256 encrypted as one block,
+//! plus a 4-byte truncated HMAC tag over the ciphertext — 20 bytes of service data.
 
 use crate::domain::{DomainError, DomainId};
 use crate::ids::{ConnectionNonce, RoutingId};
@@ -36,7 +36,8 @@ pub enum AdvertError {
 }
 
 /// The 16-byte EID plaintext: `00 ‖ nonce(10) ‖ routing ID(3) ‖ domain ID(2, LE)`. Always valid by
-/// construction (reserved byte zero, domain ID valid). Its exact bytes salt the PSK (pitfall P2).
+/// construction (reserved byte zero, domain ID valid). Its exact bytes salt the PSK
+/// (docs/hybrid-protocol.md#pitfall-psk-salt).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct EidPlaintext([u8; 16]);
 
@@ -57,7 +58,7 @@ impl EidPlaintext {
 
     /// A fresh state-assisted plaintext: bytes 1–13 random (routing data is not needed there), bytes
     /// 14–15 the real domain ID. Chromium's phone randomises 14–15 too, which makes desktops drop ≈0.4 % of
-    /// its adverts (pitfall P11); writing the real ID avoids that.
+    /// its adverts (docs/hybrid-protocol.md#pitfall-linked-advert-domain); writing the real ID avoids that.
     pub fn generate_state_assisted(domain: DomainId) -> Result<Self, RandomError> {
         let mut b = [0u8; 16];
         random::fill(&mut b[1..14])?;

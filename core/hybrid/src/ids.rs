@@ -81,37 +81,41 @@ macro_rules! fixed_id {
 }
 
 fixed_id!(
-    /// 16-byte tunnel ID (`Derive(qr_secret, "", 2, 16)`), naming the tunnel at the tunnel service (spec §3, §5).
+    /// 16-byte tunnel ID (`Derive(qr_secret, "", 2, 16)`), naming the tunnel at the tunnel service
+    /// (docs/hybrid-protocol.md#key-derivation, docs/hybrid-protocol.md#tunnel-websocket).
     TunnelId,
     16,
     "tunnel ID"
 );
 fixed_id!(
-    /// 3-byte routing ID chosen by the tunnel service (`X-caBLE-Routing-ID`), carried in the advert (spec §6.1).
+    /// 3-byte routing ID chosen by the tunnel service (`X-caBLE-Routing-ID`), carried in the advert
+    /// (docs/hybrid-protocol.md#advert-eid).
     RoutingId,
     3,
     "routing ID"
 );
 fixed_id!(
-    /// 10-byte per-session connection nonce in the advert plaintext (spec §6.1).
+    /// 10-byte per-session connection nonce in the advert plaintext (docs/hybrid-protocol.md#advert-eid).
     ConnectionNonce,
     10,
     "connection nonce"
 );
 fixed_id!(
-    /// 16-byte client nonce of a state-assisted transaction: the salt of its EID key (spec §10.2).
+    /// 16-byte client nonce of a state-assisted transaction: the salt of its EID key
+    /// (docs/hybrid-protocol.md#state-assisted).
     ClientNonce,
     16,
     "client nonce"
 );
 fixed_id!(
-    /// 8-byte link ("pairing") ID of a linked desktop (spec §10.1 key 2).
+    /// 8-byte link ("pairing") ID of a linked desktop (docs/hybrid-protocol.md#linking-map key 2).
     LinkId,
     8,
     "link ID"
 );
 
-/// Opaque handle the tunnel service uses to wake the phone (spec §10.1 key 1; Google: FCM token bytes).
+/// Opaque handle the tunnel service uses to wake the phone (docs/hybrid-protocol.md#linking-map key 1;
+/// Google: FCM token bytes).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ContactId(Vec<u8>);
 
@@ -129,7 +133,8 @@ impl ContactId {
         &self.0
     }
 
-    /// Base64url without padding, as used in `/cable/contact/<...>` (spec §5).
+    /// Base64url without padding, as used in `/cable/contact/<...>`
+    /// (docs/hybrid-protocol.md#tunnel-websocket).
     pub fn to_base64url(&self) -> String {
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&self.0)
     }

@@ -1,4 +1,4 @@
-//! The one key-derivation function of the protocol (spec §3).
+//! The one key-derivation function of the protocol (docs/hybrid-protocol.md#key-derivation).
 //!
 //! `Derive(secret, salt, purpose, L) = HKDF-SHA256(IKM = secret, salt, info = LE32(purpose), L)`.
 //! The typed wrappers (`QrSecret::eid_key`, `PairedSecret::psk`, ...) live in [`crate::secrets`]; this module
@@ -8,7 +8,8 @@ use hkdf::Hkdf;
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-/// The purpose numbers of spec §3; the HKDF `info` is the number as four little-endian bytes (pitfall P1).
+/// The purpose numbers (docs/hybrid-protocol.md#key-derivation); the HKDF `info` is the number as four
+/// little-endian bytes (docs/hybrid-protocol.md#pitfall-hkdf-info).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u32)]
 pub enum Purpose {

@@ -1,5 +1,5 @@
-//! Linking information (spec §10.1): the map a phone sends so the desktop can start state-assisted
-//! transactions later, and its handshake signature
+//! Linking information (docs/hybrid-protocol.md#linking-map): the map a phone sends so the desktop can start
+//! state-assisted transactions later, and its handshake signature
 //! `HMAC-SHA256(ECDH(phone identity, desktop QR key).x, handshake hash)`.
 
 use crate::ids::{ContactId, IdError, LinkId};

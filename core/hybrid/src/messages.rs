@@ -1,6 +1,6 @@
-//! Revision-1 transport messages after the post-handshake message (spec §9.2–9.3): one type byte, then
-//! the payload. Direction matters, so each side has its own enum: [`ClientMessage`] (desktop → phone) and
-//! [`AuthenticatorMessage`] (phone → desktop).
+//! Revision-1 transport messages after the post-handshake message (docs/hybrid-protocol.md#message-types,
+//! docs/hybrid-protocol.md#ctap-exchange): one type byte, then the payload. Direction matters, so each side
+//! has its own enum: [`ClientMessage`] (desktop → phone) and [`AuthenticatorMessage`] (phone → desktop).
 
 use crate::update::{UpdateError, UpdateMessage};
 
@@ -47,7 +47,8 @@ pub enum MessageError {
     /// A shutdown message with a payload.
     #[error("shutdown message carries {0} byte(s) of payload")]
     ShutdownPayload(usize),
-    /// The phone sent shutdown, which only the desktop may send (pitfall P15).
+    /// The phone sent shutdown, which only the desktop may send
+    /// (docs/hybrid-protocol.md#pitfall-phone-shutdown).
     #[error("shutdown from the authenticator")]
     ShutdownFromAuthenticator,
     /// A JSON message that is not UTF-8.

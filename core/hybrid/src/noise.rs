@@ -1,11 +1,12 @@
-//! The Noise handshakes of spec §7 over P-256 / AES-256-GCM / SHA-256, both roles:
+//! The Noise handshakes (docs/hybrid-protocol.md#noise) over P-256 / AES-256-GCM / SHA-256, both roles:
 //!
 //! * QR-initiated `Noise_KNpsk0_P256_AESGCM_SHA256`, prologue `01`, pre-message: the desktop's QR identity key.
 //! * State-assisted `Noise_NKpsk0_P256_AESGCM_SHA256`, prologue `00`, pre-message: the phone's identity key.
 //!
-//! The desktop (client) is always the initiator, the phone (authenticator) the responder (pitfall P5).
-//! Both messages are exactly 81 bytes: a 65-byte uncompressed ephemeral key and a 16-byte tag over an empty
-//! payload. `Split()` gives `k1` (desktop→phone) and `k2` (phone→desktop) (pitfall P7).
+//! The desktop (client) is always the initiator, the phone (authenticator) the responder
+//! (docs/hybrid-protocol.md#pitfall-noise-roles). Both messages are exactly 81 bytes: a 65-byte uncompressed
+//! ephemeral key and a 16-byte tag over an empty payload. `Split()` gives `k1` (desktop→phone) and `k2`
+//! (phone→desktop) (docs/hybrid-protocol.md#pitfall-split-orientation).
 //!
 //! Ephemeral keys come from the OS unless a `*_with_ephemeral` constructor is used; those exist only for
 //! deterministic known-answer tests — reusing an ephemeral key across sessions destroys forward secrecy.
@@ -29,7 +30,8 @@ const NK_PSK0: &[u8; 31] = b"Noise_NKpsk0_P256_AESGCM_SHA256";
 /// Why a handshake failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum NoiseError {
-    /// A handshake message that is not exactly 81 bytes (Chromium rejects any other size, pitfall P16).
+    /// A handshake message that is not exactly 81 bytes (Chromium rejects any other size,
+    /// docs/hybrid-protocol.md#pitfall-handshake-length).
     #[error("handshake message must be {HANDSHAKE_MSG_LEN} bytes, got {0}")]
     Length(usize),
     /// The peer's ephemeral key is not a valid uncompressed P-256 point.
@@ -101,7 +103,8 @@ struct SymmetricState {
 impl SymmetricState {
     /// `InitializeSymmetric`, prologue, the pre-message static key, and the leading `psk` token.
     fn initialize(kind: HandshakeKind, static_key: &PublicKey, psk: &Psk) -> Self {
-        // Names are 31 bytes: padded with one zero byte to the hash length (pitfall P6).
+        // Names are 31 bytes: padded with one zero byte to the hash length
+        // (docs/hybrid-protocol.md#pitfall-protocol-name).
         let mut h = [0u8; 32];
         h[..31].copy_from_slice(kind.protocol_name());
         let mut s = SymmetricState {

@@ -1,6 +1,7 @@
-//! The post-handshake message (spec §9.1): the phone's first transport message (counter 0), a bare CBOR
-//! map with no type byte — key 1 getInfo bytes, key 3 features, legacy key 2 linking. Revision 1 only:
-//! a plaintext that is not one canonical CBOR item would be revision 0, which is not implemented.
+//! The post-handshake message (docs/hybrid-protocol.md#post-handshake): the phone's first transport message
+//! (counter 0), a bare CBOR map with no type byte — key 1 getInfo bytes, key 3 features, legacy key 2
+//! linking. Revision 1 only: a plaintext that is not one canonical CBOR item would be revision 0, which is
+//! not implemented.
 
 use crate::linking::{LinkingError, LinkingInfo};
 use tandem_cbor::Value;

@@ -1,5 +1,5 @@
-//! The QR code (spec §2): `FIDO:/` + digits of a canonical CBOR map with keys 0–6. Parsing (phone role)
-//! mirrors Chromium's validation; generation is for the desktop role.
+//! The QR code (docs/hybrid-protocol.md#qr): `FIDO:/` + digits of a canonical CBOR map with keys 0–6. Parsing
+//! (phone role) mirrors Chromium's validation; generation is for the desktop role.
 
 use crate::digits::{self, DigitsError};
 use crate::keys::{KeyError, PrivateKey, PublicKey};
@@ -62,7 +62,7 @@ pub enum QrError {
     IdentityKey(#[from] KeyError),
 }
 
-/// QR key 6, whose meaning changed (spec §2.3, marked CONFLICT); both shapes are kept.
+/// QR key 6, whose meaning changed (docs/hybrid-protocol.md#qr-payload); both shapes are kept.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QrKey6 {
     /// Legacy (Google Play services before CTAP 2.3): desktop supports non-discoverable makeCredential.

@@ -47,7 +47,7 @@ impl RequestType {
         )
     }
 
-    /// The hint to act on: unknown strings mean getAssertion (spec §2.3).
+    /// The hint to act on: unknown strings mean getAssertion (docs/hybrid-protocol.md#qr-payload).
     pub fn effective(&self) -> RequestType {
         match self {
             RequestType::Other(_) => RequestType::GetAssertion,

@@ -1,4 +1,5 @@
-//! Secret key material, each in its own zeroize-on-drop type, with the derivations of spec §3 as methods.
+//! Secret key material, each in its own zeroize-on-drop type, with the derivations of
+//! docs/hybrid-protocol.md#key-derivation as methods.
 //!
 //! ```text
 //! QrSecret ──1──▶ EidKey        QrSecret ──2──▶ TunnelId        QrSecret ─(salt EID plaintext)─3──▶ Psk
@@ -105,7 +106,8 @@ secret_bytes!(
     32
 );
 
-/// The 64-byte BLE advert key: bytes 0–31 are the AES-256 key, 32–63 the HMAC-SHA256 key (spec §6.2).
+/// The 64-byte BLE advert key: bytes 0–31 are the AES-256 key, 32–63 the HMAC-SHA256 key
+/// (docs/hybrid-protocol.md#advert-encryption).
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
 pub struct EidKey {
     pub(crate) aes: [u8; 32],
@@ -168,7 +170,8 @@ impl QrSecret {
         TunnelId::from_bytes(*derive::<16>(&self.0, &[], Purpose::TunnelId))
     }
 
-    /// `Derive(qr_secret, eid_plaintext, 3, 32)` — salted with the 16-byte decrypted EID (pitfall P2).
+    /// `Derive(qr_secret, eid_plaintext, 3, 32)` — salted with the 16-byte decrypted EID
+    /// (docs/hybrid-protocol.md#pitfall-psk-salt).
     pub fn psk(&self, eid: &EidPlaintext) -> Psk {
         Psk::from_zeroizing(derive(&self.0, eid.as_bytes(), Purpose::Psk))
     }

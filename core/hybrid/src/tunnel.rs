@@ -1,5 +1,5 @@
-//! Tunnel-service request shapes (spec §5): paths, header names and the subprotocol. Pure string building;
-//! the WebSocket client lives in the drivers.
+//! Tunnel-service request shapes (docs/hybrid-protocol.md#tunnel-websocket): paths, header names and the
+//! subprotocol. Pure string building; the WebSocket client lives in the drivers.
 
 use crate::domain::DomainId;
 use crate::ids::{ContactId, IdError, RoutingId, TunnelId};

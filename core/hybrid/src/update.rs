@@ -1,5 +1,6 @@
-//! The update message (spec §9.4), type byte `02`: a CBOR map whose key 1 carries linking information and
-//! whose key 0 pads it so that, after transport padding, every update is 512 bytes whether or not it links.
+//! The update message (docs/hybrid-protocol.md#update-message), type byte `02`: a CBOR map whose key 1
+//! carries linking information and whose key 0 pads it so that, after transport padding, every update is 512
+//! bytes whether or not it links.
 
 use crate::linking::{LinkingError, LinkingInfo};
 use tandem_cbor::Value;

@@ -132,7 +132,8 @@ fn chromium_transport_ciphertext() {
         desktop.encrypt(&h(v, "plaintext_frame")).unwrap(),
         h(v, "ciphertext_with_tag")
     );
-    // Counter 1 with the same key (pitfall P8: the counter's byte order only shows from 1 on).
+    // Counter 1 with the same key (docs/hybrid-protocol.md#pitfall-transport-nonce: the counter's byte order
+    // only shows from 1 on).
     let seq1 = &v["new_seq1_example"];
     assert_eq!(
         desktop.encrypt(&h(seq1, "frame")).unwrap(),

@@ -99,7 +99,7 @@ mod tests {
 
     #[test]
     fn hybrid_advert_length_matches_chromium_layout() {
-        // `03 03 F9 FF` + `17 16 F9 FF <20 bytes>` = 4 + 24 bytes (spec §6.3).
+        // `03 03 F9 FF` + `17 16 F9 FF <20 bytes>` = 4 + 24 bytes (docs/hybrid-protocol.md#advert-radio).
         assert_eq!(ad_length(&[FFF9.to_owned()], [(FFF9, 20)], None), 28);
         assert_eq!(ad_length(&[], [(FFF9, 20)], None), 24);
         assert!(ad_length(&[FFF9.to_owned()], [(FFF9, 20)], Some("phone")) > MAX_AD_LENGTH);
