@@ -89,26 +89,26 @@ impl<'a> Reader<'a> {
         Ok(s)
     }
 
+    /// Reads exactly `N` bytes as an array.
+    fn take_array<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
+        let end = self.pos.checked_add(N).ok_or(DecodeError::Truncated)?;
+        let s = self.buf.get(self.pos..end).ok_or(DecodeError::Truncated)?;
+        let out = <[u8; N]>::try_from(s).map_err(|_| DecodeError::Truncated)?;
+        self.pos = end;
+        Ok(out)
+    }
+
     /// Reads a head; returns (major type, argument).
     fn head(&mut self) -> Result<(u8, u64), DecodeError> {
-        let b = self.take(1)?[0];
+        let [b] = self.take_array::<1>()?;
         let major = b >> 5;
         let info = b & 0x1f;
         let (arg, min) = match info {
             0..=23 => (u64::from(info), 0),
-            24 => (u64::from(self.take(1)?[0]), 24),
-            25 => (
-                u64::from(u16::from_be_bytes(self.take(2)?.try_into().unwrap())),
-                0x100,
-            ),
-            26 => (
-                u64::from(u32::from_be_bytes(self.take(4)?.try_into().unwrap())),
-                0x1_0000,
-            ),
-            27 => (
-                u64::from_be_bytes(self.take(8)?.try_into().unwrap()),
-                0x1_0000_0000,
-            ),
+            24 => (u64::from(u8::from_be_bytes(self.take_array()?)), 24),
+            25 => (u64::from(u16::from_be_bytes(self.take_array()?)), 0x100),
+            26 => (u64::from(u32::from_be_bytes(self.take_array()?)), 0x1_0000),
+            27 => (u64::from_be_bytes(self.take_array()?), 0x1_0000_0000),
             28..=30 => return Err(DecodeError::Malformed),
             _ => {
                 // 31: indefinite length (majors 2-5) or "break"; neither is allowed in CTAP.
@@ -165,7 +165,12 @@ impl<'a> Reader<'a> {
                 for _ in 0..n {
                     let start = self.pos;
                     let k = self.item(depth + 1)?;
-                    let kbytes = self.buf[start..self.pos].to_vec();
+                    // The key's own encoding, for the canonical-order check.
+                    let kbytes = self
+                        .buf
+                        .get(start..self.pos)
+                        .ok_or(DecodeError::Truncated)?
+                        .to_vec();
                     if self.opts.canonical {
                         if let Some(p) = &prev_key {
                             match p.len().cmp(&kbytes.len()).then_with(|| p.as_slice().cmp(&kbytes)) {

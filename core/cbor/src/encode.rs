@@ -20,6 +20,10 @@ fn head(major: u8, arg: u64, out: &mut Vec<u8>) {
     }
 }
 
+#[allow(
+    clippy::expect_used,
+    reason = "Value::Int is documented to stay within the CBOR range"
+)]
 pub(crate) fn write(v: &Value, out: &mut Vec<u8>) {
     match v {
         Value::Int(i) => {
@@ -53,7 +57,9 @@ pub(crate) fn write(v: &Value, out: &mut Vec<u8>) {
             let mut entries: Vec<(Vec<u8>, &Value)> = m.iter().map(|(k, v)| (k.to_vec(), v)).collect();
             entries.sort_by(|a, b| a.0.len().cmp(&b.0.len()).then_with(|| a.0.cmp(&b.0)));
             debug_assert!(
-                entries.windows(2).all(|w| w[0].0 != w[1].0),
+                entries
+                    .windows(2)
+                    .all(|w| w.first().map(|a| &a.0) != w.last().map(|b| &b.0)),
                 "map built with a duplicate key"
             );
             head(5, entries.len() as u64, out);

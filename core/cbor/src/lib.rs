@@ -11,6 +11,12 @@
 //! [`DecodeOptions::canonical`] additionally rejects anything that would not re-encode byte-for-byte (what
 //! Chromium's reader enforces, used by the desktop peer and by tests).
 
+// A parser of untrusted bytes: no panicking shortcuts outside tests.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
+
 mod decode;
 mod encode;
 mod value;

@@ -9,7 +9,9 @@ use crate::encode;
 /// the encoder, so building a map never needs to know CTAP's ordering rule.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Value {
-    /// Major types 0 and 1.
+    /// Major types 0 and 1: from -2^64 to 2^64 - 1. The decoder only produces such values and every `From`
+    /// conversion is from a 64-bit integer; building one outside that range is a programming error the
+    /// encoder reports by panicking.
     Int(i128),
     /// Major type 2.
     Bytes(Vec<u8>),
@@ -165,6 +167,10 @@ impl Value {
     pub fn to_ciborium(&self) -> ciborium::Value {
         use ciborium::Value as C;
         match self {
+            #[allow(
+                clippy::expect_used,
+                reason = "Value::Int is documented to stay within the CBOR range"
+            )]
             Value::Int(i) => C::Integer(
                 ciborium::value::Integer::try_from(*i).expect("Value::Int is always within the CBOR range"),
             ),

@@ -22,7 +22,12 @@ pub enum DigitsError {
 
 /// Number of digits [`encode`] produces for `len` bytes.
 pub fn encoded_len(len: usize) -> usize {
-    (len / CHUNK_BYTES) * CHUNK_DIGITS + PARTIAL_WIDTH[len % CHUNK_BYTES]
+    (len / CHUNK_BYTES) * CHUNK_DIGITS + partial_width(len % CHUNK_BYTES)
+}
+
+/// Digits for a final chunk of `bytes` (< 7) bytes.
+fn partial_width(bytes: usize) -> usize {
+    PARTIAL_WIDTH.get(bytes).copied().unwrap_or(CHUNK_DIGITS)
 }
 
 /// Encodes bytes as decimal digits.
@@ -30,12 +35,12 @@ pub fn encode(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(encoded_len(bytes.len()));
     for chunk in bytes.chunks(CHUNK_BYTES) {
         let mut le = [0u8; 8];
-        le[..chunk.len()].copy_from_slice(chunk);
+        le.iter_mut().zip(chunk).for_each(|(to, from)| *to = *from);
         let value = u64::from_le_bytes(le);
         let width = if chunk.len() == CHUNK_BYTES {
             CHUNK_DIGITS
         } else {
-            PARTIAL_WIDTH[chunk.len()]
+            partial_width(chunk.len())
         };
         out.push_str(&format!("{value:0width$}"));
     }
@@ -65,7 +70,7 @@ pub fn decode(digits: &str) -> Result<Vec<u8>, DigitsError> {
         if value >> (8 * n) != 0 {
             return Err(DigitsError::OutOfRange(index * CHUNK_DIGITS));
         }
-        out.extend_from_slice(&value.to_le_bytes()[..n]);
+        out.extend(value.to_le_bytes().into_iter().take(n));
     }
     Ok(out)
 }

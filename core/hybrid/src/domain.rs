@@ -101,6 +101,10 @@ impl DomainId {
 }
 
 /// The hashed host-name algorithm (docs/hybrid-protocol.md#tunnel-domains).
+#[allow(
+    clippy::indexing_slicing,
+    reason = "fixed-size arrays indexed by constants and by values masked below their lengths"
+)]
 fn hashed_host(id: u16) -> String {
     let mut input = [0u8; 31];
     input[..28].copy_from_slice(HASH_PREFIX);

@@ -35,6 +35,7 @@ impl Purpose {
 }
 
 /// `Derive(secret, salt, purpose, N)`. An empty salt is the RFC 5869 default (32 zero bytes).
+#[allow(clippy::expect_used, reason = "the output length is bounded at compile time")]
 pub fn derive<const N: usize>(secret: &[u8], salt: &[u8], purpose: Purpose) -> Zeroizing<[u8; N]> {
     // HKDF-SHA256 can produce at most 255 hash lengths; checked at compile time for every use.
     const { assert!(N <= 255 * 32) };

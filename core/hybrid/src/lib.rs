@@ -30,6 +30,12 @@
 //! [`crypter::Crypter`] → send [`post_handshake::PostHandshakeMessage`], optionally an
 //! [`messages::AuthenticatorMessage::Update`], then answer [`messages::ClientMessage`]s.
 
+// Parses untrusted bytes (QR codes, adverts, handshakes): no panicking shortcuts outside tests.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
+
 pub mod client_payload;
 pub mod crypter;
 pub mod digits;

@@ -126,6 +126,10 @@ impl SymmetricState {
     }
 
     /// `HKDF(ck, ikm, N/32)`: RFC 5869 with salt `ck`, empty info.
+    #[allow(
+        clippy::expect_used,
+        reason = "HKDF-SHA256 expands at most 96 bytes here, far below its 8160-byte limit"
+    )]
     fn hkdf<const N: usize>(&self, ikm: &[u8]) -> Zeroizing<[u8; N]> {
         let mut out = Zeroizing::new([0u8; N]);
         Hkdf::<Sha256>::new(Some(self.ck.as_slice()), ikm)
@@ -134,12 +138,20 @@ impl SymmetricState {
         out
     }
 
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "slices of fixed-size HKDF output at constant offsets"
+    )]
     fn mix_key(&mut self, ikm: &[u8]) {
         let out = self.hkdf::<64>(ikm);
         self.ck.copy_from_slice(&out[..32]);
         self.k.copy_from_slice(&out[32..]);
     }
 
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "slices of fixed-size HKDF output at constant offsets"
+    )]
     fn mix_key_and_hash(&mut self, ikm: &[u8]) {
         let out = self.hkdf::<96>(ikm);
         self.ck.copy_from_slice(&out[..32]);
@@ -158,6 +170,10 @@ impl SymmetricState {
     }
 
     /// `EncryptAndHash` of the empty payload: the 16-byte tag.
+    #[allow(
+        clippy::expect_used,
+        reason = "AES-GCM of an empty plaintext cannot fail and yields exactly the tag"
+    )]
     fn encrypt_and_hash_empty(&mut self) -> [u8; TAG_LEN] {
         let ct = self
             .cipher()
@@ -191,6 +207,10 @@ impl SymmetricState {
     }
 
     /// `Split()`: `(k1, k2)`, k1 protecting desktop→phone.
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "slices of fixed-size HKDF output at constant offsets"
+    )]
     fn split(&self) -> (TrafficKey, TrafficKey) {
         let out = self.hkdf::<64>(&[]);
         let mut k1 = [0u8; 32];
