@@ -13,7 +13,10 @@ Each check prints `ok` or `FAIL <why>`; the script exits non-zero if any check f
 - the extension's Info.plist has every key an install needs (bundle identity, `XPC!`, the credential-provider
   extension point, the principal class, `ProvidesPasskeys` = true), its principal class is a class declared in
   the extension's Swift sources, and every `$(SETTING)` a plist uses is a setting Xcode or the spec defines;
-- the extension's bundle identifier starts with the app's plus a dot (iOS refuses to install it otherwise).
+- the extension's bundle identifier starts with the app's plus a dot (iOS refuses to install it otherwise), and
+  its version strings are the app's.
+
+`test_check_ios_project.py` breaks a copy of the files one way per check and shows that each check fails.
 
 Needs PyYAML (the XcodeGen spec is YAML) and the standard library's plistlib.
 """
@@ -283,6 +286,12 @@ def run(root: Path) -> Checker:
         for name in sorted(plist_settings(info) - defined):
             problems.append(f"the {who}'s Info.plist uses $({name}), which neither Xcode nor project.yml defines")
     c.check("every build setting the plists name is defined", problems)
+
+    # iOS expects an extension's version strings to equal its app's (App Store validation rejects a mismatch).
+    c.check("the extension's versions are the app's",
+            [f"{key}: app {app_info.get(key)!r}, extension {ext_info.get(key)!r}"
+             for key in ("CFBundleShortVersionString", "CFBundleVersion")
+             if app_info.get(key) != ext_info.get(key)])
 
     # Bundle identifiers.
     app_id, ext_id = bundle_id(spec, app_name, app_t), bundle_id(spec, ext_name, ext_t)
