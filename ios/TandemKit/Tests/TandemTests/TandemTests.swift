@@ -79,4 +79,26 @@ final class TandemTests: XCTestCase {
         wrapped[wrapped.count - 1] ^= 1
         XCTAssertThrowsError(try protector.unwrap(wrapped: wrapped))
     }
+
+    /// What the extension does on iOS 18: the account's credential in `exclude` stops a second registration, and
+    /// the core maps the refusal to `.matchedExcludedCredential`.
+    func testExcludedCredentialIsRefusedAndMapped() async throws {
+        let store = try CredentialStore.openInMemory(protector: SoftwareKeyProtector())
+        let auth = try engine(Approve(), store: store)
+        let hash = Data(count: 32)
+        let first = try await auth.register(
+            optionsJson: WebAuthnOptions.creation(rpId: "example.com", userName: "eve", userHandle: Data([5]),
+                                                  algorithms: [-7], challenge: Data([1])),
+            caller: .osVerified(clientDataHash: hash))
+        let again = WebAuthnOptions.creation(rpId: "example.com", userName: "eve", userHandle: Data([5]),
+                                             algorithms: [-7], challenge: Data([2]), exclude: [first.credentialId])
+        do {
+            _ = try await auth.register(optionsJson: again, caller: .osVerified(clientDataHash: hash))
+            XCTFail("an excluded credential must refuse the registration")
+        } catch let error as TandemError {
+            XCTAssertEqual(extensionOutcome(error: error), .matchedExcludedCredential)
+        }
+        XCTAssertEqual(try store.list().count, 1)
+        XCTAssertEqual(try store.passkeyIdentities().map(\.credentialId), [first.credentialId])
+    }
 }
