@@ -5,7 +5,9 @@
 //!   phone side of a hybrid ceremony);
 //! - foreign traits the apps implement: [`UserVerifier`], [`KeyProtector`], [`BleAdvertiser`],
 //!   [`AccountChooser`], [`ProgressListener`], and the tunnel's [`WebSocketClient`] / [`WebSocket`];
-//! - one error enum, [`TandemError`], that becomes `TandemException` in Kotlin and `TandemError` in Swift.
+//! - one error enum, [`TandemError`], that becomes `TandemException` in Kotlin and `TandemError` in Swift;
+//! - the iOS extension's decisions as plain functions: [`passkey_identities`] (what to publish to the system),
+//!   [`account_choices`] (which accounts to offer) and [`extension_outcome`] (how a failure is reported).
 //!
 //! No panic crosses the FFI: every exported body runs under [`runtime::guard`] (sync) or on the crate's tokio
 //! runtime (async), and a panic comes out as [`TandemError::Internal`].
@@ -15,7 +17,10 @@ mod assetlinks;
 mod authenticator;
 mod callbacks;
 mod caller;
+mod choices;
 mod error;
+mod identities;
+mod outcome;
 mod runtime;
 mod session;
 mod store;
@@ -31,7 +36,10 @@ pub use callbacks::{
     VerificationError,
 };
 pub use caller::{CallerContext, CallerRefusal};
+pub use choices::{AccountChoice, account_choices};
 pub use error::TandemError;
+pub use identities::{PasskeyIdentity, passkey_identities};
+pub use outcome::{ExtensionOutcome, extension_outcome, silent_assertion_outcome, silent_failure_outcome};
 pub use session::{
     HybridSession, ProgressEvent, ProgressListener, SessionOptions, SessionOutcome, SessionStep, Tunnel,
 };

@@ -14,6 +14,7 @@ struct TandemApp: App {
 /// Hybrid (QR) sign-in on a computer is not offered on iOS: apps cannot put service data in a BLE
 /// advertisement (CoreBluetooth only advertises a local name and service UUIDs), and the hybrid advert is
 /// service data under 0xFFF9. iOS itself is the hybrid authenticator there.
+@MainActor
 struct CredentialsView: View {
     @State private var credentials: [Credential] = []
     @State private var unreadable: [UnreadableCredential] = []
@@ -48,16 +49,25 @@ struct CredentialsView: View {
                      "another device). They cannot be recovered. Start over to create new passkeys; sign in to " +
                      "each site another way to add one again.")
             }
-            .task { await reload() }
+            .task {
+                // App launch: the system's passkey list is rebuilt from the store (repairs missed saves and
+                // removes passkeys deleted while it was not listening).
+                await TandemShared.syncCredentialIdentities()
+                await reload()
+            }
             .refreshable { await reload() }
         }
     }
 
+    /// Reads the store; its calls are async and run off the main actor (SQLite and the Secure Enclave unwrap
+    /// must not stall the UI).
     private func reload() async {
         do {
-            let store = try TandemShared.openStore()
-            credentials = try store.list()
-            unreadable = try store.unreadable()
+            let store = try await TandemShared.openStore()
+            let readable = try await store.list()
+            let broken = try await store.unreadable()
+            credentials = readable
+            unreadable = broken
             message = credentials.isEmpty ? "No passkeys yet. Create one on a website to see it here." : nil
         } catch TandemError.KeyInvalidated {
             credentials = []
@@ -70,35 +80,37 @@ struct CredentialsView: View {
     }
 
     private func delete(at offsets: IndexSet) {
-        do {
-            let store = try TandemShared.openStore()
-            for index in offsets {
-                try store.delete(credentialId: credentials[index].id)
-            }
-        } catch {
-            message = "Delete failed: \(error.localizedDescription)"
-        }
-        Task { await reload() }
+        remove(offsets.map { credentials[$0].id })
     }
 
     private func deleteUnreadable(at offsets: IndexSet) {
-        do {
-            let store = try TandemShared.openStore()
-            for index in offsets {
-                try store.delete(credentialId: unreadable[index].id)
+        remove(offsets.map { unreadable[$0].id })
+    }
+
+    /// Deletes (off the main actor, inside the core), then re-syncs the system's passkey list so the deleted passkeys stop being
+    /// offered, then shows the store again.
+    private func remove(_ ids: [Data]) {
+        Task {
+            do {
+                let store = try await TandemShared.openStore()
+                for id in ids { try await store.delete(credentialId: id) }
+            } catch {
+                message = "Delete failed: \(error.localizedDescription)"
             }
-        } catch {
-            message = "Delete failed: \(error.localizedDescription)"
+            await TandemShared.syncCredentialIdentities()
+            await reload()
         }
-        Task { await reload() }
     }
 
     private func startOver() {
-        do {
-            try TandemShared.startOver()
-        } catch {
-            message = "Could not start over: \(error.localizedDescription)"
+        Task {
+            do {
+                try await TandemShared.startOver()
+            } catch {
+                message = "Could not start over: \(error.localizedDescription)"
+            }
+            await TandemShared.syncCredentialIdentities()
+            await reload()
         }
-        Task { await reload() }
     }
 }

@@ -2,8 +2,10 @@
 # iOS checks that run on Linux (no Swift compiler here):
 #  1. every Swift file (ios/**, generated bindings) parses with tree-sitter-swift: no ERROR/MISSING nodes;
 #  2. the generated C header passes `clang -fsyntax-only` for the iOS device/simulator targets, -Werror;
-#  3. every FFI function the header declares is exported by the built library (shared and static).
-# Needs: python3 + pip (tree-sitter, tree-sitter-swift from PyPI, into a venv here), clang, binutils.
+#  3. every FFI function the header declares is exported by the built library (shared and static);
+#  4. the Xcode project spec, entitlements and Info.plists (check_ios_project.py), and that each of those checks
+#     fails on files broken the way it guards against (test_check_ios_project.py).
+# Needs: python3 + pip (tree-sitter, tree-sitter-swift, PyYAML from PyPI, into a venv here), clang, binutils.
 source "$(dirname "$0")/lib.sh"
 timed ios-check
 cd "$ROOT"
@@ -13,9 +15,9 @@ GEN="$ROOT/bindings/generated/swift"
 
 # 1. Swift syntax.
 VENV="$CARGO_TARGET_DIR/platform-venv"
-if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import tree_sitter, tree_sitter_swift' 2>/dev/null; then
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import tree_sitter, tree_sitter_swift, yaml' 2>/dev/null; then
     run venv python3 -m venv "$VENV"
-    run pip-tree-sitter "$VENV/bin/pip" install -q "tree-sitter>=0.23,<0.26" "tree-sitter-swift>=0.7,<0.8"
+    run pip-tree-sitter "$VENV/bin/pip" install -q "tree-sitter>=0.23,<0.26" "tree-sitter-swift>=0.7,<0.8" "PyYAML>=6,<7"
 fi
 mapfile -t SWIFT < <(find ios -name '*.swift' -not -path '*/.build/*' | sort; echo "$GEN/TandemFFI.swift")
 "$VENV/bin/python" scripts/platform/check_swift.py "${SWIFT[@]}"
@@ -48,3 +50,9 @@ if [ -n "$missing_so$missing_a" ]; then
     exit 1
 fi
 echo "ffi-symbols: $count passed, 0 failed"
+
+# 4. The Xcode project spec and plists, and the checks' own tests (each check fails on a file broken its way).
+run ios-project "$VENV/bin/python" scripts/platform/check_ios_project.py ios
+tail -n 1 "$LOG_DIR/ios-project.log"
+run ios-project-selftest "$VENV/bin/python" scripts/platform/test_check_ios_project.py
+echo "ios-project-selftest: $(grep -oE '^Ran [0-9]+ tests' "$LOG_DIR/ios-project-selftest.log"), ok"

@@ -39,7 +39,11 @@ public final class LocalAuthVerifier: UserVerifier, @unchecked Sendable {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
                 once.start(continuation)
                 context.evaluatePolicy(policy, localizedReason: Self.reason(for: prompt)) { ok, error in
-                    once.finish(ok ? .success(()) : .failure(Self.map(error)))
+                    if ok {
+                        once.finish(.success(Void()))
+                    } else {
+                        once.finish(.failure(Self.map(error)))
+                    }
                 }
             }
         } onCancel: {

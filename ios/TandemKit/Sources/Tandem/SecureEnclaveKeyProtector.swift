@@ -58,8 +58,8 @@ public final class SecureEnclaveKeyProtector: KeyProtector, @unchecked Sendable 
 
     /// Starts over after `TandemError.KeyInvalidated` (ask the user first): deletes the store's files at
     /// `storePath`, then the wrapping key. Close every `CredentialStore` on that path before calling.
-    public func resetAfterKeyLoss(storePath: String) throws {
-        try deleteStoreFiles(path: storePath)
+    public func resetAfterKeyLoss(storePath: String) async throws {
+        try await deleteStoreFiles(path: storePath)
         try deleteKey()
     }
 

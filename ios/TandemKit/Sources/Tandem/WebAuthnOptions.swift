@@ -3,10 +3,13 @@ import Foundation
 /// Builds the W3C options JSON the core's WebAuthn-level calls take from what iOS hands a credential-provider
 /// extension (which gives fields, not JSON).
 public enum WebAuthnOptions {
-    /// `PublicKeyCredentialCreationOptions` for a discoverable credential.
-    public static func creation(rpId: String, userName: String, userHandle: Data, algorithms: [Int], challenge: Data) -> String {
+    /// `PublicKeyCredentialCreationOptions` for a discoverable credential. `exclude` lists the account's
+    /// existing credential IDs (iOS 18 hands them to the extension): the engine refuses to make a second one.
+    public static func creation(rpId: String, userName: String, userHandle: Data, algorithms: [Int], challenge: Data,
+                                exclude: [Data] = []) -> String {
         let params = (algorithms.isEmpty ? [-7] : algorithms).map { ["type": "public-key", "alg": $0] as [String: Any] }
         let object: [String: Any] = [
+            "excludeCredentials": exclude.map { ["type": "public-key", "id": base64url($0)] },
             "rp": ["id": rpId, "name": rpId],
             "user": ["id": base64url(userHandle), "name": userName, "displayName": userName],
             "challenge": base64url(challenge),
