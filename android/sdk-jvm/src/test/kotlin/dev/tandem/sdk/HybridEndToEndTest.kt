@@ -10,8 +10,10 @@ import dev.tandem.ffi.ProgressEvent
 import dev.tandem.ffi.SessionStep
 import dev.tandem.ffi.TandemException
 import dev.tandem.ffi.Tunnel
+import dev.tandem.ffi.UnlockedUvKey
 import dev.tandem.ffi.UserVerifier
 import dev.tandem.ffi.VerificationException
+import dev.tandem.ffi.VerificationPrompt
 import dev.tandem.testpeers.Peer
 import org.junit.jupiter.api.AfterAll
 import org.junit.jupiter.api.BeforeAll
@@ -24,6 +26,7 @@ import kotlin.test.assertTrue
 import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.async
 import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.suspendCancellableCoroutine
 import kotlinx.coroutines.withTimeout
 import java.nio.file.Files
 import java.nio.file.Path
@@ -175,5 +178,32 @@ class HybridEndToEndTest {
         assertFailsWith<kotlinx.coroutines.CancellationException> { run.await() }
         assertTrue(phone.advertiser.stopped.await(10, TimeUnit.SECONDS), "cancel must stop the advert")
         assertTrue(phone.events.none { it is ProgressEvent.Finished }, "${phone.events}")
+    }
+
+    /**
+     * The user never answers the prompt and the session's time limit passes: the session fails with a typed
+     * timeout, the library cancels the verifier's coroutine (what takes a real BiometricPrompt down), and
+     * nothing is stored.
+     */
+    @Test
+    fun `a prompt left unanswered is cancelled when the session gives up`(@TempDir dir: Path): Unit = runBlocking {
+        val shown = CompletableDeferred<Unit>()
+        val dismissed = CompletableDeferred<Unit>()
+        val unanswered = object : UserVerifier {
+            override suspend fun verify(prompt: VerificationPrompt, wrappedKey: ByteArray?): UnlockedUvKey =
+                suspendCancellableCoroutine { continuation ->
+                    continuation.invokeOnCancellation { dismissed.complete(Unit) }
+                    shown.complete(Unit)
+                }
+        }
+        val phone = Phone(dir, unanswered, stepTimeoutSecs = 5u)
+        desktop("register", "--user", "erin", "--no-linking").use { d ->
+            val e = assertFailsWith<TandemException.Timeout> { phone.session.runQr(d.awaitLine("qr ")) }
+            assertEquals(SessionStep.PROCESS_REQUEST, e.step)
+            assertTrue(shown.isCompleted, "the prompt was shown")
+            withTimeout(10_000) { dismissed.await() }
+            assertTrue(d.awaitExit() != 0, "the desktop must not report success")
+        }
+        assertEquals(emptyList(), phone.store.list())
     }
 }
