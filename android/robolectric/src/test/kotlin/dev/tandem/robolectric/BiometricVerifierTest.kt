@@ -34,7 +34,7 @@ class BiometricVerifierTest {
         val outcome = AtomicReference<Throwable?>()
         val engine = Thread {
             try {
-                verifier.verify(prompt, wrapped)
+                callVerify(verifier, prompt, wrapped)
             } catch (t: Throwable) {
                 outcome.set(t)
             }
@@ -62,14 +62,15 @@ class BiometricVerifierTest {
 
     @Test
     fun `verify on the main thread is refused, not a deadlock`() {
-        val e = runCatching { BiometricVerifier(RuntimeEnvironment.getApplication(), timeoutSecs = 1).verify(prompt, null) }.exceptionOrNull()
+        val e = runCatching { callVerify(BiometricVerifier(RuntimeEnvironment.getApplication(), timeoutSecs = 1), prompt, null) }.exceptionOrNull()
         assertIs<VerificationException.Unavailable>(e)
     }
 
     @Test
     fun `a wrapped UV key whose Keystore key is gone fails before any prompt`() {
         val e = verifyOffMain(BiometricVerifier(RuntimeEnvironment.getApplication(), timeoutSecs = 5), wrapped = ByteArray(60))
-        assertIs<VerificationException.Unavailable>(e, "outcome: $e")
+        // Key loss (KeystoreUvKey since the KeyInvalidated change), so the app offers to start over.
+        assertIs<VerificationException.KeyInvalidated>(e, "outcome: $e")
         assertTrue("no Keystore key" in e.reason, e.reason)
     }
 }
