@@ -221,4 +221,15 @@ class BiometricPromptFlowTest {
         assertFalse(shown.deviceCredentialAllowed, "Android 10 refuses a screen-lock prompt with a CryptoObject")
         assertNull(shown.allowedAuthenticators, "no Authenticators flags before Android 11")
     }
+
+    @Test
+    @Config(sdk = [28, 29])
+    fun `the Cancel button ends the verification at once`() {
+        // Only the button's listener hears of the press (the framework sends the callback no error), so the
+        // verifier must answer from the listener, not wait out its timeout.
+        val started = System.nanoTime()
+        val e = verifyAnswering(null, BiometricVerifier(app, timeoutSecs = 8)) { it.pressNegativeButton() }.exceptionOrNull()
+        assertIs<VerificationException.Denied>(e, "outcome: $e")
+        assertTrue(System.nanoTime() - started < TimeUnit.SECONDS.toNanos(5), "waited for the verifier's timeout")
+    }
 }
