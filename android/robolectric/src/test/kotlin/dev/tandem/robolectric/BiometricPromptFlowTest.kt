@@ -204,7 +204,7 @@ class BiometricPromptFlowTest {
     }
 
     @Test
-    @Config(sdk = [31, 33, 34])
+    @Config(sdk = [31, 33, 34, 35])
     fun `Android 11+ offers strong biometrics or the screen lock, with no negative button`() {
         verifyAnswering(null) { it.succeed() }.getOrThrow()
         val shown = BiometricPromptShadow.shown.single()

@@ -230,3 +230,8 @@ class HybridInSandboxSdk28Test : HybridInSandbox()
 @RunWith(RobolectricTestRunner::class)
 @Config(sdk = [34], application = TandemApp::class, shadows = [BiometricPromptShadow::class])
 class HybridInSandboxSdk34Test : HybridInSandbox()
+
+/** The ceremonies on Android 15 (run under a JDK 21+: the pom's sdk-35 executions). */
+@RunWith(RobolectricTestRunner::class)
+@Config(sdk = [35], application = TandemApp::class, shadows = [BiometricPromptShadow::class])
+class HybridInSandboxSdk35Test : HybridInSandbox()
