@@ -13,7 +13,6 @@ import org.robolectric.RobolectricTestRunner
 import org.robolectric.RuntimeEnvironment
 import org.robolectric.Shadows.shadowOf
 import org.robolectric.annotation.Config
-import kotlinx.coroutines.runBlocking
 import java.util.concurrent.atomic.AtomicReference
 import kotlin.test.assertIs
 import kotlin.test.assertTrue
@@ -35,7 +34,7 @@ class BiometricVerifierTest {
         val outcome = AtomicReference<Throwable?>()
         val engine = Thread {
             try {
-                runBlocking { verifier.verify(prompt, wrapped) }
+                callVerify(verifier, prompt, wrapped)
             } catch (t: Throwable) {
                 outcome.set(t)
             }

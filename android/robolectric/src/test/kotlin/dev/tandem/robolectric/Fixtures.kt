@@ -17,7 +17,7 @@ import java.security.MessageDigest
 
 /** WebAuthn JSON and engine stand-ins shared by the tests. */
 object Fixtures {
-    /** Approves every prompt (the BiometricPrompt itself is tested in BiometricVerifierTest). */
+    /** Approves every prompt (the BiometricPrompt itself: BiometricPromptFlowTest, HybridInSandbox). */
     class ApprovingVerifier : UserVerifier {
         override suspend fun verify(prompt: VerificationPrompt, wrappedKey: ByteArray?): UnlockedUvKey =
             UnlockedUvKey(ByteArray(32) { 0x75 }, wrappedKey ?: ByteArray(1))

@@ -1,19 +1,19 @@
 package dev.tandem.robolectric
 
 import android.Manifest
+import android.app.Activity
 import android.bluetooth.BluetoothManager
 import android.os.Build
 import android.os.Looper
 import dev.tandem.app.TandemApp
-import dev.tandem.ffi.Authenticator
-import dev.tandem.ffi.AuthenticatorOptions
-import dev.tandem.ffi.BackupPolicy
 import dev.tandem.ffi.BleAdvertiser
 import dev.tandem.ffi.HybridSession
 import dev.tandem.ffi.LinkedSessionApprover
+import dev.tandem.ffi.TandemException
 import dev.tandem.ffi.Tunnel
 import dev.tandem.sdk.OkHttpWebSocketClient
 import dev.tandem.sdk.android.AndroidBleAdvertiser
+import dev.tandem.sdk.android.KeystoreUvKey
 import dev.tandem.sdk.progressListener
 import dev.tandem.sdk.sessionOptions
 import dev.tandem.testpeers.Peer
@@ -21,12 +21,15 @@ import org.junit.After
 import org.junit.Before
 import org.junit.Test
 import org.junit.runner.RunWith
+import org.robolectric.Robolectric
 import org.robolectric.RobolectricTestRunner
 import org.robolectric.RuntimeEnvironment
 import org.robolectric.Shadows.shadowOf
 import org.robolectric.annotation.Config
 import kotlin.test.assertEquals
+import kotlin.test.assertFailsWith
 import kotlin.test.assertFalse
+import kotlin.test.assertNotNull
 import kotlin.test.assertTrue
 import kotlinx.coroutines.runBlocking
 import java.net.DatagramPacket
@@ -39,9 +42,10 @@ import java.util.concurrent.atomic.AtomicReference
  * Whole hybrid ceremonies inside the Robolectric sandbox with the app's own pieces: TandemApp's store (the
  * Keystore protector over FakeAndroidKeyStore), AndroidBleAdvertiser on Robolectric's Bluetooth (its advert
  * bytes relayed onto the project's simulated radio, where the desktop peer scans), OkHttp to the tunnel server
- * and desktop peer (`tandem tunnel`, `tandem desktop`, verifying with webauthn-rs) on loopback, and the app's
- * session options except the tunnel. Only the BiometricPrompt is replaced by an approving verifier
- * (Robolectric 4.16 has no BiometricPrompt shadow).
+ * and desktop peer (`tandem tunnel`, `tandem desktop`, verifying with webauthn-rs) on loopback, the app's
+ * session options except the tunnel, and the app's engine (`TandemApp.authenticator`: BiometricVerifier over an
+ * activity, the UV key wrapped and unwrapped through the prompt's CryptoObject). Only the system side of the
+ * BiometricPrompt is simulated (BiometricPromptShadow), answered as each test says.
  *
  * One class per SDK level, each in its own JVM (pom.xml): the native library keeps the callback tables of the
  * first sandbox that registered them, so a second sandbox's callbacks would be unknown handles to it.
@@ -56,6 +60,7 @@ abstract class HybridInSandbox {
     @Before
     fun setUp() {
         FakeAndroidKeyStore.install()
+        BiometricPromptShadow.reset()
         if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.S) shadowOf(app).grantPermissions(Manifest.permission.BLUETOOTH_ADVERTISE)
         val adapter = app.getSystemService(BluetoothManager::class.java).adapter
         shadowOf(adapter).setEnabled(true)
@@ -68,6 +73,7 @@ abstract class HybridInSandbox {
     fun tearDown() {
         tunnel.close()
         FakeAndroidKeyStore.uninstall()
+        BiometricPromptShadow.reset()
     }
 
     /** AndroidBleAdvertiser, with what it handed Android's advertiser repeated onto the simulated radio. */
@@ -123,14 +129,15 @@ abstract class HybridInSandbox {
         logs,
     )
 
-    @Test
-    fun `register and sign in through a QR code, and the app declines linking`() {
+    /** The app's hybrid session as TandemApp.hybridSession builds it, but on the loopback tunnel and radio relay. */
+    private fun session(advertiser: RelayedAdvertiser): HybridSession {
         val store = runBlocking { app.store() }
-        val advertiser = RelayedAdvertiser()
+        // The app's engine, with its prompts over an activity on screen (BiometricVerifier, DialogAccountChooser).
+        val activity = Robolectric.buildActivity(Activity::class.java).setup().get()
         val appOptions = app.sessionOptions()
         assertFalse(appOptions.linking, "no wake path exists: the app must not offer linking")
-        val session = HybridSession(
-            Authenticator(store, Fixtures.ApprovingVerifier(), Fixtures.FirstChooser(), AuthenticatorOptions(ByteArray(0), BackupPolicy.DEVICE_BOUND)),
+        return HybridSession(
+            runBlocking { app.authenticator(activity) },
             store,
             advertiser,
             OkHttpWebSocketClient(),
@@ -141,6 +148,15 @@ abstract class HybridInSandbox {
             },
             sessionOptions(Tunnel.Url(tunnelUrl, 256u), appOptions.authenticatorName, allowInsecureLoopback = true, linking = appOptions.linking),
         )
+    }
+
+    @Test
+    fun `register and sign in through a QR code, and the app declines linking`() {
+        val store = runBlocking { app.store() }
+        val advertiser = RelayedAdvertiser()
+        val session = session(advertiser)
+        // The user passes every prompt.
+        BiometricPromptShadow.onShow = { it.succeed() }
         val passkey = logs.resolve("passkey.json")
         desktop("register", "--user", "alice", "--passkey-out", "$passkey", "--link-out", "${logs.resolve("link.json")}").use { d ->
             val outcome = withMainLooper { runBlocking { session.runQr(d.awaitLine("qr ")) } }
@@ -159,15 +175,63 @@ abstract class HybridInSandbox {
             assertTrue("sign-in verified by webauthn-rs" in d.diagnostics(), d.diagnostics())
         }
         assertEquals(2, advertiser.starts, "one Android advert per ceremony")
+
+        // One prompt per ceremony, titled by the core from the RP ID, each authorising the UV key's cipher:
+        // encryption of a fresh UV key at registration, decryption of that wrapped key at sign-in.
+        val prompts = BiometricPromptShadow.shown
+        assertEquals(listOf("Create a passkey for $rpId", "Sign in to $rpId"), prompts.map { it.title.toString() })
+        assertTrue(prompts.all { it.crypto?.cipher != null }, "every prompt authorises a CryptoObject")
+        assertNotNull(FakeAndroidKeyStore.keys[KeystoreUvKey.DEFAULT_ALIAS], "the UV key's Keystore key")
+        assertEquals(12, prompts[1].crypto!!.cipher.iv.size, "the sign-in prompt unwraps (GCM IV from the wrapped key)")
+    }
+
+    @Test
+    fun `a cancelled prompt fails the registration, and nothing is stored`() {
+        val store = runBlocking { app.store() }
+        val session = session(RelayedAdvertiser())
+        BiometricPromptShadow.onShow = { it.error(android.hardware.biometrics.BiometricPrompt.BIOMETRIC_ERROR_USER_CANCELED) }
+        desktop("register", "--user", "bob", "--passkey-out", "${logs.resolve("bob.json")}").use { d ->
+            val e = assertFailsWith<TandemException.Ctap> { withMainLooper { runBlocking { session.runQr(d.awaitLine("qr ")) } } }
+            assertEquals(0x27.toUByte(), e.status, "CTAP2_ERR_OPERATION_DENIED")
+            assertTrue(d.awaitExit() != 0, "the desktop must not report success: ${d.diagnostics()}")
+        }
+        assertEquals(1, BiometricPromptShadow.shown.size)
+        assertEquals(emptyList(), store.list())
+    }
+
+    @Test
+    fun `a success callback without a CryptoObject signs nothing`() {
+        val session = session(RelayedAdvertiser())
+        val passkey = logs.resolve("carol.json")
+        BiometricPromptShadow.onShow = { it.succeed() }
+        desktop("register", "--user", "carol", "--passkey-out", "$passkey").use { d ->
+            withMainLooper { runBlocking { session.runQr(d.awaitLine("qr ")) } }
+            assertEquals(0, d.awaitExit(), d.diagnostics())
+        }
+        // Faked: "the user passed", but no cipher the Keystore authorised, so no UV key and no signature.
+        BiometricPromptShadow.onShow = { it.succeedWith(null) }
+        desktop("login", "--passkey", "$passkey").use { d ->
+            val e = assertFailsWith<TandemException.Ctap> { withMainLooper { runBlocking { session.runQr(d.awaitLine("qr ")) } } }
+            // The verifier's Unavailable ("no CryptoObject") as the engine reports it: no approval was minted.
+            assertEquals(0x3C.toUByte(), e.status, "CTAP2_ERR_UV_BLOCKED")
+            assertTrue(d.awaitExit() != 0, "the desktop must not report success: ${d.diagnostics()}")
+            assertFalse("sign-in verified" in d.diagnostics(), d.diagnostics())
+        }
+        assertEquals(2, BiometricPromptShadow.shown.size, "the sign-in prompt was shown, and answered by the fake")
     }
 }
 
 /** The ceremonies on Android 9, the app's minSdk. */
 @RunWith(RobolectricTestRunner::class)
-@Config(sdk = [28], application = TandemApp::class)
+@Config(sdk = [28], application = TandemApp::class, shadows = [BiometricPromptShadow::class])
 class HybridInSandboxSdk28Test : HybridInSandbox()
 
 /** The ceremonies on Android 14. */
 @RunWith(RobolectricTestRunner::class)
-@Config(sdk = [34], application = TandemApp::class)
+@Config(sdk = [34], application = TandemApp::class, shadows = [BiometricPromptShadow::class])
 class HybridInSandboxSdk34Test : HybridInSandbox()
+
+/** The ceremonies on Android 15 (run under a JDK 21+: the pom's sdk-35 executions). */
+@RunWith(RobolectricTestRunner::class)
+@Config(sdk = [35], application = TandemApp::class, shadows = [BiometricPromptShadow::class])
+class HybridInSandboxSdk35Test : HybridInSandbox()

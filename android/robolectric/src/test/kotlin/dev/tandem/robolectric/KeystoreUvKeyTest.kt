@@ -34,7 +34,7 @@ class KeystoreUvKeyTest {
     fun noKeystore() = FakeAndroidKeyStore.uninstall()
 
     @Test
-    @Config(sdk = [31, 33, 34])
+    @Config(sdk = [31, 33, 34, 35])
     fun `the key needs its own authentication for every use, dies with a new enrolment, needs an unlocked device`() {
         KeystoreUvKey(app).cipherFor(null)
         val spec = FakeAndroidKeyStore.specs.single()

@@ -61,7 +61,17 @@ class BiometricVerifier(
                 executor.execute {
                     if (!continuation.isActive) return@execute
                     try {
-                        build(prompt).authenticate(BiometricPrompt.CryptoObject(cipher), cancel, executor, callback)
+                        val dialog = build(prompt) {
+                            // Android 9 and 10: the negative button. The framework tells only this listener,
+                            // never the callback, so without an answer here the engine would wait out the
+                            // whole timeout.
+                            if (continuation.isActive) {
+                                continuation.resumeWithException(
+                                    mapError(BiometricPrompt.BIOMETRIC_ERROR_NEGATIVE_BUTTON, "the user pressed Cancel"),
+                                )
+                            }
+                        }
+                        dialog.authenticate(BiometricPrompt.CryptoObject(cipher), cancel, executor, callback)
                     } catch (e: RuntimeException) {
                         if (continuation.isActive) {
                             continuation.resumeWithException(VerificationException.Unavailable("cannot show the prompt: $e"))
@@ -72,7 +82,7 @@ class BiometricVerifier(
         } ?: throw VerificationException.TimedOut()
     }
 
-    private fun build(prompt: VerificationPrompt): BiometricPrompt {
+    private fun build(prompt: VerificationPrompt, onNegativeButton: () -> Unit): BiometricPrompt {
         // Title from the RP ID (built in Rust, VerificationPrompt::title); the RP's claimed name only in the
         // subtitle, beside the account, so "Google" cannot front evil.example.
         val builder = BiometricPrompt.Builder(context)
@@ -84,9 +94,10 @@ class BiometricVerifier(
             )
             // Before Android 11 a CryptoObject can only be authorised by a biometric (Android 10's
             // setDeviceCredentialAllowed refuses crypto, and Android 9 has no screen-lock fallback at all), so
-            // the prompt has a negative button instead. Pressing it reaches the callback as
-            // BIOMETRIC_ERROR_NEGATIVE_BUTTON, so the listener has nothing to do.
-            else -> builder.setNegativeButton("Cancel", context.mainExecutor) { _, _ -> }
+            // the prompt has a negative button instead. Pressing it reaches only the button's listener (the
+            // AuthenticationCallback gets no BIOMETRIC_ERROR_NEGATIVE_BUTTON from the framework; that code is
+            // the support library's), so the listener ends the verification.
+            else -> builder.setNegativeButton("Cancel", context.mainExecutor) { _, _ -> onNegativeButton() }
         }
         return builder.build()
     }
