@@ -371,41 +371,6 @@ mod tests {
         }
     }
 
-    /// Never answers; records that its call was dropped (which cancels the Kotlin coroutine / Swift task
-    /// behind a real prompt, dismissing it).
-    #[derive(Default)]
-    struct Unanswered {
-        shown: std::sync::atomic::AtomicBool,
-        dismissed: Arc<std::sync::atomic::AtomicBool>,
-    }
-
-    struct Dismiss(Arc<std::sync::atomic::AtomicBool>);
-    impl Drop for Dismiss {
-        fn drop(&mut self) {
-            self.0.store(true, std::sync::atomic::Ordering::SeqCst);
-        }
-    }
-
-    #[async_trait::async_trait]
-    impl UserVerifier for Unanswered {
-        async fn verify(
-            &self,
-            _prompt: crate::types::VerificationPrompt,
-            _wrapped_key: Option<Vec<u8>>,
-        ) -> Result<crate::callbacks::UnlockedUvKey, crate::callbacks::VerificationError> {
-            let _dismiss = Dismiss(Arc::clone(&self.dismissed));
-            self.shown.store(true, std::sync::atomic::Ordering::SeqCst);
-            std::future::pending().await
-        }
-    }
-
-    #[async_trait::async_trait]
-    impl AccountChooser for Unanswered {
-        async fn choose(&self, _rp_id: String, _accounts: Vec<crate::types::AccountInfo>) -> Option<u32> {
-            None
-        }
-    }
-
     struct Key;
     impl crate::callbacks::KeyProtector for Key {
         fn wrap(&self, k: Vec<u8>) -> Result<Vec<u8>, crate::callbacks::KeyProtectorError> {
@@ -428,7 +393,7 @@ mod tests {
             .unwrap();
         rt.block_on(async {
             let store = CredentialStore::open_in_memory(Arc::new(Key)).await.unwrap();
-            let user = Arc::new(Unanswered::default());
+            let user = Arc::new(crate::testing::Unanswered::default());
             let auth = Authenticator::new(
                 Arc::clone(&store),
                 user.clone(),

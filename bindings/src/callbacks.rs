@@ -333,6 +333,7 @@ impl core::AccountChooser for ChooserAdapter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::Unanswered;
     use tandem_core::platform::{AccountChooser as _, UserVerifier as _};
 
     struct Fixed(Option<u32>);
@@ -483,58 +484,12 @@ mod tests {
         ));
     }
 
-    /// A prompt that never answers; records that its call was dropped (what cancels the Kotlin coroutine
-    /// or Swift task behind it, and so dismisses the platform prompt).
-    #[derive(Default)]
-    struct Waiting {
-        started: std::sync::atomic::AtomicBool,
-        dropped: Arc<std::sync::atomic::AtomicBool>,
-    }
-
-    struct SetOnDrop(Arc<std::sync::atomic::AtomicBool>);
-    impl Drop for SetOnDrop {
-        fn drop(&mut self) {
-            self.0.store(true, std::sync::atomic::Ordering::SeqCst);
-        }
-    }
-
-    #[async_trait::async_trait]
-    impl UserVerifier for Waiting {
-        async fn verify(
-            &self,
-            _p: VerificationPrompt,
-            _wrapped_key: Option<Vec<u8>>,
-        ) -> Result<UnlockedUvKey, VerificationError> {
-            let _dropped = SetOnDrop(Arc::clone(&self.dropped));
-            self.started.store(true, std::sync::atomic::Ordering::SeqCst);
-            std::future::pending().await
-        }
-    }
-
-    #[async_trait::async_trait]
-    impl AccountChooser for Waiting {
-        async fn choose(&self, _rp_id: String, _accounts: Vec<AccountInfo>) -> Option<u32> {
-            let _dropped = SetOnDrop(Arc::clone(&self.dropped));
-            self.started.store(true, std::sync::atomic::Ordering::SeqCst);
-            std::future::pending().await
-        }
-    }
-
-    #[async_trait::async_trait]
-    impl LinkedSessionApprover for Waiting {
-        async fn accept(&self, _desktop_name: String) -> bool {
-            let _dropped = SetOnDrop(Arc::clone(&self.dropped));
-            self.started.store(true, std::sync::atomic::Ordering::SeqCst);
-            std::future::pending().await
-        }
-    }
-
     /// Raises `cancel` once `waiting` shows its prompt, from another thread, as a session timeout does.
-    fn cancel_when_shown(waiting: &Arc<Waiting>) -> Cancellation {
+    fn cancel_when_shown(waiting: &Arc<Unanswered>) -> Cancellation {
         let cancel = Cancellation::new();
         let (w, c) = (Arc::clone(waiting), cancel.clone());
         std::thread::spawn(move || {
-            while !w.started.load(std::sync::atomic::Ordering::SeqCst) {
+            while !w.shown.load(std::sync::atomic::Ordering::SeqCst) {
                 std::thread::sleep(std::time::Duration::from_millis(5));
             }
             c.cancel();
@@ -547,7 +502,7 @@ mod tests {
     #[test]
     fn cancellation_drops_the_pending_callback_and_refuses() {
         use std::sync::atomic::Ordering::SeqCst;
-        let waiting = Arc::new(Waiting::default());
+        let waiting = Arc::new(Unanswered::default());
         let adapter = VerifierAdapter {
             verifier: waiting.clone(),
             store: store(),
@@ -557,20 +512,20 @@ mod tests {
             adapter.verify_cancellable(&sign_in(), &cancel).unwrap_err(),
             core::VerificationError::Cancelled
         );
-        assert!(waiting.dropped.load(SeqCst), "the prompt's call was dropped");
+        assert!(waiting.dismissed.load(SeqCst), "the prompt's call was dropped");
 
-        let waiting = Arc::new(Waiting::default());
+        let waiting = Arc::new(Unanswered::default());
         let cancel = cancel_when_shown(&waiting);
         let chooser = ChooserAdapter(waiting.clone());
         assert_eq!(chooser.choose_cancellable("rp", &accounts(2), &cancel), None);
-        assert!(waiting.dropped.load(SeqCst));
+        assert!(waiting.dismissed.load(SeqCst));
 
-        let waiting = Arc::new(Waiting::default());
+        let waiting = Arc::new(Unanswered::default());
         let cancel = cancel_when_shown(&waiting);
         let approver = ApproverAdapter(waiting.clone());
         assert!(!tandem_phone::LinkedSessionApprover::accept_cancellable(
             &approver, "desk", &cancel
         ));
-        assert!(waiting.dropped.load(SeqCst));
+        assert!(waiting.dismissed.load(SeqCst));
     }
 }

@@ -24,6 +24,8 @@ mod outcome;
 mod runtime;
 mod session;
 mod store;
+#[cfg(test)]
+mod testing;
 mod transport;
 mod types;
 

@@ -249,19 +249,7 @@ fn load_or_create_data_key(
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db_error)?;
-    let stored = |name: &str| -> Result<Option<Vec<u8>>, StoreError> {
-        let v: Option<rusqlite::types::Value> = tx
-            .query_row("SELECT value FROM meta WHERE name = ?1", params![name], |r| {
-                r.get(0)
-            })
-            .optional()
-            .map_err(db_error)?;
-        match v {
-            None => Ok(None),
-            Some(rusqlite::types::Value::Blob(b)) => Ok(Some(b)),
-            Some(_) => Err(StoreError::Corrupt(format!("meta {name} is not a blob"))),
-        }
-    };
+    let stored = |name: &str| meta_blob(&tx, name);
     let protector_error = |e: crate::ProtectorError| match e {
         crate::ProtectorError::KeyInvalidated(reason) => StoreError::KeyInvalidated(reason),
         other => StoreError::KeyProtector(other.to_string()),

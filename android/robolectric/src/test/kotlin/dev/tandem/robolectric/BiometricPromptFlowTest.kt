@@ -129,6 +129,20 @@ class BiometricPromptFlowTest {
     }
 
     @Test
+    fun `a success callback carrying some other cipher yields no key and is not key loss`() {
+        val enrolled = verifyAnswering(null) { it.succeed() }.getOrThrow()
+        // A cipher the hook made itself (any key): not the one the prompt was asked to authorise.
+        val other = Cipher.getInstance("AES/GCM/NoPadding").apply {
+            init(Cipher.ENCRYPT_MODE, javax.crypto.spec.SecretKeySpec(ByteArray(32), "AES"))
+        }
+        val e = verifyAnswering(enrolled.wrappedKey) {
+            it.succeedWith(android.hardware.biometrics.BiometricPrompt.CryptoObject(other))
+        }.exceptionOrNull()
+        assertIs<VerificationException.Unavailable>(e, "outcome: $e")
+        assertTrue("another CryptoObject" in e.reason, e.reason)
+    }
+
+    @Test
     fun `the user cancels the prompt`() {
         assertIs<VerificationException.Cancelled>(outcomeOf(BiometricPrompt.BIOMETRIC_ERROR_USER_CANCELED))
     }

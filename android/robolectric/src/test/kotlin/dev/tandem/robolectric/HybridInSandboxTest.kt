@@ -196,7 +196,7 @@ abstract class HybridInSandbox {
             assertTrue(d.awaitExit() != 0, "the desktop must not report success: ${d.diagnostics()}")
         }
         assertEquals(1, BiometricPromptShadow.shown.size)
-        assertEquals(emptyList(), store.list())
+        assertEquals(emptyList(), runBlocking { store.list() })
     }
 
     @Test

@@ -45,6 +45,11 @@ class BiometricVerifier(
                         val answer = runCatching {
                             val authorised = result.cryptoObject?.cipher
                                 ?: throw VerificationException.Unavailable("the prompt returned no CryptoObject")
+                            // Only the cipher this prompt was asked to authorise: a forged callback carrying
+                            // some other cipher is a refusal, not a reason to call the UV key lost.
+                            if (authorised !== cipher) {
+                                throw VerificationException.Unavailable("the prompt returned another CryptoObject")
+                            }
                             uvKey.finish(authorised, wrappedKey)
                         }
                         if (continuation.isActive) continuation.resumeWith(answer)
