@@ -51,7 +51,8 @@ pub struct Rejection {
 
 impl Rejection {
     /// A rejection with `status` and `reason`.
-    pub(crate) fn new(status: StatusCode, reason: impl Into<String>) -> Self {
+    #[cfg_attr(not(feature = "fuzzing"), allow(unreachable_pub))] // public through `crate::fuzzing`
+    pub fn new(status: StatusCode, reason: impl Into<String>) -> Self {
         Self {
             status,
             reason: reason.into(),
@@ -59,7 +60,8 @@ impl Rejection {
     }
 
     /// The response tungstenite sends instead of `101`.
-    pub(crate) fn into_response(self) -> ErrorResponse {
+    #[cfg_attr(not(feature = "fuzzing"), allow(unreachable_pub))] // public through `crate::fuzzing`
+    pub fn into_response(self) -> ErrorResponse {
         let mut resp = ErrorResponse::new(Some(format!("{}\n", self.reason)));
         *resp.status_mut() = self.status;
         resp.headers_mut().insert(
