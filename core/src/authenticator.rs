@@ -316,11 +316,12 @@ impl Authenticator {
 
     // ---------------------------------------------------------------- shared helpers
 
-    fn gate(&self) -> UvGate<'_> {
+    fn gate<'a>(&'a self, cancel: &'a Cancellation) -> UvGate<'a> {
         UvGate::new(
             self.verifier.as_ref(),
             self.store.as_ref(),
             self.config.approval_ttl,
+            cancel,
         )
     }
 
@@ -495,10 +496,7 @@ impl Authenticator {
                 let only_uv_required = hits
                     .iter()
                     .all(|m| m.cred_protect == extensions::CRED_PROTECT_UV_REQUIRED);
-                let answer = self
-                    .gate()
-                    .with_cancellation(cancel)
-                    .verify(&prompt, binding.clone());
+                let answer = self.gate(cancel).verify(&prompt, binding.clone());
                 return Err(match answer {
                     Err(e) if only_uv_required && !token_used => e,
                     _ => EngineError::CredentialExcluded,
@@ -513,10 +511,7 @@ impl Authenticator {
             _ => None,
         };
 
-        let approval = self
-            .gate()
-            .with_cancellation(cancel)
-            .verify(&prompt, binding.clone())?;
+        let approval = self.gate(cancel).verify(&prompt, binding.clone())?;
         still_wanted(cancel)?;
 
         // Everything below runs only after the user approved; nothing is stored until all of it succeeded.
@@ -762,10 +757,7 @@ impl Authenticator {
             rp_name: chosen.rp_name.clone(),
             account: Some(account_of(&chosen)),
         };
-        let approval = self
-            .gate()
-            .with_cancellation(cancel)
-            .verify(&prompt, binding.clone())?;
+        let approval = self.gate(cancel).verify(&prompt, binding.clone())?;
         still_wanted(cancel)?;
         let presence = approval.redeem(&binding, Instant::now())?;
         let mut response = self.assert_one(&req, &chosen, loaded, presence, hmac.as_ref())?;
@@ -984,7 +976,7 @@ impl Authenticator {
                     rp_name: None,
                     account: None,
                 };
-                let grant = self.gate().grant_token(&prompt)?;
+                let grant = self.gate(&Cancellation::new()).grant_token(&prompt)?;
                 let token = random_bytes::<32>()?;
                 let encrypted = shared.encrypt(token.as_ref())?;
                 *lock(&self.pin_token) = Some(PinUvAuthToken::issue(

@@ -86,34 +86,29 @@ pub struct UvGate<'a> {
     checks: &'a dyn UvKeyCheckStore,
     ttl: Duration,
     /// Raised when the request's caller went away: the verifier may then dismiss its prompt.
-    cancel: Option<&'a Cancellation>,
+    cancel: &'a Cancellation,
 }
 
 impl<'a> UvGate<'a> {
-    /// A gate issuing approvals that live for `ttl`, accepting only the UV key enrolled in `checks`.
-    pub fn new(verifier: &'a dyn UserVerifier, checks: &'a dyn UvKeyCheckStore, ttl: Duration) -> Self {
+    /// A gate issuing approvals that live for `ttl`, accepting only the UV key enrolled in `checks`, for a
+    /// request abandoned once `cancel` is raised.
+    pub fn new(
+        verifier: &'a dyn UserVerifier,
+        checks: &'a dyn UvKeyCheckStore,
+        ttl: Duration,
+        cancel: &'a Cancellation,
+    ) -> Self {
         UvGate {
             verifier,
             checks,
             ttl,
-            cancel: None,
-        }
-    }
-
-    /// The same gate, handing `cancel` to the verifier so its prompt goes away with the request.
-    pub fn with_cancellation(self, cancel: &'a Cancellation) -> Self {
-        UvGate {
-            cancel: Some(cancel),
-            ..self
+            cancel,
         }
     }
 
     /// Asks the verifier and accepts its key only if it is the enrolled one (enrolling the first).
     fn unlock(&self, prompt: &VerificationPrompt) -> Result<UvKey, EngineError> {
-        let key = match self.cancel {
-            Some(cancel) => self.verifier.verify_cancellable(prompt, cancel)?,
-            None => self.verifier.verify(prompt)?,
-        };
+        let key = self.verifier.verify_cancellable(prompt, self.cancel)?;
         crate::uvkey::check(&key, self.checks)?;
         Ok(key)
     }
@@ -260,7 +255,8 @@ mod tests {
     fn approval_redeems_once_for_its_own_operation() {
         let v = Counting(AtomicUsize::new(0), Ok(key()));
         let checks = Checks::default();
-        let gate = UvGate::new(&v, &checks, DEFAULT_APPROVAL_TTL);
+        let cancel = Cancellation::new();
+        let gate = UvGate::new(&v, &checks, DEFAULT_APPROVAL_TTL, &cancel);
         let b = OperationBinding::new(Operation::SignIn, &[1; 32], &[2; 32]);
         let approval = gate.verify(&prompt(), b.clone()).unwrap();
         assert_eq!(v.0.load(Ordering::SeqCst), 1);
@@ -272,7 +268,8 @@ mod tests {
     fn approval_for_another_operation_is_rejected() {
         let v = Counting(AtomicUsize::new(0), Ok(key()));
         let checks = Checks::default();
-        let gate = UvGate::new(&v, &checks, DEFAULT_APPROVAL_TTL);
+        let cancel = Cancellation::new();
+        let gate = UvGate::new(&v, &checks, DEFAULT_APPROVAL_TTL, &cancel);
         let b = OperationBinding::new(Operation::SignIn, &[1; 32], &[2; 32]);
         for other in [
             OperationBinding::new(Operation::Register, &[1; 32], &[2; 32]),
@@ -292,7 +289,7 @@ mod tests {
         let v = Counting(AtomicUsize::new(0), Ok(key()));
         let b = OperationBinding::new(Operation::SignIn, &[1; 32], &[2; 32]);
         // Zero lifetime: already expired when issued.
-        let approval = UvGate::new(&v, &Checks::default(), Duration::ZERO)
+        let approval = UvGate::new(&v, &Checks::default(), Duration::ZERO, &Cancellation::new())
             .verify(&prompt(), b.clone())
             .unwrap();
         assert!(matches!(
@@ -300,9 +297,14 @@ mod tests {
             Err(EngineError::ApprovalRejected(_))
         ));
         // A redeem time past the deadline fails even with a normal lifetime.
-        let approval = UvGate::new(&v, &Checks::default(), Duration::from_secs(60))
-            .verify(&prompt(), b.clone())
-            .unwrap();
+        let approval = UvGate::new(
+            &v,
+            &Checks::default(),
+            Duration::from_secs(60),
+            &Cancellation::new(),
+        )
+        .verify(&prompt(), b.clone())
+        .unwrap();
         let later = Instant::now() + Duration::from_secs(61);
         assert!(matches!(
             approval.redeem(&b, later),
@@ -324,7 +326,7 @@ mod tests {
             ),
         ] {
             let v = Counting(AtomicUsize::new(0), Err(err));
-            let e = UvGate::new(&v, &Checks::default(), DEFAULT_APPROVAL_TTL)
+            let e = UvGate::new(&v, &Checks::default(), DEFAULT_APPROVAL_TTL, &Cancellation::new())
                 .verify(&prompt(), b.clone())
                 .unwrap_err();
             assert_eq!(e.status(), status);
@@ -335,12 +337,17 @@ mod tests {
     fn token_grant_needs_verification_and_yields_uv_without_up() {
         let refused = Counting(AtomicUsize::new(0), Err(VerificationError::Denied));
         assert!(
-            UvGate::new(&refused, &Checks::default(), DEFAULT_APPROVAL_TTL)
-                .grant_token(&prompt())
-                .is_err()
+            UvGate::new(
+                &refused,
+                &Checks::default(),
+                DEFAULT_APPROVAL_TTL,
+                &Cancellation::new()
+            )
+            .grant_token(&prompt())
+            .is_err()
         );
         let v = Counting(AtomicUsize::new(0), Ok(key()));
-        let grant = UvGate::new(&v, &Checks::default(), DEFAULT_APPROVAL_TTL)
+        let grant = UvGate::new(&v, &Checks::default(), DEFAULT_APPROVAL_TTL, &Cancellation::new())
             .grant_token(&prompt())
             .unwrap();
         assert_eq!(v.0.load(Ordering::SeqCst), 1);
@@ -356,13 +363,14 @@ mod tests {
         let checks = Checks::default();
         let real = Counting(AtomicUsize::new(0), Ok(key()));
         let b = OperationBinding::new(Operation::SignIn, &[1; 32], &[2; 32]);
-        let approval = UvGate::new(&real, &checks, DEFAULT_APPROVAL_TTL)
+        let approval = UvGate::new(&real, &checks, DEFAULT_APPROVAL_TTL, &Cancellation::new())
             .verify(&prompt(), b.clone())
             .unwrap();
         let p = approval.redeem(&b, Instant::now()).unwrap();
         assert_eq!(p.uv_key().map(|k| *k.expose()), Some([0x55; 32]));
         let fake = Counting(AtomicUsize::new(0), Ok(UvKey::from_array([0x66; 32])));
-        let gate = UvGate::new(&fake, &checks, DEFAULT_APPROVAL_TTL);
+        let cancel = Cancellation::new();
+        let gate = UvGate::new(&fake, &checks, DEFAULT_APPROVAL_TTL, &cancel);
         let e = gate.verify(&prompt(), b).unwrap_err();
         assert!(matches!(e, EngineError::UvKeyRejected));
         assert_eq!(e.status(), crate::status::CtapStatus::UvInvalid);
