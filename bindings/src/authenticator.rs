@@ -371,16 +371,6 @@ mod tests {
         }
     }
 
-    struct Key;
-    impl crate::callbacks::KeyProtector for Key {
-        fn wrap(&self, k: Vec<u8>) -> Result<Vec<u8>, crate::callbacks::KeyProtectorError> {
-            Ok(k)
-        }
-        fn unwrap(&self, k: Vec<u8>) -> Result<Vec<u8>, crate::callbacks::KeyProtectorError> {
-            Ok(k)
-        }
-    }
-
     /// The app cancels the coroutine awaiting `register` while the prompt is up: the prompt's call is
     /// dropped (dismissing it) and nothing is stored, end to end through the engine.
     #[test]
@@ -392,7 +382,9 @@ mod tests {
             .build()
             .unwrap();
         rt.block_on(async {
-            let store = CredentialStore::open_in_memory(Arc::new(Key)).await.unwrap();
+            let store = CredentialStore::open_in_memory(Arc::new(crate::testing::PlainProtector))
+                .await
+                .unwrap();
             let user = Arc::new(crate::testing::Unanswered::default());
             let auth = Authenticator::new(
                 Arc::clone(&store),

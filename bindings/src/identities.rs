@@ -150,21 +150,10 @@ pub(crate) mod tests {
         use std::sync::Arc;
 
         use crate::authenticator::{Authenticator, AuthenticatorOptions, BackupPolicy};
-        use crate::callbacks::{
-            AccountChooser, KeyProtector, KeyProtectorError, UnlockedUvKey, UserVerifier, VerificationError,
-        };
+        use crate::callbacks::{AccountChooser, UnlockedUvKey, UserVerifier, VerificationError};
         use crate::caller::CallerContext;
         use crate::types::{AccountInfo, VerificationPrompt};
 
-        struct Plain;
-        impl KeyProtector for Plain {
-            fn wrap(&self, data_key: Vec<u8>) -> Result<Vec<u8>, KeyProtectorError> {
-                Ok(data_key)
-            }
-            fn unwrap(&self, wrapped: Vec<u8>) -> Result<Vec<u8>, KeyProtectorError> {
-                Ok(wrapped)
-            }
-        }
         struct Approve;
         #[async_trait::async_trait]
         impl UserVerifier for Approve {
@@ -193,7 +182,9 @@ pub(crate) mod tests {
             .build()
             .unwrap();
         let store = runtime
-            .block_on(CredentialStore::open_in_memory(Arc::new(Plain)))
+            .block_on(CredentialStore::open_in_memory(Arc::new(
+                crate::testing::PlainProtector,
+            )))
             .unwrap();
         let engine = Authenticator::new(
             Arc::clone(&store),

@@ -292,16 +292,7 @@ mod tests {
     use super::*;
     use crate::callbacks::KeyProtectorError;
     use crate::runtime::block_on;
-
-    struct Fixed;
-    impl KeyProtector for Fixed {
-        fn wrap(&self, data_key: Vec<u8>) -> Result<Vec<u8>, KeyProtectorError> {
-            Ok(data_key)
-        }
-        fn unwrap(&self, wrapped: Vec<u8>) -> Result<Vec<u8>, KeyProtectorError> {
-            Ok(wrapped)
-        }
-    }
+    use crate::testing::PlainProtector;
 
     struct Invalidated;
     impl KeyProtector for Invalidated {
@@ -325,7 +316,7 @@ mod tests {
             .to_string_lossy()
             .into_owned();
         block_on(delete_store_files(path.clone())).unwrap();
-        drop(block_on(CredentialStore::open(path.clone(), Arc::new(Fixed))).unwrap());
+        drop(block_on(CredentialStore::open(path.clone(), Arc::new(PlainProtector))).unwrap());
         assert!(std::path::Path::new(&path).exists());
         let e = block_on(CredentialStore::open(path.clone(), Arc::new(Invalidated))).unwrap_err();
         assert_eq!(
@@ -343,7 +334,7 @@ mod tests {
         }
         // Deleting again is fine; a new store then opens empty.
         block_on(delete_store_files(path.clone())).unwrap();
-        let store = block_on(CredentialStore::open(path.clone(), Arc::new(Fixed))).unwrap();
+        let store = block_on(CredentialStore::open(path.clone(), Arc::new(PlainProtector))).unwrap();
         assert!(block_on(store.list()).unwrap().is_empty());
         assert!(block_on(store.unreadable()).unwrap().is_empty());
         drop(store);

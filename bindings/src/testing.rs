@@ -4,7 +4,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::callbacks::{
-    AccountChooser, LinkedSessionApprover, UnlockedUvKey, UserVerifier, VerificationError,
+    AccountChooser, KeyProtector, KeyProtectorError, LinkedSessionApprover, UnlockedUvKey, UserVerifier,
+    VerificationError,
 };
 use crate::types::{AccountInfo, VerificationPrompt};
 
@@ -58,5 +59,17 @@ impl AccountChooser for Unanswered {
 impl LinkedSessionApprover for Unanswered {
     async fn accept(&self, _desktop_name: String) -> bool {
         self.wait_forever().await
+    }
+}
+
+/// A key protector that "wraps" by passing the data key through: stores opened in tests without a platform key.
+pub(crate) struct PlainProtector;
+
+impl KeyProtector for PlainProtector {
+    fn wrap(&self, data_key: Vec<u8>) -> Result<Vec<u8>, KeyProtectorError> {
+        Ok(data_key)
+    }
+    fn unwrap(&self, wrapped: Vec<u8>) -> Result<Vec<u8>, KeyProtectorError> {
+        Ok(wrapped)
     }
 }

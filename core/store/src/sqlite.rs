@@ -249,12 +249,11 @@ fn load_or_create_data_key(
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db_error)?;
-    let stored = |name: &str| meta_blob(&tx, name);
     let protector_error = |e: crate::ProtectorError| match e {
         crate::ProtectorError::KeyInvalidated(reason) => StoreError::KeyInvalidated(reason),
         other => StoreError::KeyProtector(other.to_string()),
     };
-    let key = match stored(META_DATA_KEY)? {
+    let key = match meta_blob(&tx, META_DATA_KEY)? {
         Some(wrapped) => {
             let raw = protector.unwrap(&wrapped).map_err(protector_error)?;
             let key = SealKey::from_bytes(&raw).ok_or_else(|| {
@@ -263,7 +262,7 @@ fn load_or_create_data_key(
                     raw.len()
                 ))
             })?;
-            let check = stored(META_KEY_CHECK)?
+            let check = meta_blob(&tx, META_KEY_CHECK)?
                 .ok_or_else(|| StoreError::Corrupt("the data key check is missing".into()))?;
             key.open(Purpose::KeyCheck, &[], &check).map_err(|_| {
                 StoreError::KeyProtector(
