@@ -10,7 +10,7 @@ Fails (exit 1, one line per problem) on:
   * a `§` not attributed to a public standard on the same line ("CTAP 2.2 §6.1.2", "RFC 6455 §4.1",
     "WebAuthn §8.2.1", chains like "CTAP 2.2 §6.1.2 / §6.2.2" included).
 
-Files: tracked and untracked-but-not-ignored files (git), without target/, node_modules/, bindings/generated/
+Files: tracked and untracked-but-not-ignored files (git), without target/, node_modules/, crates/ffi/generated/
 and binary files. Usage: scripts/check_doc_refs.py [repository root]
 """
 
@@ -19,7 +19,7 @@ import re
 import subprocess
 import sys
 
-EXCLUDED_DIRS = ("target/", "targets/", "node_modules/", "bindings/generated/", ".git/")
+EXCLUDED_DIRS = ("target/", "targets/", "node_modules/", "crates/ffi/generated/", ".git/")
 SECTION = "\u00a7"  # the section sign, spelled out so this file does not match its own patterns
 
 # `docs/x.md` or `docs/x.md#anchor`, not as part of a longer path (`android/docs/...`).

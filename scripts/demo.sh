@@ -6,4 +6,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-cargo run --locked -q -p tandem -- demo "$@"
+cargo run --locked -q -p tandem-cli -- demo "$@"

@@ -1,4 +1,4 @@
-// The Tandem SDK as an Android library: uniffi-generated Kotlin (bindings/generated/kotlin), the
+// The Tandem SDK as an Android library: uniffi-generated Kotlin (crates/ffi/generated/kotlin), the
 // platform-neutral wrapper (src/main/kotlin, also built and tested on the JVM by android/sdk-jvm), the Android
 // platform pieces (src/android/kotlin) and libtandem_ffi.so for arm64-v8a and x86_64 (src/main/jniLibs, built
 // by scripts/platform/android-libs.sh with cargo-ndk).
@@ -15,7 +15,7 @@ android {
         consumerProguardFiles("consumer-rules.pro")
     }
     sourceSets["main"].apply {
-        kotlin.srcDirs("src/main/kotlin", "src/android/kotlin", "../../bindings/generated/kotlin")
+        kotlin.srcDirs("src/main/kotlin", "src/android/kotlin", "../../crates/ffi/generated/kotlin")
         jniLibs.srcDirs("src/main/jniLibs")
     }
     compileOptions {

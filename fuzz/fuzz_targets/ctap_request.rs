@@ -6,9 +6,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use libfuzzer_sys::fuzz_target;
-use tandem_core::platform::{AccountChooser, AccountInfo, UserVerifier, UvKey, VerificationError, VerificationPrompt};
-use tandem_core::store::CredentialStore;
-use tandem_core::{Authenticator, AuthenticatorConfig};
+use tandem_engine::platform::{AccountChooser, AccountInfo, UserVerifier, UvKey, VerificationError, VerificationPrompt};
+use tandem_engine::store::CredentialStore;
+use tandem_engine::{Authenticator, AuthenticatorConfig};
 use tandem_store::{SoftwareKeyProtector, SqliteStore};
 
 struct Approve;

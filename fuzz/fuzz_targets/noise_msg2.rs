@@ -2,9 +2,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tandem_hybrid_proto::keys::PrivateKey;
-use tandem_hybrid_proto::noise::InitiatorHandshake;
-use tandem_hybrid_proto::secrets::Psk;
+use tandem_hybrid::keys::PrivateKey;
+use tandem_hybrid::noise::InitiatorHandshake;
+use tandem_hybrid::secrets::Psk;
 
 fuzz_target!(|data: &[u8]| {
     let s = tandem_fuzz::session();

@@ -16,7 +16,7 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use tandem_core::store::{CredentialMeta, CredentialStore, StoreError, StoredCredential};
+use tandem_engine::store::{CredentialMeta, CredentialStore, StoreError, StoredCredential};
 use tandem_store::fuzzing::{
     CREDENTIAL_BOUND_COLUMNS, CREDENTIAL_COLUMN_COUNT, Column, LINK_COLUMN_COUNT, RowLab,
 };

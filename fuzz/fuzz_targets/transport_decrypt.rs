@@ -3,10 +3,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tandem_hybrid_proto::crypter::Crypter;
-use tandem_hybrid_proto::messages::ClientMessage;
-use tandem_hybrid_proto::noise::HandshakeHash;
-use tandem_hybrid_proto::secrets::TrafficKey;
+use tandem_hybrid::crypter::Crypter;
+use tandem_hybrid::messages::ClientMessage;
+use tandem_hybrid::noise::HandshakeHash;
+use tandem_hybrid::secrets::TrafficKey;
 
 fuzz_target!(|data: &[u8]| {
     let s = tandem_fuzz::session();

@@ -14,7 +14,7 @@ command -v dbus-daemon >/dev/null && command -v dbus-send >/dev/null || die "dbu
 # Builds (the initiator has its own workspace, lockfile and target dir, kept out of the main build).
 WS_TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 (cd "$ROOT" && timed "build tandem + fake-bluez" env CARGO_TARGET_DIR="$WS_TARGET" \
-    cargo build --quiet -p tandem -p tandem-radio --bins) >&2
+    cargo build --quiet -p tandem-cli -p tandem-radio --bins) >&2
 TANDEM="$WS_TARGET/debug/tandem"; FAKE_BLUEZ="$WS_TARGET/debug/fake-bluez"
 [ -x "$TANDEM" ] && [ -x "$FAKE_BLUEZ" ] || die "tandem or fake-bluez binary missing"
 INIT_TARGET="$INTEROP_DIR/cable-initiator-target"

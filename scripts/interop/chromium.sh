@@ -20,7 +20,7 @@ log "$(chromium --version 2>/dev/null | head -1)"
 PY="$(python_venv)"
 WS_TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 (cd "$ROOT" && timed "build tandem + fake-bluez" env CARGO_TARGET_DIR="$WS_TARGET" \
-    cargo build --quiet -p tandem -p tandem-radio --bins) >&2
+    cargo build --quiet -p tandem-cli -p tandem-radio --bins) >&2
 TANDEM="$WS_TARGET/debug/tandem"; FAKE_BLUEZ="$WS_TARGET/debug/fake-bluez"
 [ -x "$TANDEM" ] && [ -x "$FAKE_BLUEZ" ] || die "tandem or fake-bluez binary missing"
 

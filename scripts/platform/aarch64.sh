@@ -3,7 +3,7 @@
 #  1. release build of the bindings library for aarch64-unknown-linux-gnu with Debian's cross gcc, at the root
 #     Cargo.toml release profile (LTO, codegen-units 1, opt-level s, strip) and the SQLite options of
 #     .cargo/config.toml; prints the stripped .so size and fails above the 3.5 MiB limit (TANDEM_MAX_SO_BYTES
-#     overrides it; see bindings/README.md for where the bytes go);
+#     overrides it; see crates/ffi/README.md for where the bytes go);
 #  2. the pure core crates' tests for aarch64 under qemu-user;
 #  3. `cargo check` of the pure crates for aarch64-linux-android and aarch64-apple-ios (no SDK needed).
 # Needs: gcc-aarch64-linux-gnu, libc6-dev-arm64-cross, qemu-user (Debian); rustup targets (added here).
@@ -45,7 +45,7 @@ if [ "$exported" -eq 0 ]; then
 fi
 
 # 2. Pure core crates' tests on aarch64 under qemu-user.
-PURE=(-p tandem-cbor -p tandem-hybrid-proto -p tandem-core)
+PURE=(-p tandem-cbor -p tandem-hybrid -p tandem-engine)
 run tests-aarch64 cargo test "${PURE[@]}" --target aarch64-unknown-linux-gnu --lib --tests
 grep -h "^test result:" "$LOG_DIR/tests-aarch64.log" | awk '{p+=$4; f+=$6} END {printf "aarch64 qemu: %d passed, %d failed\n", p, f}'
 

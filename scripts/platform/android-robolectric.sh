@@ -14,7 +14,7 @@ command -v mvn >/dev/null || need_apt maven
 command -v javac >/dev/null || need_apt openjdk-17-jdk-headless
 
 "$ROOT/scripts/platform/gen-bindings.sh" >/dev/null
-run cargo-build-tandem cargo build -p tandem
+run cargo-build-tandem cargo build -p tandem-cli
 
 # A JDK 21+ for SDK 35 (Robolectric refuses it on 17). Maven and the other executions stay on the default JDK.
 java_major() { "$1" -XshowSettings:properties -version 2>&1 | awk -F' = ' '/java.specification.version/ {print $2}'; }

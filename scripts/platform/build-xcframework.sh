@@ -17,9 +17,9 @@ done
 
 WORK="$CARGO_TARGET_DIR/xcframework"
 rm -rf "$WORK" && mkdir -p "$WORK/headers" "$WORK/sim"
-cp bindings/generated/swift/TandemFFIC.h "$WORK/headers/"
+cp crates/ffi/generated/swift/TandemFFIC.h "$WORK/headers/"
 # Inside an XCFramework the module map must be called module.modulemap.
-cp bindings/generated/swift/TandemFFIC.modulemap "$WORK/headers/module.modulemap"
+cp crates/ffi/generated/swift/TandemFFIC.modulemap "$WORK/headers/module.modulemap"
 lipo -create \
     "$CARGO_TARGET_DIR/aarch64-apple-ios-sim/release/libtandem_ffi.a" \
     "$CARGO_TARGET_DIR/x86_64-apple-ios/release/libtandem_ffi.a" \

@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # Generates the Kotlin, Swift and Python bindings from the debug (unstripped) build of tandem-ffi.
 #
-#   scripts/platform/gen-bindings.sh            # -> bindings/generated/{kotlin,swift,python}
+#   scripts/platform/gen-bindings.sh            # -> crates/ffi/generated/{kotlin,swift,python}
 #
 # uniffi reads the interface from metadata symbols in the library, so the library must not be stripped: that is
 # why this uses the debug build. The generated files are not committed (they must match the library byte for
 # byte: uniffi checks a checksum per function at load time); every consumer (Maven, Gradle, SwiftPM) reads them
-# from bindings/generated/. The Swift sources are also copied into the Swift package (ios/TandemKit).
+# from crates/ffi/generated/. The Swift sources are also copied into the Swift package (ios/TandemKit).
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-OUT="$ROOT/bindings/generated"
+OUT="$ROOT/crates/ffi/generated"
 run cargo-build-ffi cargo build -p tandem-ffi --features bindgen-cli --lib --bin uniffi-bindgen
 LIB="$CARGO_TARGET_DIR/debug/libtandem_ffi.so"
 BINDGEN="$CARGO_TARGET_DIR/debug/uniffi-bindgen"

@@ -11,7 +11,7 @@ timed ios-check
 cd "$ROOT"
 
 "$ROOT/scripts/platform/gen-bindings.sh" >/dev/null
-GEN="$ROOT/bindings/generated/swift"
+GEN="$ROOT/crates/ffi/generated/swift"
 
 # 1. Swift syntax.
 VENV="$CARGO_TARGET_DIR/platform-venv"

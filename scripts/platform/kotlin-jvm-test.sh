@@ -10,7 +10,7 @@ command -v javac >/dev/null || need_apt openjdk-17-jdk-headless
 
 "$ROOT/scripts/platform/gen-bindings.sh" >/dev/null
 # The end-to-end tests drive the real tunnel server and desktop peer (the tandem binary) on loopback.
-run cargo-build-tandem cargo build -p tandem
+run cargo-build-tandem cargo build -p tandem-cli
 
 MVN_OPTS=(-B -q -f android/sdk-jvm/pom.xml "-Dtandem.lib.dir=$CARGO_TARGET_DIR/debug"
     "-Dtandem.bin.dir=$CARGO_TARGET_DIR/debug")

@@ -10,11 +10,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tandem_core::platform::{
+use tandem_desktop::{DesktopConfig, DesktopTimeouts, WebAuthnRequest};
+use tandem_engine::platform::{
     AccountChooser, AccountInfo, UserVerifier, UvKey, VerificationError, VerificationPrompt,
 };
-use tandem_core::{Authenticator, AuthenticatorConfig};
-use tandem_desktop::{DesktopConfig, DesktopTimeouts, WebAuthnRequest};
+use tandem_engine::{Authenticator, AuthenticatorConfig};
 use tandem_phone::{Phone, PhoneConfig, ProgressEvent, ProgressListener, Timeouts, TlsOptions, TunnelChoice};
 use tandem_radio::SimRadio;
 use tandem_store::{SoftwareKeyProtector, SqliteStore};
@@ -245,9 +245,9 @@ impl RelyingParty {
 /// handshake with the wrong PSK, stay silent, or close at any step.
 pub struct RawDesktop {
     /// The QR identity key.
-    pub identity: tandem_hybrid_proto::keys::PrivateKey,
+    pub identity: tandem_hybrid::keys::PrivateKey,
     /// The QR secret.
-    pub secret: tandem_hybrid_proto::secrets::QrSecret,
+    pub secret: tandem_hybrid::secrets::QrSecret,
     /// The `FIDO:/…` URL for the phone.
     pub url: String,
 }
@@ -255,8 +255,8 @@ pub struct RawDesktop {
 impl RawDesktop {
     /// A fresh QR code (hint `"ga"`, linking as given).
     pub fn new(linking: bool) -> Self {
-        let identity = tandem_hybrid_proto::keys::PrivateKey::generate().expect("randomness");
-        let secret = tandem_hybrid_proto::secrets::QrSecret::generate().expect("randomness");
+        let identity = tandem_hybrid::keys::PrivateKey::generate().expect("randomness");
+        let secret = tandem_hybrid::secrets::QrSecret::generate().expect("randomness");
         let url = tandem_desktop::proto::qr_url(&identity.public_key(), &secret, "ga", linking);
         RawDesktop {
             identity,

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tandem_core::store::CredentialStore;
 use tandem_desktop::QrSession;
+use tandem_engine::store::CredentialStore;
 use tandem_phone::{ProgressEvent, WakeChannel};
 use tandem_radio::SimRadio;
 use tandem_store::HybridStateStore;

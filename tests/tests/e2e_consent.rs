@@ -6,10 +6,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use tandem_core::platform::{UserVerifier, UvKey, VerificationError, VerificationPrompt};
-use tandem_core::store::CredentialStore;
-use tandem_core::{Authenticator, AuthenticatorConfig};
 use tandem_desktop::{DesktopTimeouts, QrSession};
+use tandem_engine::platform::{UserVerifier, UvKey, VerificationError, VerificationPrompt};
+use tandem_engine::store::CredentialStore;
+use tandem_engine::{Authenticator, AuthenticatorConfig};
 use tandem_phone::{
     LinkedSessionApprover, Phone, PhoneConfig, SessionError, SessionOutcome, Step, Timeouts, WakeChannel,
 };

@@ -5,10 +5,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tandem_core::store::CredentialStore;
 use tandem_desktop::{DesktopError, DesktopStep, QrSession};
-use tandem_hybrid_proto::noise::InitiatorHandshake;
-use tandem_hybrid_proto::secrets::QrSecret;
+use tandem_engine::store::CredentialStore;
+use tandem_hybrid::noise::InitiatorHandshake;
+use tandem_hybrid::secrets::QrSecret;
 use tandem_phone::ble::BleAdvertiser;
 use tandem_phone::{Phone, ProgressEvent, SessionError, SessionOutcome, Step, Timeouts};
 use tandem_radio::SimRadio;
@@ -26,7 +26,7 @@ struct World {
     _dir: tempfile::TempDir,
 }
 
-async fn world_with(timeouts: Timeouts, verifier: Arc<dyn tandem_core::platform::UserVerifier>) -> World {
+async fn world_with(timeouts: Timeouts, verifier: Arc<dyn tandem_engine::platform::UserVerifier>) -> World {
     let server = start_tunnel().await;
     world_on(server, timeouts, verifier)
 }
@@ -34,7 +34,7 @@ async fn world_with(timeouts: Timeouts, verifier: Arc<dyn tandem_core::platform:
 fn world_on(
     server: tandem_tunnel::RunningServer,
     timeouts: Timeouts,
-    verifier: Arc<dyn tandem_core::platform::UserVerifier>,
+    verifier: Arc<dyn tandem_engine::platform::UserVerifier>,
 ) -> World {
     let url = server.ws_url();
     let dir = tempfile::tempdir().unwrap();
@@ -289,7 +289,7 @@ async fn silent_phone_times_out_on_the_desktop() {
     let qr = QrSession::new("ga", false).unwrap();
     let secret_tunnel = {
         // Create the tunnel as a phone would, then advertise, then stay silent.
-        let bytes = tandem_hybrid_proto::digits::decode(qr.url().strip_prefix("FIDO:/").unwrap()).unwrap();
+        let bytes = tandem_hybrid::digits::decode(qr.url().strip_prefix("FIDO:/").unwrap()).unwrap();
         let map = tandem_cbor::decode_canonical(&bytes).unwrap();
         QrSecret::from_slice(map.get_int(1).and_then(tandem_cbor::Value::as_bytes).unwrap()).unwrap()
     };
@@ -302,12 +302,12 @@ async fn silent_phone_times_out_on_the_desktop() {
         tandem_phone::ws::TunnelSocket::connect(&new_url, &[], &tls, Duration::from_secs(5))
             .await
             .unwrap();
-    let routing = tandem_hybrid_proto::ids::RoutingId::from_hex(
+    let routing = tandem_hybrid::ids::RoutingId::from_hex(
         tandem_phone::ws::header(&headers, "x-cable-routing-id").unwrap(),
     )
     .unwrap();
-    let domain = tandem_hybrid_proto::domain::DomainId::new(TEST_DOMAIN_ID).unwrap();
-    let plaintext = tandem_hybrid_proto::eid::EidPlaintext::generate(&routing, domain).unwrap();
+    let domain = tandem_hybrid::domain::DomainId::new(TEST_DOMAIN_ID).unwrap();
+    let plaintext = tandem_hybrid::eid::EidPlaintext::generate(&routing, domain).unwrap();
     let advertiser = radio.advertiser();
     advertiser
         .start(secret_tunnel.eid_key().encrypt(&plaintext).as_bytes())
@@ -361,9 +361,9 @@ async fn foreign_and_replayed_adverts_are_ignored() {
         .unwrap();
     let foreign = w.radio.advertiser();
     let other = QrSecret::generate().unwrap();
-    let domain = tandem_hybrid_proto::domain::DomainId::new(TEST_DOMAIN_ID).unwrap();
-    let routing = tandem_hybrid_proto::ids::RoutingId::from_bytes([1, 2, 3]);
-    let p = tandem_hybrid_proto::eid::EidPlaintext::generate(&routing, domain).unwrap();
+    let domain = tandem_hybrid::domain::DomainId::new(TEST_DOMAIN_ID).unwrap();
+    let routing = tandem_hybrid::ids::RoutingId::from_bytes([1, 2, 3]);
+    let p = tandem_hybrid::eid::EidPlaintext::generate(&routing, domain).unwrap();
     foreign.start(other.eid_key().encrypt(&p).as_bytes()).unwrap();
 
     // Only foreign adverts on the air: the desktop finds nothing (a scan timeout, not an error per advert).
@@ -490,7 +490,7 @@ async fn digital_credential_qr_is_refused_before_the_tunnel() {
         Arc::new(AutoApprove),
         recorder.clone(),
     );
-    let identity = tandem_hybrid_proto::keys::PrivateKey::generate().unwrap();
+    let identity = tandem_hybrid::keys::PrivateKey::generate().unwrap();
     let secret = QrSecret::generate().unwrap();
     let qr = tandem_desktop::proto::qr_url(&identity.public_key(), &secret, "dcp", true);
     let err = phone.run_qr(&qr).await.unwrap_err();

@@ -9,11 +9,11 @@
 use std::sync::Arc;
 
 use tandem_cbor::Value;
-use tandem_core::{
+use tandem_desktop::get_info;
+use tandem_engine::{
     AttestationCertificate, AttestationConfig, Authenticator, AuthenticatorConfig, BackupPolicy,
     DiscoverablePolicy,
 };
-use tandem_desktop::get_info;
 use tandem_store::{SoftwareKeyProtector, SqliteStore};
 use tandem_tests::AutoApprove;
 use zeroize::Zeroizing;

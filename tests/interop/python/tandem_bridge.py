@@ -1,6 +1,6 @@
 """Client side of the ctap-bridge protocol (tests/src/bin/ctap-bridge.rs).
 
-The bridge hosts Tandem's real engine (tandem_core::Authenticator over a real SQLite store) and reads frames
+The bridge hosts Tandem's real engine (tandem_engine::Authenticator over a real SQLite store) and reads frames
 from stdin, writing one reply frame per request to stdout:
 
     frame  = u32 big-endian length || body

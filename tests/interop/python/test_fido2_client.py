@@ -266,7 +266,7 @@ def test_prf_and_hmac_secret(bridge):
 
 # credProtect level 3 needs a user-verified request. python-fido2 first sends a silent pre-flight
 # (up=false + pinUvAuthParam): a valid pinUvAuthToken makes it user-verified (CTAP 2.1 §6.2.2), so the level-3
-# credential must be found. (This harness found the engine getting that wrong; it is fixed in tandem-core.)
+# credential must be found. (This harness found the engine getting that wrong; it is fixed in tandem-engine.)
 @pytest.mark.parametrize(
     "policy,level",
     [

@@ -1,6 +1,6 @@
 """Every getInfo profile, as python-fido2 (2.x) reads it, and the consistency rules its client depends on.
 
-The Rust test tests/tests/get_info_rules.rs (through desktop/src/get_info.rs) restates Chromium's getInfo parser; this file lets a client nobody
+The Rust test tests/tests/get_info_rules.rs (through crates/desktop/src/get_info.rs) restates Chromium's getInfo parser; this file lets a client nobody
 here wrote parse the same bytes (fido2.ctap2.Info, strict CBOR) and checks the cross-field rules python-fido2
 builds on: credBlob needs maxCredBlobLength >= 32, largeBlobKey pairs with the largeBlobs option, a
 pinUvAuthToken/clientPin needs a PIN/UV protocol python-fido2 can use.

@@ -1,4 +1,4 @@
-//! ctap-bridge: hosts Tandem's real engine (`tandem_core::Authenticator` over a real `SqliteStore` with a
+//! ctap-bridge: hosts Tandem's real engine (`tandem_engine::Authenticator` over a real `SqliteStore` with a
 //! `SoftwareKeyProtector`) for third-party clients and relying-party verifiers in other languages.
 //!
 //! Framing on stdin/stdout (one reply per request, in order):
@@ -23,13 +23,13 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value as Json, json};
 use tandem_cbor::Value;
-use tandem_core::platform::{
+use tandem_desktop::webauthn::{self, CreateRequest, GetRequest, RelyingParty, UserEntity, WebAuthnRequest};
+use tandem_engine::platform::{
     AccountChooser, AccountInfo, Operation, UserVerifier, UvKey, VerificationError, VerificationPrompt,
 };
-use tandem_core::{
+use tandem_engine::{
     AttestationCertificate, AttestationConfig, Authenticator, AuthenticatorConfig, GetInfoProfile,
 };
-use tandem_desktop::webauthn::{self, CreateRequest, GetRequest, RelyingParty, UserEntity, WebAuthnRequest};
 use tandem_store::{SoftwareKeyProtector, SqliteStore};
 
 const CHANNEL_CTAP: u8 = 0x01;

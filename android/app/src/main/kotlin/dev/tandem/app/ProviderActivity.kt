@@ -31,7 +31,7 @@ import org.json.JSONObject
  * request JSON and what Credential Manager says about the caller (package, signing certificates, origin,
  * clientDataHash), then the W3C response JSON back to Credential Manager.
  *
- * The core decides whose origin the request speaks for (core/src/caller.rs): a clientDataHash and web origin
+ * The core decides whose origin the request speaks for (crates/engine/src/caller.rs): a clientDataHash and web origin
  * count only from an allowlisted browser (package AND certificate, the way androidx's
  * `CallingAppInfo.getOrigin(privilegedAllowlist)` checks); any other app signs as
  * `android:apk-key-hash:<cert hash>` with clientDataJSON Tandem builds, and only for an RP whose Digital Asset
@@ -68,7 +68,7 @@ class ProviderActivity : Activity() {
             // Set by the framework only for callers allowed to claim one; the core honours it only for allowlisted browsers.
             origin = info.origin,
             clientDataHash = clientDataHash,
-            // null: the allowlist built into the library (core/data/privileged_allowlist.json).
+            // null: the allowlist built into the library (crates/engine/data/privileged_allowlist.json).
             privilegedAllowlistJson = null,
         )
     }

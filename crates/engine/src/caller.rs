@@ -1,0 +1,538 @@
+//! Who is asking: the calling app or browser, and therefore which origin a WebAuthn request speaks for.
+//!
+//! A passkey resists phishing only if the authenticator signs for the origin the request really comes from.
+//! On Android, Credential Manager tells the provider the calling package and its signing certificates, and
+//! lets a browser pass a `clientDataHash` (and web origin) of its own. The rules here follow androidx's
+//! `CallingAppInfo.getOrigin(privilegedAllowlistJson)`:
+//!
+//! - a caller's clientDataHash and web origin are honoured only when the caller is on the privileged allowlist
+//!   (package name AND signing certificate, [`PrivilegedAllowlist`]); a browser then stands for the page, and the
+//!   RP ID must fit the page's origin ([`crate::rpid`]);
+//! - any other app gets the origin `android:apk-key-hash:<base64url(SHA-256(signing certificate))>`, Tandem
+//!   builds the clientDataJSON itself, and the RP must vouch for the app in its Digital Asset Links file
+//!   ([`crate::assetlinks`]);
+//! - on iOS, AuthenticationServices has already checked the app's associated domains and built the client data:
+//!   [`Caller::OsVerified`].
+//!
+//! [`Caller`] is what the platform reports (untrusted input); [`Caller::resolve`] turns it into a
+//! [`ResolvedCaller`], which only this module can build, and which the WebAuthn layer needs before it calls the
+//! engine: a request that skips the check does not compile.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::assetlinks::{self, AssetLinksSource, parse_fingerprint};
+use crate::rpid::{self, WebOrigin};
+
+/// SHA-256 of a DER signing certificate.
+pub type CertDigest = [u8; 32];
+
+/// Why a caller may not make this request. Nothing is signed or stored when one of these is returned.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallerError {
+    /// An app that is not a privileged browser passed a clientDataHash: it could be replaying the hash of another
+    /// site's live challenge (the phishing-app attack).
+    #[error("{package} is not a privileged browser and may not supply a clientDataHash")]
+    UnprivilegedClientDataHash {
+        /// The calling package.
+        package: String,
+    },
+    /// An app that is not a privileged browser claimed a web origin.
+    #[error("{package} is not a privileged browser and may not claim a web origin")]
+    UnprivilegedOrigin {
+        /// The calling package.
+        package: String,
+    },
+    /// The platform reported no signing certificate for the caller.
+    #[error("no signing certificate for {package}")]
+    NoSigningCertificate {
+        /// The calling package.
+        package: String,
+    },
+    /// The web origin is malformed or not a secure origin.
+    #[error("invalid origin {origin}: {reason}")]
+    InvalidOrigin {
+        /// The origin as given.
+        origin: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The RP ID is neither the origin's host nor a registrable suffix of it.
+    #[error("RP ID {rp_id} is not allowed for origin {origin}")]
+    RpIdMismatch {
+        /// The requested RP ID.
+        rp_id: String,
+        /// The caller's origin.
+        origin: String,
+    },
+    /// The RP ID is a public suffix (`com`, `co.uk`), which no site may claim.
+    #[error("RP ID {rp_id} is a public suffix")]
+    PublicSuffix {
+        /// The requested RP ID.
+        rp_id: String,
+    },
+    /// The RP's asset-links file does not list this app (package and signing certificate).
+    #[error("{rp_id} does not associate {package} in its Digital Asset Links")]
+    NotAssociated {
+        /// The requested RP ID.
+        rp_id: String,
+        /// The calling package.
+        package: String,
+    },
+    /// The RP's asset-links file could not be fetched or parsed.
+    #[error("asset links of {rp_id} unavailable: {reason}")]
+    AssetLinksUnavailable {
+        /// The requested RP ID.
+        rp_id: String,
+        /// Why.
+        reason: String,
+    },
+    /// The privileged allowlist JSON is malformed.
+    #[error("invalid privileged allowlist: {reason}")]
+    InvalidAllowlist {
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// How an Android app is signed, as `android.content.pm.SigningInfo` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppSigning {
+    /// One signer, with its rotation lineage (`signingCertificateHistory`): original first, current last.
+    Lineage(Vec<CertDigest>),
+    /// Several signers at once (`hasMultipleSigners`, `apkContentsSigners`): all of them count.
+    MultipleSigners(Vec<CertDigest>),
+}
+
+impl AppSigning {
+    /// Builds the signing info from DER certificates as Android hands them over (`Signature.toByteArray()`),
+    /// mirroring androidx: `apkContentsSigners` when `has_multiple_signers`, else the lineage
+    /// (`signingCertificateHistory`, falling back to `apkContentsSigners` when the platform gave none).
+    pub fn from_der(
+        has_multiple_signers: bool,
+        apk_contents_signers: &[Vec<u8>],
+        history: &[Vec<u8>],
+    ) -> Self {
+        let digest = |certs: &[Vec<u8>]| -> Vec<CertDigest> {
+            certs.iter().map(|c| Sha256::digest(c).into()).collect()
+        };
+        if has_multiple_signers {
+            AppSigning::MultipleSigners(digest(apk_contents_signers))
+        } else if history.is_empty() {
+            AppSigning::Lineage(digest(apk_contents_signers))
+        } else {
+            AppSigning::Lineage(digest(history))
+        }
+    }
+
+    /// The certificates the app is signed with now: all signers, or the newest of a lineage.
+    pub fn current(&self) -> &[CertDigest] {
+        match self {
+            AppSigning::Lineage(l) => l.last().map(std::slice::from_ref).unwrap_or(&[]),
+            AppSigning::MultipleSigners(all) => all,
+        }
+    }
+
+    /// androidx's rule: every signer of a multi-signer app must be allowed; for one signer, any certificate of
+    /// its lineage will do (rotation keeps a browser privileged).
+    fn matches(&self, allowed: &HashSet<CertDigest>) -> bool {
+        match self {
+            AppSigning::MultipleSigners(all) => !all.is_empty() && all.iter().all(|c| allowed.contains(c)),
+            AppSigning::Lineage(l) => l.iter().any(|c| allowed.contains(c)),
+        }
+    }
+}
+
+/// A calling Android app: package name and signing certificates, as the platform (not the app) reports them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AndroidApp {
+    package_name: String,
+    signing: AppSigning,
+}
+
+impl AndroidApp {
+    /// The app `package_name` signed as `signing`.
+    pub fn new(package_name: impl Into<String>, signing: AppSigning) -> Self {
+        AndroidApp {
+            package_name: package_name.into(),
+            signing,
+        }
+    }
+
+    /// The package name.
+    pub fn package_name(&self) -> &str {
+        &self.package_name
+    }
+
+    /// Its signing certificates.
+    pub fn signing(&self) -> &AppSigning {
+        &self.signing
+    }
+
+    /// `android:apk-key-hash:<base64url(SHA-256(cert))>` of the current (first) signing certificate: the
+    /// origin Credential Manager reports for native apps, which RPs list in their expected origins.
+    pub fn apk_key_hash_origin(&self) -> Result<String, CallerError> {
+        let cert = self
+            .signing
+            .current()
+            .first()
+            .ok_or_else(|| CallerError::NoSigningCertificate {
+                package: self.package_name.clone(),
+            })?;
+        Ok(format!("android:apk-key-hash:{}", URL_SAFE_NO_PAD.encode(cert)))
+    }
+}
+
+#[derive(Deserialize)]
+struct AllowlistJson {
+    apps: Vec<AllowlistAppJson>,
+}
+
+#[derive(Deserialize)]
+struct AllowlistAppJson {
+    #[serde(rename = "type")]
+    ty: String,
+    info: AllowlistInfoJson,
+}
+
+#[derive(Deserialize)]
+struct AllowlistInfoJson {
+    package_name: String,
+    signatures: Vec<AllowlistSignatureJson>,
+}
+
+#[derive(Deserialize)]
+struct AllowlistSignatureJson {
+    cert_fingerprint_sha256: String,
+}
+
+/// The browsers trusted to speak for web pages: Google's privileged-apps allowlist format, as androidx's
+/// `CallingAppInfo.getOrigin` takes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PrivilegedAllowlist {
+    apps: HashMap<String, HashSet<CertDigest>>,
+}
+
+/// The list shipped with Tandem (`crates/engine/data/privileged_allowlist.json`; its README says where it comes from and
+/// how to update it).
+const BUNDLED_ALLOWLIST: &str = include_str!("../data/privileged_allowlist.json");
+
+impl PrivilegedAllowlist {
+    /// Parses `{"apps":[{"type":"android","info":{"package_name":..,"signatures":[{"cert_fingerprint_sha256":..}]}}]}`.
+    /// Entries of other types are skipped; a malformed fingerprint fails the whole list (better loud than a
+    /// browser that silently stops working).
+    pub fn parse(json: &str) -> Result<Self, CallerError> {
+        let bad = |reason: String| CallerError::InvalidAllowlist { reason };
+        let doc: AllowlistJson = serde_json::from_str(json).map_err(|e| bad(e.to_string()))?;
+        let mut apps: HashMap<String, HashSet<CertDigest>> = HashMap::new();
+        for app in doc.apps.into_iter().filter(|a| a.ty == "android") {
+            let certs = apps.entry(app.info.package_name.clone()).or_default();
+            for s in app.info.signatures {
+                let d = parse_fingerprint(&s.cert_fingerprint_sha256).ok_or_else(|| {
+                    bad(format!(
+                        "{}: bad fingerprint {}",
+                        app.info.package_name, s.cert_fingerprint_sha256
+                    ))
+                })?;
+                certs.insert(d);
+            }
+        }
+        Ok(PrivilegedAllowlist { apps })
+    }
+
+    /// The list compiled into Tandem.
+    pub fn bundled() -> &'static PrivilegedAllowlist {
+        static LIST: OnceLock<PrivilegedAllowlist> = OnceLock::new();
+        LIST.get_or_init(|| PrivilegedAllowlist::parse(BUNDLED_ALLOWLIST).expect("bundled allowlist parses"))
+    }
+
+    /// Whether `app` is a privileged browser: its package is listed and its certificates match.
+    pub fn is_privileged(&self, app: &AndroidApp) -> bool {
+        self.apps
+            .get(app.package_name())
+            .is_some_and(|allowed| app.signing().matches(allowed))
+    }
+}
+
+/// A request as the platform delivered it, before any check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// An Android app calling through Credential Manager.
+    Android {
+        /// The calling package and its certificates (`CallingAppInfo`).
+        app: AndroidApp,
+        /// The web origin the framework reports (`CallingAppInfo.origin`): set only for callers that may
+        /// set one; honoured only for allowlisted browsers.
+        origin: Option<String>,
+        /// The clientDataHash in the request; honoured only for allowlisted browsers.
+        client_data_hash: Option<CertDigest>,
+    },
+    /// The operating system is the WebAuthn client and has already bound the request to the RP: iOS
+    /// AuthenticationServices checks the app's associated domains (or the browser's page origin) and builds the
+    /// clientDataJSON before a credential-provider extension sees the request.
+    OsVerified {
+        /// The OS-computed clientDataHash.
+        client_data_hash: [u8; 32],
+    },
+}
+
+/// Where the clientDataHash comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ClientDataSource {
+    /// A trusted client (privileged browser, the OS) computed it.
+    Given([u8; 32]),
+    /// Tandem builds clientDataJSON for this origin.
+    Build(String),
+}
+
+/// How the RP ID is tied to the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum RpBinding {
+    /// The page's origin must be on the RP ID's registrable domain.
+    Web(WebOrigin),
+    /// The RP must list the app in its asset links.
+    App(AndroidApp),
+    /// The trusted client checked it (the OS; a privileged browser that gave its hash but no origin).
+    Client,
+}
+
+/// A caller that passed the allowlist check; only [`Caller::resolve`] makes one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedCaller {
+    client_data: ClientDataSource,
+    binding: RpBinding,
+}
+
+/// The client data a request is signed over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientData {
+    /// SHA-256 of the clientDataJSON: what the authenticator signs.
+    pub hash: [u8; 32],
+    /// The clientDataJSON Tandem built, or `None` when a trusted client supplied the hash (it reports its own).
+    pub json: Option<Vec<u8>>,
+}
+
+impl Caller {
+    /// Applies the allowlist: decides whose clientDataHash and origin count.
+    pub fn resolve(&self, allowlist: &PrivilegedAllowlist) -> Result<ResolvedCaller, CallerError> {
+        match self {
+            Caller::OsVerified { client_data_hash } => Ok(ResolvedCaller {
+                client_data: ClientDataSource::Given(*client_data_hash),
+                binding: RpBinding::Client,
+            }),
+            Caller::Android {
+                app,
+                origin,
+                client_data_hash,
+            } => {
+                let package = || app.package_name().to_owned();
+                if !allowlist.is_privileged(app) {
+                    if client_data_hash.is_some() {
+                        return Err(CallerError::UnprivilegedClientDataHash { package: package() });
+                    }
+                    if origin.is_some() {
+                        return Err(CallerError::UnprivilegedOrigin { package: package() });
+                    }
+                    return Ok(ResolvedCaller {
+                        client_data: ClientDataSource::Build(app.apk_key_hash_origin()?),
+                        binding: RpBinding::App(app.clone()),
+                    });
+                }
+                let web = origin.as_deref().map(WebOrigin::parse).transpose()?;
+                Ok(match (client_data_hash, web) {
+                    (Some(hash), Some(web)) => ResolvedCaller {
+                        client_data: ClientDataSource::Given(*hash),
+                        binding: RpBinding::Web(web),
+                    },
+                    // A privileged browser that hashed its own client data is the WebAuthn client and has
+                    // applied the RP ID rule itself (androidx gives the provider nothing more to check).
+                    (Some(hash), None) => ResolvedCaller {
+                        client_data: ClientDataSource::Given(*hash),
+                        binding: RpBinding::Client,
+                    },
+                    (None, Some(web)) => ResolvedCaller {
+                        client_data: ClientDataSource::Build(web.as_str().to_owned()),
+                        binding: RpBinding::Web(web),
+                    },
+                    // The browser signing in to a site for itself, like any app.
+                    (None, None) => ResolvedCaller {
+                        client_data: ClientDataSource::Build(app.apk_key_hash_origin()?),
+                        binding: RpBinding::App(app.clone()),
+                    },
+                })
+            }
+        }
+    }
+}
+
+impl ResolvedCaller {
+    /// The origin Tandem writes into clientDataJSON, when it builds it.
+    pub fn built_origin(&self) -> Option<&str> {
+        match &self.client_data {
+            ClientDataSource::Build(origin) => Some(origin),
+            ClientDataSource::Given(_) => None,
+        }
+    }
+
+    /// Checks that this caller may use `rp_id`, fetching the RP's asset links for a native app.
+    pub fn check_rp_id(&self, rp_id: &str, asset_links: &dyn AssetLinksSource) -> Result<(), CallerError> {
+        match &self.binding {
+            RpBinding::Client => Ok(()),
+            RpBinding::Web(origin) => rpid::check_rp_id(origin, rp_id),
+            RpBinding::App(app) => {
+                if rpid::is_public_suffix(rp_id) {
+                    return Err(CallerError::PublicSuffix {
+                        rp_id: rp_id.to_owned(),
+                    });
+                }
+                // The RP ID becomes a host name in a URL: refuse anything that could change the URL's meaning.
+                if !rp_id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+                {
+                    return Err(CallerError::InvalidOrigin {
+                        origin: rp_id.to_owned(),
+                        reason: "RP ID is not a domain name".into(),
+                    });
+                }
+                let body = asset_links.fetch(&rp_id.to_ascii_lowercase()).map_err(|reason| {
+                    CallerError::AssetLinksUnavailable {
+                        rp_id: rp_id.to_owned(),
+                        reason,
+                    }
+                })?;
+                assetlinks::check_association(&body, rp_id, app)
+            }
+        }
+    }
+
+    /// The client data for a `webauthn.create` / `webauthn.get` (`ty`) with `challenge`: the trusted client's
+    /// hash, or clientDataJSON built here (WebAuthn §5.8.1.1 member order, `crossOrigin: false`).
+    pub fn client_data(&self, ty: ClientDataType, challenge: &[u8]) -> ClientData {
+        match &self.client_data {
+            ClientDataSource::Given(hash) => ClientData {
+                hash: *hash,
+                json: None,
+            },
+            ClientDataSource::Build(origin) => {
+                let json = client_data_json(ty, challenge, origin);
+                ClientData {
+                    hash: Sha256::digest(&json).into(),
+                    json: Some(json),
+                }
+            }
+        }
+    }
+}
+
+/// The ceremony a clientDataJSON is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientDataType {
+    /// `webauthn.create`.
+    Create,
+    /// `webauthn.get`.
+    Get,
+}
+
+/// `{"type":..,"challenge":..,"origin":..,"crossOrigin":false}`, strings escaped by serde_json.
+pub fn client_data_json(ty: ClientDataType, challenge: &[u8], origin: &str) -> Vec<u8> {
+    let ty = match ty {
+        ClientDataType::Create => "webauthn.create",
+        ClientDataType::Get => "webauthn.get",
+    };
+    let s = |v: &str| serde_json::Value::String(v.to_owned()).to_string();
+    format!(
+        "{{\"type\":{},\"challenge\":{},\"origin\":{},\"crossOrigin\":false}}",
+        s(ty),
+        s(&URL_SAFE_NO_PAD.encode(challenge)),
+        s(origin)
+    )
+    .into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Chrome's published release signing-certificate fingerprint.
+    const CHROME: &str =
+        "F0:FD:6C:5B:41:0F:25:CB:25:C3:B5:33:46:C8:97:2F:AE:30:F8:EE:74:11:DF:91:04:80:AD:6B:2D:60:DB:83";
+
+    fn chrome(cert: CertDigest) -> AndroidApp {
+        AndroidApp::new("com.android.chrome", AppSigning::Lineage(vec![cert]))
+    }
+
+    #[test]
+    fn bundled_list_has_the_major_browsers() {
+        let list = PrivilegedAllowlist::bundled();
+        assert!(list.is_privileged(&chrome(parse_fingerprint(CHROME).unwrap())));
+        for package in [
+            "org.mozilla.firefox",
+            "com.microsoft.emmx",
+            "com.brave.browser",
+            "com.sec.android.app.sbrowser",
+        ] {
+            assert!(list.apps.contains_key(package), "{package}");
+        }
+    }
+
+    #[test]
+    fn privilege_needs_package_and_certificate() {
+        let list = PrivilegedAllowlist::bundled();
+        let real = parse_fingerprint(CHROME).unwrap();
+        assert!(!list.is_privileged(&chrome([1; 32])));
+        assert!(!list.is_privileged(&AndroidApp::new(
+            "com.evil.chrome",
+            AppSigning::Lineage(vec![real])
+        )));
+        // Rotation: an older certificate of the lineage keeps the browser privileged (androidx).
+        assert!(list.is_privileged(&chrome([1; 32]).with_lineage(vec![real, [1; 32]])));
+        // Several signers: every one must be listed.
+        let both = AndroidApp::new(
+            "com.android.chrome",
+            AppSigning::MultipleSigners(vec![real, [1; 32]]),
+        );
+        assert!(!list.is_privileged(&both));
+    }
+
+    impl AndroidApp {
+        fn with_lineage(mut self, lineage: Vec<CertDigest>) -> Self {
+            self.signing = AppSigning::Lineage(lineage);
+            self
+        }
+    }
+
+    #[test]
+    fn allowlist_format_errors_are_typed() {
+        assert!(matches!(
+            PrivilegedAllowlist::parse("{}"),
+            Err(CallerError::InvalidAllowlist { .. })
+        ));
+        let bad = r#"{"apps":[{"type":"android","info":{"package_name":"a","signatures":[{"build":"release","cert_fingerprint_sha256":"AB"}]}}]}"#;
+        assert!(PrivilegedAllowlist::parse(bad).is_err());
+    }
+
+    #[test]
+    fn apk_key_hash_origin_is_base64url_sha256_of_the_certificate() {
+        let app = AndroidApp::new("a.b", AppSigning::from_der(false, &[b"cert".to_vec()], &[]));
+        // base64url(SHA-256("cert")), computed with Python's hashlib + base64.urlsafe_b64encode.
+        assert_eq!(
+            app.apk_key_hash_origin().unwrap(),
+            "android:apk-key-hash:BimEMugGayniIjvMI6qVBLVq5Qj6vzQ1UIhpucMZDiI"
+        );
+    }
+
+    #[test]
+    fn client_data_json_matches_what_browsers_serialise() {
+        let json = client_data_json(ClientDataType::Get, &[1, 2, 3], "https://a.example\"x");
+        assert_eq!(
+            String::from_utf8(json).unwrap(),
+            r#"{"type":"webauthn.get","challenge":"AQID","origin":"https://a.example\"x","crossOrigin":false}"#
+        );
+    }
+}

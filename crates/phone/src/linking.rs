@@ -1,0 +1,336 @@
+//! Linking state and the wake channel: what lets a desktop reach this phone later without a QR code.
+//!
+//! The phone keeps two secrets in the store's encrypted secrets table: a 32-byte root secret and its contact
+//! ID (the handle its tunnel service wakes it by). Link secrets are derived from them and the link ID
+//! (docs/hybrid-protocol.md#linking-map), so nothing per link is secret; the linked-desktop list only lets
+//! the user see and revoke links. The wake channel is Tandem's own (`/tandem/wake/<contact id>` on the
+//! phone's tunnel service): one binary CBOR message `{1: tunnel id, 2: routing id, 3: client payload}` per
+//! wake-up.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tandem_cbor::Value;
+use tandem_hybrid::ids::{ClientNonce, ContactId, LinkId, RoutingId, TunnelId};
+use tandem_hybrid::keys::{PrivateKey, PublicKey};
+use tandem_hybrid::secrets::{PairedSecret, RootSecret};
+use tandem_store::{HybridStateStore, LinkedDesktop};
+
+use crate::config::ResolvedTunnel;
+use crate::error::{SessionError, Step};
+use crate::progress::ProgressEvent;
+use crate::proto::{self, LinkingInfo};
+use crate::session::{Phone, ws_error};
+use crate::ws::TunnelSocket;
+
+/// Name of the root-secret entry in the store's secrets table.
+pub const ROOT_SECRET_NAME: &str = "hybrid.root_secret";
+/// Name of the contact-ID entry in the store's secrets table.
+pub const CONTACT_ID_NAME: &str = "hybrid.contact_id";
+/// Length of the contact IDs this phone creates.
+pub const CONTACT_ID_LEN: usize = 16;
+
+fn store_err(e: impl std::fmt::Display) -> SessionError {
+    SessionError::Store(e.to_string())
+}
+
+/// The phone's long-term linking identity: root secret, contact ID and the identity key derived from them.
+pub struct LinkIdentity {
+    root: RootSecret,
+    contact: ContactId,
+    identity: PrivateKey,
+}
+
+impl std::fmt::Debug for LinkIdentity {
+    /// The root secret and identity key redact themselves; the contact ID is not secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LinkIdentity")
+            .field("root", &self.root)
+            .field("contact", &self.contact)
+            .field("identity", &self.identity)
+            .finish()
+    }
+}
+
+impl LinkIdentity {
+    /// Loads the identity, or `None` if this phone never linked.
+    pub fn load(state: &dyn HybridStateStore) -> Result<Option<Self>, SessionError> {
+        let root = state.get_secret(ROOT_SECRET_NAME).map_err(store_err)?;
+        let contact = state.get_secret(CONTACT_ID_NAME).map_err(store_err)?;
+        let (Some(root), Some(contact)) = (root, contact) else {
+            return Ok(None);
+        };
+        let root =
+            RootSecret::from_slice(&root).map_err(|e| SessionError::Store(format!("root secret: {e}")))?;
+        let contact =
+            ContactId::new(contact.to_vec()).map_err(|e| SessionError::Store(format!("contact ID: {e}")))?;
+        let identity = root
+            .identity_key()
+            .map_err(|e| SessionError::Store(format!("identity key: {e}")))?;
+        Ok(Some(LinkIdentity {
+            root,
+            contact,
+            identity,
+        }))
+    }
+
+    /// Loads the identity, creating and storing a fresh root secret and contact ID the first time.
+    pub fn load_or_create(state: &dyn HybridStateStore) -> Result<Self, SessionError> {
+        if let Some(identity) = Self::load(state)? {
+            return Ok(identity);
+        }
+        let root = RootSecret::generate().map_err(|e| SessionError::Store(format!("randomness: {e}")))?;
+        let mut contact = [0u8; CONTACT_ID_LEN];
+        getrandom::fill(&mut contact).map_err(|e| SessionError::Store(format!("randomness: {e}")))?;
+        state
+            .put_secret(ROOT_SECRET_NAME, root.as_bytes())
+            .map_err(store_err)?;
+        state.put_secret(CONTACT_ID_NAME, &contact).map_err(store_err)?;
+        Self::load(state)?
+            .ok_or_else(|| SessionError::Store("linking identity vanished after storing it".into()))
+    }
+
+    /// The contact ID the tunnel service wakes this phone by.
+    pub fn contact_id(&self) -> &ContactId {
+        &self.contact
+    }
+
+    /// The long-term identity key (linking key 4 is its public half).
+    pub fn identity_key(&self) -> &PrivateKey {
+        &self.identity
+    }
+
+    /// The link secret for `link_id` under the current contact ID.
+    pub fn paired_secret(&self, link_id: &LinkId) -> PairedSecret {
+        self.root.paired_secret(&self.contact, link_id)
+    }
+
+    /// Builds the linking information for a QR session with handshake hash `handshake_hash`.
+    pub(crate) fn prepare_link(
+        &self,
+        desktop_key: &PublicKey,
+        handshake_hash: &[u8; 32],
+        name: &str,
+    ) -> Result<PreparedLink, SessionError> {
+        let link_id = LinkId::generate().map_err(|e| SessionError::Store(format!("randomness: {e}")))?;
+        let info = proto::linking_info(
+            &self.contact,
+            &link_id,
+            &self.paired_secret(&link_id),
+            &self.identity,
+            name,
+            desktop_key,
+            handshake_hash,
+        )
+        .map_err(SessionError::Handshake)?;
+        Ok(PreparedLink { link_id, info })
+    }
+}
+
+/// A link offered to the desktop in this session's update message.
+pub(crate) struct PreparedLink {
+    pub(crate) link_id: LinkId,
+    pub(crate) info: LinkingInfo,
+}
+
+/// Records a link offered in a QR session's update message; called before the message is sent.
+pub(crate) fn record_link(
+    state: &dyn HybridStateStore,
+    link: &PreparedLink,
+    tunnel: &ResolvedTunnel,
+) -> Result<(), SessionError> {
+    let created_at = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let record = LinkedDesktop {
+        link_id: *link.link_id.as_bytes(),
+        desktop_name: format!("desktop {}", link.link_id.to_hex()),
+        created_at,
+        tunnel_domain: tunnel.base_url.clone(),
+    };
+    state.put_link(&record).map_err(store_err)
+}
+
+/// The desktop's client payload of a state-assisted request: `{1: link id, 2: client nonce, 3: hint}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientPayload {
+    /// Which link the desktop uses.
+    pub link_id: LinkId,
+    /// Salt of this transaction's EID key.
+    pub client_nonce: ClientNonce,
+    /// `"ga"` or `"mc"` (anything else is treated as `"ga"`).
+    pub hint: String,
+}
+
+impl ClientPayload {
+    /// Parses the payload; wrong shapes are [`SessionError::BadWake`].
+    pub fn decode(bytes: &[u8]) -> Result<Self, SessionError> {
+        let bad = |why: &str| SessionError::BadWake(format!("client payload: {why}"));
+        let map = tandem_cbor::decode(bytes).map_err(|e| bad(&e.to_string()))?;
+        if map.as_map().is_none() {
+            return Err(bad("not a map"));
+        }
+        let link = map
+            .get_int(1)
+            .and_then(Value::as_bytes)
+            .ok_or_else(|| bad("key 1 (link ID) missing"))?;
+        let nonce = map
+            .get_int(2)
+            .and_then(Value::as_bytes)
+            .ok_or_else(|| bad("key 2 (nonce) missing"))?;
+        let hint = match map.get_int(3) {
+            None => "ga".to_string(),
+            Some(v) => v.as_text().ok_or_else(|| bad("key 3 is not text"))?.to_string(),
+        };
+        Ok(ClientPayload {
+            link_id: LinkId::from_slice(link).map_err(|e| bad(&e.to_string()))?,
+            client_nonce: ClientNonce::from_slice(nonce).map_err(|e| bad(&e.to_string()))?,
+            hint,
+        })
+    }
+}
+
+/// A wake-up: the tunnel the service allocated and the desktop's client payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WakeRequest {
+    /// Tunnel to join.
+    pub tunnel_id: TunnelId,
+    /// Routing ID for the connect path.
+    pub routing_id: RoutingId,
+    /// The desktop's client payload (CBOR), verbatim.
+    pub client_payload: Vec<u8>,
+}
+
+impl WakeRequest {
+    /// Decodes a wake message `{1: tunnel id (16), 2: routing id (3), 3: client payload}`.
+    pub fn decode(bytes: &[u8]) -> Result<Self, SessionError> {
+        let bad = |why: &str| SessionError::BadWake(why.to_string());
+        let map = tandem_cbor::decode(bytes).map_err(|e| bad(&e.to_string()))?;
+        if map.as_map().is_none() {
+            return Err(bad("not a map"));
+        }
+        let field = |k: i128, what: &str| map.get_int(k).and_then(Value::as_bytes).ok_or_else(|| bad(what));
+        Ok(WakeRequest {
+            tunnel_id: TunnelId::from_slice(field(1, "key 1 (tunnel ID) missing")?)
+                .map_err(|e| bad(&e.to_string()))?,
+            routing_id: RoutingId::from_slice(field(2, "key 2 (routing ID) missing")?)
+                .map_err(|e| bad(&e.to_string()))?,
+            client_payload: field(3, "key 3 (client payload) missing")?.to_vec(),
+        })
+    }
+}
+
+/// An open wake channel to the phone's own tunnel service.
+pub struct WakeChannel {
+    socket: TunnelSocket,
+}
+
+impl WakeChannel {
+    /// Opens `/tandem/wake/<base64url contact id>` on the configured service, creating the linking
+    /// identity if needed.
+    pub async fn open(phone: &Phone) -> Result<Self, SessionError> {
+        let tunnel = phone
+            .config()
+            .tunnel
+            .wake_service()
+            .ok_or_else(crate::session::no_wake_service)?;
+        let identity = LinkIdentity::load_or_create(phone.state())?;
+        let url = format!(
+            "{}/tandem/wake/{}",
+            tunnel.base_url,
+            identity.contact_id().to_base64url()
+        );
+        let (socket, _) = TunnelSocket::open(
+            &*phone.config().connector,
+            &url,
+            &[],
+            &phone.config().tls,
+            phone.config().timeouts.connect,
+        )
+        .await
+        .map_err(|e| ws_error(Step::WakeChannel, e))?;
+        phone.emit(ProgressEvent::WaitingForDesktop);
+        Ok(WakeChannel { socket })
+    }
+
+    /// Waits up to `limit` for the next wake-up.
+    pub async fn next(&mut self, limit: Duration) -> Result<WakeRequest, SessionError> {
+        let frame = self
+            .socket
+            .recv(limit)
+            .await
+            .map_err(|e| ws_error(Step::WakeChannel, e))?
+            .ok_or(SessionError::TunnelClosed {
+                step: Step::WakeChannel,
+            })?;
+        WakeRequest::decode(&frame)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether `printed` shows `secret` as hex or as a run of decimal byte values (derived `Debug`).
+    fn leaks(printed: &str, secret: &[u8]) -> bool {
+        let numbers: Vec<u64> = printed
+            .split(|c: char| !c.is_ascii_digit())
+            .filter_map(|s| s.parse().ok())
+            .collect();
+        let wanted: Vec<u64> = secret.iter().map(|&b| u64::from(b)).collect();
+        printed.contains(&hex::encode(secret))
+            || numbers.windows(wanted.len()).any(|w| w == wanted.as_slice())
+    }
+
+    #[test]
+    fn identity_debug_redacts_root_secret() {
+        let root = [0xa5; 32];
+        let secret = RootSecret::from_slice(&root).unwrap();
+        let identity = LinkIdentity {
+            identity: secret.identity_key().unwrap(),
+            root: secret,
+            contact: ContactId::new(vec![7; 16]).unwrap(),
+        };
+        let printed = format!("{identity:?} {identity:#?}");
+        assert!(printed.contains("redacted"));
+        assert!(!leaks(&printed, &root), "{printed}");
+        // Control: the detector sees what a derived Debug of the bytes would show.
+        assert!(leaks(&format!("{:?}", root.to_vec()), &root));
+    }
+
+    #[test]
+    fn wake_and_payload_decode() {
+        let payload = Value::map()
+            .insert(1, Value::bytes(vec![1; 8]))
+            .insert(2, Value::bytes(vec![2; 16]))
+            .insert(3, "mc")
+            .build()
+            .to_vec();
+        let wake = Value::map()
+            .insert(1, Value::bytes(vec![0x11; 16]))
+            .insert(2, Value::bytes(vec![1, 2, 3]))
+            .insert(3, Value::bytes(payload.clone()))
+            .build()
+            .to_vec();
+        let w = WakeRequest::decode(&wake).unwrap();
+        assert_eq!(w.routing_id.to_hex(), "010203");
+        let p = ClientPayload::decode(&w.client_payload).unwrap();
+        assert_eq!(p.link_id.as_bytes(), &[1; 8]);
+        assert_eq!(p.hint, "mc");
+        assert!(matches!(
+            WakeRequest::decode(&[0xa0]),
+            Err(SessionError::BadWake(_))
+        ));
+        assert!(matches!(
+            ClientPayload::decode(&payload[..5]),
+            Err(SessionError::BadWake(_))
+        ));
+        let short_link = Value::map()
+            .insert(1, Value::bytes(vec![1; 7]))
+            .insert(2, Value::bytes(vec![2; 16]))
+            .build();
+        assert!(matches!(
+            ClientPayload::decode(&short_link.to_vec()),
+            Err(SessionError::BadWake(_))
+        ));
+    }
+}
