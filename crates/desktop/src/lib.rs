@@ -5,7 +5,8 @@
 //! `PublicKeyCredential` JSON. A verified link from the phone's update message allows a later
 //! state-assisted ceremony ([`run_linked`]).
 
-pub mod ble;
+/// The BLE ports this driver scans through (re-exported so callers need not name `tandem-ble`).
+pub use tandem_ble as ble;
 pub mod error;
 pub mod get_info;
 pub mod proto;

@@ -5,7 +5,8 @@
 //! failures are [`SessionError`]s that name the step. The public API uses owned types, `Arc<dyn Trait>`
 //! callbacks and async fns so a uniffi layer can wrap it directly.
 
-pub mod ble;
+/// The BLE ports this driver advertises through (re-exported so callers need not name `tandem-ble`).
+pub use tandem_ble as ble;
 pub mod ceremony;
 pub mod config;
 pub mod consent;

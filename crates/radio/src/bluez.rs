@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tandem_phone::ble::{AdvertiseError, BleAdvertiser};
+use tandem_ble::{AdvertiseError, BleAdvertiser};
 use zbus::Connection;
 use zbus::zvariant::{ObjectPath, OwnedObjectPath, Value};
 

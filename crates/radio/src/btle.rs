@@ -13,8 +13,8 @@ use btleplug::api::bleuuid::uuid_from_u16;
 use btleplug::api::{Central, CentralEvent, Manager as _, Peripheral as _, ScanFilter};
 use btleplug::platform::{Adapter, Manager};
 use futures_util::{Stream, StreamExt};
-use tandem_desktop::ble::{AdvertScanner, ScanError, SeenAdvert};
-use tandem_phone::ble::FIDO_SERVICE_UUID;
+use tandem_ble::FIDO_SERVICE_UUID;
+use tandem_ble::{AdvertScanner, ScanError, SeenAdvert};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 

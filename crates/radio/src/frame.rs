@@ -3,8 +3,8 @@
 //! On the UDP medium a datagram is `uuid (2 bytes, little-endian, as on air) ‖ data`. Pure bytes in,
 //! bytes out.
 
-use tandem_desktop::ble::SeenAdvert;
-use tandem_phone::ble::FIDO_SERVICE_UUID;
+use tandem_ble::FIDO_SERVICE_UUID;
+use tandem_ble::SeenAdvert;
 
 /// Google's legacy 16-bit service UUID for hybrid adverts, still sent by older phones and iOS 16.
 pub const GOOGLE_CABLE_UUID: u16 = 0xFDE2;

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
-use tandem_desktop::ble::{AdvertScanner, ScanError, SeenAdvert};
-use tandem_phone::ble::{AdvertiseError, BleAdvertiser, FIDO_SERVICE_UUID};
+use tandem_ble::{AdvertScanner, ScanError, SeenAdvert};
+use tandem_ble::{AdvertiseError, BleAdvertiser, FIDO_SERVICE_UUID};
 use tokio::sync::mpsc;
 
 use crate::frame::is_hybrid_uuid;

@@ -10,8 +10,8 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use tandem_desktop::ble::{AdvertScanner, ScanError, SeenAdvert};
-use tandem_phone::ble::{AdvertiseError, BleAdvertiser, FIDO_SERVICE_UUID};
+use tandem_ble::{AdvertScanner, ScanError, SeenAdvert};
+use tandem_ble::{AdvertiseError, BleAdvertiser, FIDO_SERVICE_UUID};
 use tokio::sync::mpsc;
 
 use crate::frame::{self, is_hybrid_uuid};

@@ -9,8 +9,8 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use tandem_desktop::ble::{AdvertScanner, SeenAdvert};
-use tandem_phone::ble::BleAdvertiser;
+use tandem_ble::BleAdvertiser;
+use tandem_ble::{AdvertScanner, SeenAdvert};
 use tandem_radio::bluez::{BluezAdvertiser, BluezOptions, FIDO_SERVICE_UUID_128};
 use tandem_radio::btle::BtleplugScanner;
 use tandem_radio::fake_bluez::{AdvertSource, FakeBluez, FakeBluezError, SimBluez};
@@ -187,8 +187,8 @@ fn run(sim: &SimBluez) {
         ours.service_data.iter().map(|(u, d)| (u.as_str(), d.len())),
         None,
     );
-    assert_eq!(packed, tandem_phone::ble::advertising_data(&advert(2)).len());
-    assert!(packed <= tandem_phone::ble::MAX_LEGACY_ADVERTISING_DATA);
+    assert_eq!(packed, tandem_ble::advertising_data(&advert(2)).len());
+    assert!(packed <= tandem_ble::MAX_LEGACY_ADVERTISING_DATA);
 
     let fido = SeenAdvert {
         uuid: 0xFFF9,

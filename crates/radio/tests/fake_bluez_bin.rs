@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use tandem_phone::ble::BleAdvertiser;
+use tandem_ble::BleAdvertiser;
 use tandem_radio::bluez::{BluezAdvertiser, BluezOptions};
 
 const LIMIT: Duration = Duration::from_secs(10);

@@ -3,8 +3,8 @@
 use std::net::{Ipv4Addr, UdpSocket};
 use std::time::Duration;
 
-use tandem_desktop::ble::{AdvertScanner, SeenAdvert};
-use tandem_phone::ble::BleAdvertiser;
+use tandem_ble::BleAdvertiser;
+use tandem_ble::{AdvertScanner, SeenAdvert};
 use tandem_radio::{SimRadio, UdpAdvertiser, UdpScanner};
 use tokio::sync::mpsc::Receiver;
 

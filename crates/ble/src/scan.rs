@@ -1,4 +1,4 @@
-//! The BLE scanning edge.
+//! The scanning port (desktop side).
 //!
 //! The desktop trial-decrypts every advert it sees; where they come from is up to the scanner: btleplug on a
 //! real radio (through BlueZ on Linux) or the simulated radio (both in `tandem-radio`).

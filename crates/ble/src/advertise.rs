@@ -1,4 +1,4 @@
-//! The BLE advertising edge.
+//! The advertising port (phone side).
 //!
 //! The driver only produces the 20-byte encrypted advert; sending it is the platform's job: Android's
 //! `BluetoothLeAdvertiser` (Kotlin, through the bindings), BlueZ's D-Bus advertising API on Linux, or the
