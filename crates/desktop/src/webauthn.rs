@@ -3,11 +3,11 @@
 //!
 //! Pure: bytes and values in, bytes and JSON out.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde_json::json;
-use sha2::{Digest, Sha256};
 use tandem_cbor::Value;
+use tandem_webauthn::{
+    AuthenticationResponse, AuthenticatorAttachment, ClientDataType, ClientExtensionResults, CreationOptions,
+    RegistrationResponse, RequestOptions,
+};
 
 /// CTAP command byte of authenticatorMakeCredential.
 pub const CMD_MAKE_CREDENTIAL: u8 = 0x01;
@@ -95,10 +95,6 @@ pub enum ResponseError {
     AuthData(&'static str),
 }
 
-fn b64(data: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(data)
-}
-
 impl WebAuthnRequest {
     /// The hint for QR key 5: `"mc"` or `"ga"`.
     pub fn hint(&self) -> &'static str {
@@ -120,16 +116,10 @@ impl WebAuthnRequest {
     /// in that order.
     pub fn client_data_json(&self) -> String {
         let (ty, challenge, origin) = match self {
-            WebAuthnRequest::Create(c) => ("webauthn.create", &c.challenge, &c.origin),
-            WebAuthnRequest::Get(g) => ("webauthn.get", &g.challenge, &g.origin),
+            WebAuthnRequest::Create(c) => (ClientDataType::Create, &c.challenge, &c.origin),
+            WebAuthnRequest::Get(g) => (ClientDataType::Get, &g.challenge, &g.origin),
         };
-        // serde_json escapes the strings; the member order is fixed by writing the object by hand.
-        format!(
-            "{{\"type\":{},\"challenge\":{},\"origin\":{},\"crossOrigin\":false}}",
-            json!(ty),
-            json!(b64(challenge)),
-            json!(origin)
-        )
+        tandem_webauthn::client_data_json(ty, challenge, origin)
     }
 
     /// The CTAP2 command (command byte ‖ canonical CBOR parameters) for `client_data_hash`.
@@ -201,7 +191,9 @@ impl WebAuthnRequest {
             return Err(ResponseError::Status(status));
         }
         let map = tandem_cbor::decode_canonical(body).map_err(|e| ResponseError::Cbor(e.to_string()))?;
-        let client_data = b64(client_data_json.as_bytes());
+        // This client requests no extensions, so there is nothing to report.
+        let extensions = ClientExtensionResults::default();
+        let transports = ["hybrid".to_owned(), "internal".to_owned()];
         match self {
             WebAuthnRequest::Create(_) => {
                 let fmt = map
@@ -223,18 +215,17 @@ impl WebAuthnRequest {
                     .insert("authData", Value::bytes(auth_data.to_vec()))
                     .build()
                     .to_vec();
-                Ok(json!({
-                    "id": b64(cred_id),
-                    "rawId": b64(cred_id),
-                    "type": "public-key",
-                    "response": {
-                        "clientDataJSON": client_data,
-                        "attestationObject": b64(&attestation_object),
-                        "transports": ["hybrid", "internal"],
-                    },
-                    "authenticatorAttachment": "cross-platform",
-                    "clientExtensionResults": {},
-                }))
+                Ok(RegistrationResponse {
+                    credential_id: cred_id,
+                    client_data_json: client_data_json.as_bytes(),
+                    attestation_object: &attestation_object,
+                    authenticator_data: None,
+                    public_key: None,
+                    transports: &transports,
+                    attachment: AuthenticatorAttachment::CrossPlatform,
+                    extensions: &extensions,
+                }
+                .to_json())
             }
             WebAuthnRequest::Get(g) => {
                 // The credential (key 1) may be omitted when the allow list had exactly one entry.
@@ -267,104 +258,75 @@ impl WebAuthnRequest {
                             .ok_or(ResponseError::Field("user (4)"))?,
                     ),
                 };
-                Ok(json!({
-                    "id": b64(cred_id),
-                    "rawId": b64(cred_id),
-                    "type": "public-key",
-                    "response": {
-                        "clientDataJSON": client_data,
-                        "authenticatorData": b64(auth_data),
-                        "signature": b64(signature),
-                        "userHandle": user_handle.map(b64),
-                    },
-                    "authenticatorAttachment": "cross-platform",
-                    "clientExtensionResults": {},
-                }))
+                Ok(AuthenticationResponse {
+                    credential_id: cred_id,
+                    client_data_json: client_data_json.as_bytes(),
+                    authenticator_data: auth_data,
+                    signature,
+                    user_handle,
+                    attachment: AuthenticatorAttachment::CrossPlatform,
+                    extensions: &extensions,
+                }
+                .to_json())
             }
         }
     }
 }
 
-/// Why WebAuthn options JSON could not be used.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("WebAuthn options JSON: {0}")]
-pub struct OptionsError(pub String);
+pub use tandem_webauthn::OptionsError;
 
-fn b64_field(v: &serde_json::Value, what: &str) -> Result<Vec<u8>, OptionsError> {
-    let text = v
-        .as_str()
-        .ok_or_else(|| OptionsError(format!("{what} is not a string")))?;
-    let trimmed = text.trim_end_matches('=');
-    URL_SAFE_NO_PAD
-        .decode(trimmed)
-        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(trimmed))
-        .map_err(|_| OptionsError(format!("{what} is not base64url")))
-}
-
-fn str_field(v: &serde_json::Value, what: &str) -> Result<String, OptionsError> {
-    v.as_str()
-        .map(str::to_string)
-        .ok_or_else(|| OptionsError(format!("{what} missing or not a string")))
-}
-
-fn descriptors(v: &serde_json::Value) -> Result<Vec<Vec<u8>>, OptionsError> {
-    match v.as_array() {
-        None => Ok(Vec::new()),
-        Some(list) => list
-            .iter()
-            .map(|d| b64_field(&d["id"], "credential descriptor id"))
-            .collect(),
-    }
+fn required(v: Option<String>, what: &str) -> Result<String, OptionsError> {
+    v.ok_or_else(|| OptionsError(format!("{what} missing or not a string")))
 }
 
 impl WebAuthnRequest {
     /// Reads `PublicKeyCredentialCreationOptionsJSON` (optionally wrapped in `{"publicKey": …}`), as a
     /// relying party sends it to the browser; `origin` is the calling page's origin.
     pub fn from_create_options_json(options: &serde_json::Value, origin: &str) -> Result<Self, OptionsError> {
-        let o = options.get("publicKey").unwrap_or(options);
-        let selection = &o["authenticatorSelection"];
-        let resident_key = selection["residentKey"].as_str() == Some("required")
-            || selection["requireResidentKey"].as_bool() == Some(true);
-        let algorithms: Vec<i64> = o["pubKeyCredParams"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|p| p["alg"].as_i64()).collect())
-            .unwrap_or_default();
+        let o = CreationOptions::from_value(options.clone())?;
+        // A desktop client asks for a discoverable credential only when the relying party requires one.
+        let resident_key = o.resident_key_required();
+        let algorithms = o.algorithms();
         if algorithms.is_empty() {
             return Err(OptionsError("pubKeyCredParams has no algorithm".into()));
         }
         Ok(WebAuthnRequest::Create(CreateRequest {
             origin: origin.to_string(),
             rp: RelyingParty {
-                id: str_field(&o["rp"]["id"], "rp.id")?,
-                name: str_field(&o["rp"]["name"], "rp.name")?,
+                id: required(o.rp.id, "rp.id")?,
+                name: required(o.rp.name, "rp.name")?,
             },
             user: UserEntity {
-                id: b64_field(&o["user"]["id"], "user.id")?,
-                name: str_field(&o["user"]["name"], "user.name")?,
-                display_name: str_field(&o["user"]["displayName"], "user.displayName")?,
+                id: o.user.id,
+                name: required(o.user.name, "user.name")?,
+                display_name: required(o.user.display_name, "user.displayName")?,
             },
-            challenge: b64_field(&o["challenge"], "challenge")?,
+            challenge: o
+                .challenge
+                .ok_or_else(|| OptionsError("challenge missing".into()))?,
             algorithms,
             resident_key,
-            exclude: descriptors(&o["excludeCredentials"])?,
+            exclude: o.exclude_credentials.into_iter().map(|d| d.id).collect(),
         }))
     }
 
     /// Reads `PublicKeyCredentialRequestOptionsJSON` (optionally wrapped in `{"publicKey": …}`).
     pub fn from_get_options_json(options: &serde_json::Value, origin: &str) -> Result<Self, OptionsError> {
-        let o = options.get("publicKey").unwrap_or(options);
+        let o = RequestOptions::from_value(options.clone())?;
         Ok(WebAuthnRequest::Get(GetRequest {
             origin: origin.to_string(),
-            rp_id: str_field(&o["rpId"], "rpId")?,
-            challenge: b64_field(&o["challenge"], "challenge")?,
-            allow: descriptors(&o["allowCredentials"])?,
+            rp_id: required(o.rp_id, "rpId")?,
+            challenge: o
+                .challenge
+                .ok_or_else(|| OptionsError("challenge missing".into()))?,
+            allow: o.allow_credentials.into_iter().map(|d| d.id).collect(),
         }))
     }
 }
 
 /// SHA-256 of the client data JSON.
 pub fn client_data_hash(client_data_json: &str) -> [u8; 32] {
-    Sha256::digest(client_data_json.as_bytes()).into()
+    tandem_webauthn::client_data_hash(client_data_json.as_bytes())
 }
 
 /// The credential ID inside authenticator data with attested credential data (flag AT).
@@ -390,6 +352,7 @@ fn attested_credential_id(auth_data: &[u8]) -> Result<&[u8], ResponseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn create() -> WebAuthnRequest {
         WebAuthnRequest::Create(CreateRequest {
@@ -524,9 +487,7 @@ mod tests {
         let j = create().credential_json("{}", &resp).unwrap();
         assert_eq!(j["id"], "qrs");
         assert_eq!(j["authenticatorAttachment"], "cross-platform");
-        let att = URL_SAFE_NO_PAD
-            .decode(j["response"]["attestationObject"].as_str().unwrap())
-            .unwrap();
+        let att = tandem_webauthn::b64::decode(j["response"]["attestationObject"].as_str().unwrap()).unwrap();
         let att = tandem_cbor::decode_canonical(&att).unwrap();
         assert_eq!(att.get_text("fmt").and_then(Value::as_text), Some("none"));
         assert_eq!(

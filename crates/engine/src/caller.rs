@@ -26,6 +26,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+pub use tandem_webauthn::ClientDataType;
+use tandem_webauthn::{client_data_hash, client_data_json};
+
 use crate::assetlinks::{self, AssetLinksSource, parse_fingerprint};
 use crate::rpid::{self, WebOrigin};
 
@@ -420,39 +423,14 @@ impl ResolvedCaller {
                 json: None,
             },
             ClientDataSource::Build(origin) => {
-                let json = client_data_json(ty, challenge, origin);
+                let json = client_data_json(ty, challenge, origin).into_bytes();
                 ClientData {
-                    hash: Sha256::digest(&json).into(),
+                    hash: client_data_hash(&json),
                     json: Some(json),
                 }
             }
         }
     }
-}
-
-/// The ceremony a clientDataJSON is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ClientDataType {
-    /// `webauthn.create`.
-    Create,
-    /// `webauthn.get`.
-    Get,
-}
-
-/// `{"type":..,"challenge":..,"origin":..,"crossOrigin":false}`, strings escaped by serde_json.
-pub fn client_data_json(ty: ClientDataType, challenge: &[u8], origin: &str) -> Vec<u8> {
-    let ty = match ty {
-        ClientDataType::Create => "webauthn.create",
-        ClientDataType::Get => "webauthn.get",
-    };
-    let s = |v: &str| serde_json::Value::String(v.to_owned()).to_string();
-    format!(
-        "{{\"type\":{},\"challenge\":{},\"origin\":{},\"crossOrigin\":false}}",
-        s(ty),
-        s(&URL_SAFE_NO_PAD.encode(challenge)),
-        s(origin)
-    )
-    .into_bytes()
 }
 
 #[cfg(test)]
@@ -524,15 +502,6 @@ mod tests {
         assert_eq!(
             app.apk_key_hash_origin().unwrap(),
             "android:apk-key-hash:BimEMugGayniIjvMI6qVBLVq5Qj6vzQ1UIhpucMZDiI"
-        );
-    }
-
-    #[test]
-    fn client_data_json_matches_what_browsers_serialise() {
-        let json = client_data_json(ClientDataType::Get, &[1, 2, 3], "https://a.example\"x");
-        assert_eq!(
-            String::from_utf8(json).unwrap(),
-            r#"{"type":"webauthn.get","challenge":"AQID","origin":"https://a.example\"x","crossOrigin":false}"#
         );
     }
 }

@@ -234,9 +234,9 @@ fn android_style_options_with_prf_and_cred_props() {
     }"#;
     let reg = webauthn::register(&h.auth, create, &os(&[1u8; 32]), &policy()).unwrap();
     assert_eq!(reg.public_key_algorithm, -8);
-    assert_eq!(reg.client_extension_results["credProps"]["rk"], true);
-    assert_eq!(reg.client_extension_results["prf"]["enabled"], true);
-    let first_at_create = reg.client_extension_results["prf"]["results"]["first"]
+    assert_eq!(reg.client_extension_results.to_json()["credProps"]["rk"], true);
+    assert_eq!(reg.client_extension_results.to_json()["prf"]["enabled"], true);
+    let first_at_create = reg.client_extension_results.to_json()["prf"]["results"]["first"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -251,7 +251,7 @@ fn android_style_options_with_prf_and_cred_props() {
     let a = webauthn::authenticate(&h.auth, &get, &os(&[2u8; 32]), &policy()).unwrap();
     assert_eq!(a.user_handle.as_deref(), Some(&b"user-1"[..]));
     assert_eq!(
-        a.client_extension_results["prf"]["results"]["first"].as_str(),
+        a.client_extension_results.to_json()["prf"]["results"]["first"].as_str(),
         Some(first_at_create.as_str())
     );
     let json: serde_json::Value =
@@ -295,7 +295,7 @@ fn cred_props_reports_what_was_stored() {
     };
     let h = harness(AuthenticatorConfig::hybrid());
     let reg = webauthn::register(&h.auth, &create("discouraged"), &os(&[1u8; 32]), &policy()).unwrap();
-    assert_eq!(reg.client_extension_results["credProps"]["rk"], true);
+    assert_eq!(reg.client_extension_results.to_json()["credProps"]["rk"], true);
     // And it really is discoverable: a sign-in without allowCredentials finds it.
     let a = webauthn::authenticate(
         &h.auth,
@@ -309,7 +309,7 @@ fn cred_props_reports_what_was_stored() {
     // With rk semantics (a security-key profile), credProps reports false for "discouraged".
     let hd = harness(AuthenticatorConfig::direct());
     let reg = webauthn::register(&hd.auth, &create("discouraged"), &os(&[1u8; 32]), &policy()).unwrap();
-    assert_eq!(reg.client_extension_results["credProps"]["rk"], false);
+    assert_eq!(reg.client_extension_results.to_json()["credProps"]["rk"], false);
 }
 
 fn base64_url(b: &[u8]) -> String {

@@ -223,7 +223,7 @@ impl Authenticator {
                 public_key_spki_der: r.public_key_spki_der,
                 public_key_algorithm: r.public_key_algorithm,
                 transports: r.transports,
-                client_extension_results_json: r.client_extension_results.to_string(),
+                client_extension_results_json: r.client_extension_results.to_json().to_string(),
                 client_data_json: r.client_data_json,
             })
         })
@@ -256,7 +256,7 @@ impl Authenticator {
                 authenticator_data: r.authenticator_data,
                 signature: r.signature,
                 user_handle: r.user_handle,
-                client_extension_results_json: r.client_extension_results.to_string(),
+                client_extension_results_json: r.client_extension_results.to_json().to_string(),
                 client_data_json: r.client_data_json,
             })
         })
@@ -278,10 +278,11 @@ impl Authenticator {
     }
 }
 
-fn parse_extensions(json: &str) -> Result<serde_json::Value, TandemError> {
-    serde_json::from_str(json).map_err(|e| TandemError::InvalidInput {
-        reason: format!("clientExtensionResults JSON: {e}"),
-    })
+fn parse_extensions(json: &str) -> Result<tandem_webauthn::ClientExtensionResults, TandemError> {
+    let invalid = |reason: String| TandemError::InvalidInput { reason };
+    let value =
+        serde_json::from_str(json).map_err(|e| invalid(format!("clientExtensionResults JSON: {e}")))?;
+    tandem_webauthn::ClientExtensionResults::from_json(&value).map_err(|e| invalid(e.0))
 }
 
 /// The W3C `RegistrationResponseJSON` for `result` and the clientDataJSON the platform built: what an Android

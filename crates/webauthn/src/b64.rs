@@ -43,6 +43,9 @@ mod tests {
         assert_eq!(decode("-_8").unwrap(), vec![0xfb, 0xff]);
         assert_eq!(decode("-_8=").unwrap(), vec![0xfb, 0xff]);
         assert!(decode("+/8").is_err(), "standard alphabet is not base64url");
+        let padded: Base64Url = serde_json::from_str("\"AQI=\"").unwrap();
+        assert_eq!(padded.0, vec![1, 2]);
+        assert!(serde_json::from_str::<Base64Url>("\"A+/=\"").is_err());
     }
 
     proptest! {

@@ -56,9 +56,6 @@ mod tests {
     #[test]
     fn hash_known_answer() {
         // SHA-256("abc")
-        assert_eq!(
-            client_data_hash(b"abc")[..4],
-            [0xba, 0x78, 0x16, 0xbf],
-        );
+        assert_eq!(client_data_hash(b"abc")[..4], [0xba, 0x78, 0x16, 0xbf],);
     }
 }

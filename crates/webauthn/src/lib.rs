@@ -12,7 +12,10 @@
 //! Mapping these to CTAP requests is a policy question (a phone provider and a desktop client answer it
 //! differently), so it stays with each user.
 
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
 
 pub mod b64;
 pub mod client_data;

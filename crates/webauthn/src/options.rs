@@ -287,8 +287,15 @@ mod tests {
         assert_eq!(o.user.id, vec![4, 5]);
         assert_eq!(o.user.display_name.as_deref(), Some("N"));
         assert_eq!(o.algorithms(), vec![-7, -257]);
-        assert_eq!(o.exclude_credentials[0].id, vec![6], "padded base64url is accepted");
-        assert!(!o.resident_key_required(), "residentKey wins over requireResidentKey");
+        assert_eq!(
+            o.exclude_credentials[0].id,
+            vec![6],
+            "padded base64url is accepted"
+        );
+        assert!(
+            !o.resident_key_required(),
+            "residentKey wins over requireResidentKey"
+        );
         assert!(o.extensions.cred_props);
         assert_eq!(o.extensions.prf.unwrap().eval.unwrap().first, vec![0]);
         let bare: Json = serde_json::from_str(CREATE).unwrap();

@@ -106,7 +106,12 @@ impl AuthenticationResponse<'_> {
     }
 }
 
-fn envelope(id: &[u8], attachment: AuthenticatorAttachment, response: Json, ext: &ClientExtensionResults) -> Json {
+fn envelope(
+    id: &[u8],
+    attachment: AuthenticatorAttachment,
+    response: Json,
+    ext: &ClientExtensionResults,
+) -> Json {
     json!({
         "id": b64(id),
         "rawId": b64(id),
