@@ -21,7 +21,7 @@ impl ClientDataType {
     }
 }
 
-/// `{"type":..,"challenge":..,"origin":..,"crossOrigin":false}` in the member order browsers write (§5.8.1.1,
+/// `{"type":..,"challenge":..,"origin":..,"crossOrigin":false}` in the member order browsers write (WebAuthn §5.8.1.1,
 /// which relying parties' limited verifiers may rely on); strings escaped by serde_json.
 pub fn client_data_json(ty: ClientDataType, challenge: &[u8], origin: &str) -> String {
     let s = |v: &str| serde_json::Value::String(v.to_owned()).to_string();

@@ -1,6 +1,7 @@
-//! `PublicKeyCredentialCreationOptionsJSON` and `PublicKeyCredentialRequestOptionsJSON` (WebAuthn L3 §5.1.8,
-//! §5.1.9): read as a relying party writes them, with binary members in base64url, bare or wrapped as
-//! `{"publicKey": {...}}` (webauthn-rs and `navigator.credentials` style).
+//! `PublicKeyCredentialCreationOptionsJSON` (WebAuthn Level 3 §5.1.8) and
+//! `PublicKeyCredentialRequestOptionsJSON` (WebAuthn Level 3 §5.1.9): read as a relying party writes them,
+//! with binary members in base64url, bare or wrapped as `{"publicKey": {...}}` (webauthn-rs and
+//! `navigator.credentials` style).
 
 use serde::Deserialize;
 use serde_json::Value as Json;

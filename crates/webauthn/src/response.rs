@@ -1,4 +1,4 @@
-//! `RegistrationResponseJSON` and `AuthenticationResponseJSON` (WebAuthn L3 §5.1.5): what a client hands the
+//! `RegistrationResponseJSON` and `AuthenticationResponseJSON` (WebAuthn Level 3 §5.1.5): what a client hands the
 //! relying party after a ceremony.
 
 use serde_json::{Map, Value as Json, json};
