@@ -13,10 +13,11 @@ use rusqlite::{Row, params};
 use tandem_engine::store::{CredentialStore, StoreError, StoredCredential};
 use zeroize::Zeroizing;
 
+use crate::db_error::db_error;
 use crate::hybrid::{self, HybridStateStore, LINK_COLUMNS, LinkedDesktop};
 use crate::row::{self, CREDENTIAL_COLUMNS};
 use crate::seal::DATA_KEY_LEN;
-use crate::sqlite::{SqliteStore, db_error};
+use crate::sqlite::SqliteStore;
 
 /// Number of columns in a credential row (metadata, then the sealed secret).
 pub const CREDENTIAL_COLUMN_COUNT: usize = 15;

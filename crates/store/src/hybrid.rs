@@ -5,9 +5,10 @@ use rusqlite::params;
 use tandem_engine::store::StoreError;
 use zeroize::Zeroizing;
 
+use crate::db_error::db_error;
 use crate::row;
 use crate::seal::{Purpose, SealKey};
-use crate::sqlite::{SqliteStore, db_error};
+use crate::sqlite::SqliteStore;
 
 /// Length of a link ID in bytes.
 pub const LINK_ID_LEN: usize = 8;

@@ -24,6 +24,7 @@
 
 #![warn(missing_docs)]
 
+mod db_error;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing;

@@ -6,8 +6,8 @@ use rusqlite::Row;
 use rusqlite::types::ValueRef;
 use tandem_engine::store::{CredentialMeta, StoreError, StoredCredential, UnreadableCredential};
 
+use crate::db_error::db_error;
 use crate::seal::{Purpose, SealKey};
-use crate::sqlite::db_error;
 
 /// The metadata column list as a literal, so the column list below is spelled once.
 macro_rules! meta_columns {

@@ -7,7 +7,7 @@
 use rusqlite::{Connection, TransactionBehavior};
 use tandem_engine::store::StoreError;
 
-use crate::sqlite::db_error;
+use crate::db_error::db_error;
 
 /// Version 1: credentials and the wrapped data key.
 const V1: &str = "

@@ -11,6 +11,7 @@ use tandem_engine::store::{
 };
 use zeroize::Zeroizing;
 
+use crate::db_error::db_error;
 use crate::protector::KeyProtector;
 use crate::row::{self, CREDENTIAL_COLUMNS, CredentialBinding, UNREADABLE_ID_COLUMN};
 use crate::schema;
@@ -23,14 +24,6 @@ const META_KEY_CHECK: &str = "data_key_check";
 const META_UV_KEY_CHECK: &str = "uv_key_check";
 const META_SOFTWARE_UV_KEY: &str = "software_uv_key";
 const META_WRAPPED_UV_KEY: &str = "wrapped_uv_key";
-
-/// Maps a SQLite failure to a [`StoreError`]: a damaged file is `Corrupt`, anything else `Database`.
-pub(crate) fn db_error(e: rusqlite::Error) -> StoreError {
-    match e.sqlite_error_code() {
-        Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => StoreError::Corrupt(e.to_string()),
-        _ => StoreError::Database(e.to_string()),
-    }
-}
 
 /// A credential store in one SQLite database.
 ///
