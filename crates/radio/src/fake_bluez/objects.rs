@@ -12,8 +12,8 @@ use zbus::names::InterfaceName;
 use zbus::object_server::SignalEmitter;
 use zbus::zvariant::{Dict, OwnedObjectPath, OwnedValue, Value};
 
+use super::state::{self, ADAPTER_PATH, AdvertSource, MAX_ADVERTS, OnAirAdvert, RSSI, Shared, TICK};
 use super::uuid::{self, MAX_AD_LENGTH};
-use super::{ADAPTER_PATH, AdvertSource, MAX_ADVERTS, OnAirAdvert, RSSI, Shared, TICK};
 
 /// How long RegisterAdvertisement waits for the client to hand over its advertisement's properties.
 const READ_BACK_LIMIT: Duration = Duration::from_secs(5);
@@ -523,14 +523,14 @@ impl Control {
     fn inject_advert(&self, uuid: String, data: Vec<u8>) -> Result<OwnedObjectPath, BluezError> {
         let uuid128 = uuid::normalize(&uuid)
             .ok_or_else(|| BluezError::InvalidArguments(format!("bad UUID {uuid:?}")))?;
-        let path = super::inject(&self.shared, &uuid128, &data)
+        let path = state::inject(&self.shared, &uuid128, &data)
             .map_err(|e| BluezError::InvalidLength(e.to_string()))?;
         OwnedObjectPath::try_from(path).map_err(|e| BluezError::Failed(e.to_string()))
     }
 
     /// Takes an advert off the air by its device path.
     fn remove_advert(&self, device: OwnedObjectPath) -> Result<(), BluezError> {
-        if super::remove(&self.shared, device.as_str()) {
+        if state::remove(&self.shared, device.as_str()) {
             Ok(())
         } else {
             Err(BluezError::DoesNotExist("Does Not Exist".to_owned()))
