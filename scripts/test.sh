@@ -34,6 +34,8 @@ scripts/setup.sh || { echo "setup failed"; exit 1; }
 suite "rustfmt" cargo fmt --all -- --check
 # Every docs/<file>.md#<anchor> reference resolves; no bare references to documents outside the repository.
 suite "doc references" python3 scripts/check_doc_refs.py
+# The crate arrows in docs/architecture.md are the real ones, and no two files of a crate depend on each other.
+suite "architecture" bash -c 'python3 scripts/test_check_architecture.py && python3 scripts/check_architecture.py'
 suite "clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
 suite "rust tests" cargo test --workspace --locked
 

@@ -1,14 +1,19 @@
 #!/usr/bin/env python3
-"""Fails if two source files of one crate depend on each other, directly or through others.
+"""Checks the architecture docs/architecture.md draws: the crate arrows in its picture are the crates'
+normal dependencies (Cargo.toml), and no two source files of one crate depend on each other, directly or
+through others.
 
 One idea per module only holds if the modules form layers: a cycle between files means neither can be read,
 tested or moved alone. A file depends on another when its non-test code names a path into the other's module
 (`use crate::a::b`, `crate::a::f()`, `super::x`); `mod` and `pub use` lines in a crate root or `mod.rs` are
 declarations, not dependencies, and `#[cfg(test)] mod tests` blocks (always last in a file here) are skipped.
 
-Usage: scripts/check_module_cycles.py [crate dirs...]   (default: every crates/*/)
+Usage: scripts/check_architecture.py              (the picture, then every crates/*/)
+       scripts/check_architecture.py CRATE_DIR...  (only the file cycles of these crates)
 """
+import json
 import pathlib
+import subprocess
 import re
 import sys
 
@@ -124,9 +129,54 @@ def cycles(graph: dict) -> list[list]:
     return out
 
 
+ARROW = re.compile(r"^\s*(?:\w+\s+)?(tandem-[\w-]+)\s+──>\s+(.*?)\s*(?:\(.*\))?$")
+
+
+def picture_problems() -> list[str]:
+    """Differences between the arrows in docs/architecture.md and `cargo metadata`."""
+    doc = (ROOT / "docs" / "architecture.md").read_text()
+    block = re.search(r"```text\n(.*?)```", doc, re.S)
+    if not block:
+        return ["docs/architecture.md has no ```text picture"]
+    drawn = {}
+    for line in block.group(1).splitlines():
+        m = ARROW.match(line)
+        if m:
+            deps = {d.strip() for d in m.group(2).split(",") if d.strip() not in ("", "—")}
+            drawn[m.group(1)] = {"tandem-" + d for d in deps}
+    meta = json.loads(
+        subprocess.run(
+            ["cargo", "metadata", "--format-version", "1", "--no-deps", "--offline"],
+            cwd=ROOT, capture_output=True, text=True, check=True,
+        ).stdout
+    )
+    actual = {
+        p["name"]: {d["name"] for d in p["dependencies"] if d["name"].startswith("tandem-") and d.get("kind") is None}
+        for p in meta["packages"]
+        if p["manifest_path"].startswith(str(ROOT / "crates"))
+    }
+    out = []
+    for name in sorted(actual.keys() | drawn.keys()):
+        if name not in drawn:
+            out.append(f"docs/architecture.md: {name} is not in the picture")
+        elif name not in actual:
+            out.append(f"docs/architecture.md: {name} is drawn but is no crate under crates/")
+        elif drawn[name] != actual[name]:
+            missing = ", ".join(sorted(actual[name] - drawn[name])) or "-"
+            extra = ", ".join(sorted(drawn[name] - actual[name])) or "-"
+            out.append(f"docs/architecture.md: {name}: arrows missing: {missing}; drawn but absent: {extra}")
+    return out
+
+
 def main() -> int:
-    dirs = [pathlib.Path(d) for d in sys.argv[1:]] or sorted(p for p in (ROOT / "crates").iterdir() if p.is_dir())
     bad = 0
+    if len(sys.argv) > 1:
+        dirs = [pathlib.Path(d) for d in sys.argv[1:]]
+    else:
+        dirs = sorted(p for p in (ROOT / "crates").iterdir() if p.is_dir())
+        for problem in picture_problems():
+            bad += 1
+            print(problem)
     for d in dirs:
         src = d / "src"
         if not src.is_dir():
@@ -136,7 +186,7 @@ def main() -> int:
             names = ", ".join("::".join(m) or "(root)" for m in comp)
             shown = d.relative_to(ROOT) if d.resolve().is_relative_to(ROOT) else d
             print(f"{shown}: files depend on each other: {names}")
-    print(f"module cycles: {bad}")
+    print(f"architecture: {bad} problem(s)")
     return 1 if bad else 0
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Self-test of check_module_cycles.py: a cycle between two files is found, layered files and test-only
+"""Self-test of check_architecture.py: a cycle between two files is found, layered files and test-only
 references are not."""
 import pathlib
 import subprocess
@@ -17,7 +17,7 @@ def run(files: dict[str, str]) -> tuple[int, str]:
             p.parent.mkdir(parents=True, exist_ok=True)
             p.write_text(text)
         r = subprocess.run(
-            [sys.executable, str(HERE / "check_module_cycles.py"), str(crate)], capture_output=True, text=True
+            [sys.executable, str(HERE / "check_architecture.py"), str(crate)], capture_output=True, text=True
         )
         return r.returncode, r.stdout
 
@@ -35,7 +35,7 @@ def main() -> int:
     code, out = run({"lib.rs": root, "a.rs": "use crate::b::B;\n",
                      "b.rs": "pub struct B;\n#[cfg(test)]\nmod tests {\n    use crate::a::A;\n}\n"})
     assert code == 0, out
-    print("check_module_cycles self-test: ok")
+    print("check_architecture self-test: ok")
     return 0
 
 
