@@ -10,7 +10,7 @@ use crate::status::EngineError;
 
 /// The attestation the engine will produce for one makeCredential.
 #[derive(Debug, Clone, Copy)]
-pub enum AttestationChoice<'a> {
+pub(crate) enum AttestationChoice<'a> {
     /// fmt "none", empty statement.
     None,
     /// fmt "packed", signed by the new credential key, no x5c.
@@ -32,7 +32,7 @@ pub enum AttestationChoice<'a> {
 /// * `attestationFormatsPreference` (CTAP 2.2): the first format the engine supports wins ("packed" or
 ///   "none"); without a preference, or with no supported entry, "packed" is used.
 /// * "packed" uses the batch certificate when configured, self-attestation otherwise.
-pub fn choose<'a>(
+pub(crate) fn choose<'a>(
     config: &'a AttestationConfig,
     rp_id: &str,
     enterprise: Option<u64>,
@@ -73,17 +73,17 @@ pub fn choose<'a>(
 
 /// A finished attestation statement.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Statement {
+pub(crate) struct Statement {
     /// Format identifier.
-    pub fmt: &'static str,
+    pub(crate) fmt: &'static str,
     /// attStmt map.
-    pub att_stmt: Value,
+    pub(crate) att_stmt: Value,
     /// epAtt, when enterprise attestation was returned.
-    pub ep_att: Option<bool>,
+    pub(crate) ep_att: Option<bool>,
 }
 
 /// Produces the statement over `authData ‖ clientDataHash`.
-pub fn statement(
+pub(crate) fn statement(
     choice: AttestationChoice<'_>,
     credential_key: &CredentialKey,
     auth_data: &[u8],

@@ -6,41 +6,51 @@ use tandem_cbor::Value;
 use crate::uv::Presence;
 
 /// User present.
-pub const FLAG_UP: u8 = 0x01;
+pub(crate) const FLAG_UP: u8 = 0x01;
 /// User verified.
-pub const FLAG_UV: u8 = 0x04;
+pub(crate) const FLAG_UV: u8 = 0x04;
 /// Backup eligible.
-pub const FLAG_BE: u8 = 0x08;
+pub(crate) const FLAG_BE: u8 = 0x08;
 /// Backup state.
-pub const FLAG_BS: u8 = 0x10;
+pub(crate) const FLAG_BS: u8 = 0x10;
 /// Attested credential data included.
-pub const FLAG_AT: u8 = 0x40;
+pub(crate) const FLAG_AT: u8 = 0x40;
 /// Extension data included.
-pub const FLAG_ED: u8 = 0x80;
+pub(crate) const FLAG_ED: u8 = 0x80;
 
 /// The backup flags of a credential, fixed by the backup policy at creation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BackupFlags {
+pub(crate) struct BackupFlags {
     /// BE: the credential may be backed up / synced.
-    pub eligible: bool,
+    pub(crate) eligible: bool,
     /// BS: the credential is currently backed up.
-    pub state: bool,
+    pub(crate) state: bool,
 }
 
 /// Attested credential data: AAGUID ‖ credentialIdLength (u16 BE) ‖ credentialId ‖ COSE public key.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AttestedCredentialData {
+pub(crate) struct AttestedCredentialData {
     /// The authenticator model's AAGUID.
-    pub aaguid: [u8; 16],
+    pub(crate) aaguid: [u8; 16],
     /// The credential ID (at most 1023 bytes; ours are 32).
-    pub credential_id: Vec<u8>,
+    pub(crate) credential_id: Vec<u8>,
     /// The canonically encoded COSE_Key.
-    pub cose_public_key: Vec<u8>,
+    pub(crate) cose_public_key: Vec<u8>,
+}
+
+/// The UP|UV bits a presence earns: only a redeemed approval sets UP|UV, a token-verified silent request UV
+/// alone (the authenticator-data format owns the bits; [`crate::uv`] owns who may hold each presence).
+pub(crate) fn presence_flags(presence: &Presence) -> u8 {
+    match presence {
+        Presence::Verified(_) => FLAG_UP | FLAG_UV,
+        Presence::TokenVerified(_) => FLAG_UV,
+        Presence::Silent(_) => 0,
+    }
 }
 
 /// Encodes authenticator data. `presence` is consumed: each redeemed approval yields exactly one authenticator
 /// data, and only a redeemed approval sets UP|UV. An empty extension map is left out (ED=0).
-pub fn encode(
+pub(crate) fn encode(
     rp_id_hash: &[u8; 32],
     presence: Presence,
     backup: BackupFlags,
@@ -49,7 +59,7 @@ pub fn encode(
     extensions: Option<&Value>,
 ) -> Vec<u8> {
     let extensions = extensions.filter(|e| e.as_map().is_some_and(|m| !m.is_empty()));
-    let mut flags = presence.flag_bits();
+    let mut flags = presence_flags(&presence);
     if backup.eligible {
         flags |= FLAG_BE;
     }
@@ -126,6 +136,11 @@ mod tests {
             "11".repeat(16)
         );
         assert_eq!(hex::encode(&data), expected);
+    }
+
+    #[test]
+    fn silent_presence_sets_neither_up_nor_uv() {
+        assert_eq!(presence_flags(&Presence::Silent(Silent)), 0);
     }
 
     #[test]

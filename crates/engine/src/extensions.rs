@@ -11,18 +11,18 @@ use crate::pin::{KeyAgreementKey, PinProtocol, SharedSecret};
 use crate::status::EngineError;
 
 /// credProtect: userVerificationOptional.
-pub const CRED_PROTECT_UV_OPTIONAL: u8 = 1;
+pub(crate) const CRED_PROTECT_UV_OPTIONAL: u8 = 1;
 /// credProtect: userVerificationOptionalWithCredentialIDList.
-pub const CRED_PROTECT_UV_OPTIONAL_WITH_LIST: u8 = 2;
+pub(crate) const CRED_PROTECT_UV_OPTIONAL_WITH_LIST: u8 = 2;
 /// credProtect: userVerificationRequired.
-pub const CRED_PROTECT_UV_REQUIRED: u8 = 3;
+pub(crate) const CRED_PROTECT_UV_REQUIRED: u8 = 3;
 
 /// Largest credBlob the engine stores (getInfo maxCredBlobLength).
-pub const MAX_CRED_BLOB_LENGTH: usize = 32;
+pub(crate) const MAX_CRED_BLOB_LENGTH: usize = 32;
 
 /// Whether a credential of credProtect `level` may be used for an assertion (CTAP 2.1 §12.1): level 3 only
 /// with user verification; level 2 without UV only when the RP named it in an allow list.
-pub fn cred_protect_allows(level: u8, user_verified: bool, allow_list_given: bool) -> bool {
+pub(crate) fn cred_protect_allows(level: u8, user_verified: bool, allow_list_given: bool) -> bool {
     match level {
         CRED_PROTECT_UV_REQUIRED => user_verified,
         CRED_PROTECT_UV_OPTIONAL_WITH_LIST => user_verified || allow_list_given,
@@ -31,7 +31,7 @@ pub fn cred_protect_allows(level: u8, user_verified: bool, allow_list_given: boo
 }
 
 /// HMAC-SHA-256(CredRandom, salt1) ‖ [HMAC-SHA-256(CredRandom, salt2)].
-pub fn hmac_outputs(cred_random: &[u8; 32], salt1: &[u8], salt2: Option<&[u8]>) -> Zeroizing<Vec<u8>> {
+pub(crate) fn hmac_outputs(cred_random: &[u8; 32], salt1: &[u8], salt2: Option<&[u8]>) -> Zeroizing<Vec<u8>> {
     let mut out = Zeroizing::new(Vec::with_capacity(64));
     for salt in std::iter::once(salt1).chain(salt2) {
         let mut mac =
@@ -43,7 +43,7 @@ pub fn hmac_outputs(cred_random: &[u8; 32], salt1: &[u8], salt2: Option<&[u8]>) 
 }
 
 /// An hmac-secret input whose saltAuth has been checked and whose salts are decrypted.
-pub struct VerifiedSalts {
+pub(crate) struct VerifiedSalts {
     shared: SharedSecret,
     salts: Zeroizing<Vec<u8>>,
 }
@@ -61,7 +61,10 @@ impl std::fmt::Debug for VerifiedSalts {
 impl VerifiedSalts {
     /// Agrees on the shared secret, verifies saltAuth (CTAP2_ERR_PIN_AUTH_INVALID on mismatch) and decrypts
     /// the salts, which must be 32 or 64 bytes (CTAP1_ERR_INVALID_LENGTH otherwise).
-    pub fn open(key_agreement: &KeyAgreementKey, input: &HmacSecretInput) -> Result<Self, EngineError> {
+    pub(crate) fn open(
+        key_agreement: &KeyAgreementKey,
+        input: &HmacSecretInput,
+    ) -> Result<Self, EngineError> {
         let protocol = PinProtocol::from_wire(input.protocol)?;
         let shared = key_agreement.shared_secret(protocol, &input.key_agreement)?;
         if !shared.verify(&input.salt_enc, &input.salt_auth) {
@@ -77,7 +80,7 @@ impl VerifiedSalts {
     }
 
     /// The encrypted outputs for one credential.
-    pub fn outputs(&self, cred_random: &[u8; 32]) -> Result<Vec<u8>, EngineError> {
+    pub(crate) fn outputs(&self, cred_random: &[u8; 32]) -> Result<Vec<u8>, EngineError> {
         let (s1, s2) = self.salts.split_at(32);
         let out = hmac_outputs(cred_random, s1, (!s2.is_empty()).then_some(s2));
         self.shared.encrypt(&out)
@@ -85,7 +88,7 @@ impl VerifiedSalts {
 }
 
 /// The `results` map of the hybrid `prf` extension.
-pub fn prf_results(cred_random: &[u8; 32], salts: &PrfSalts) -> Value {
+pub(crate) fn prf_results(cred_random: &[u8; 32], salts: &PrfSalts) -> Value {
     let out = hmac_outputs(
         cred_random,
         &salts.first,

@@ -8,6 +8,7 @@ use sha2::Digest;
 use tandem_cbor::Value;
 use zeroize::{Zeroize, Zeroizing};
 
+use crate::env::{OsRandom, RandomSource, random_bytes};
 use crate::status::EngineError;
 
 /// COSE algorithm identifier of ES256 (ECDSA P-256 with SHA-256).
@@ -17,13 +18,6 @@ pub const COSE_EDDSA: i64 = -8;
 
 /// The signature algorithms the engine can create credentials for, in the engine's own preference order.
 pub const SUPPORTED_ALGORITHMS: [i64; 2] = [COSE_ES256, COSE_EDDSA];
-
-/// Fills a buffer from the operating system's CSPRNG.
-pub(crate) fn random_bytes<const N: usize>() -> Result<Zeroizing<[u8; N]>, EngineError> {
-    let mut out = Zeroizing::new([0u8; N]);
-    getrandom::fill(out.as_mut()).map_err(|_| EngineError::Internal("the OS random generator failed"))?;
-    Ok(out)
-}
 
 /// A credential's private key. Both variants zeroize on drop.
 pub enum CredentialKey {
@@ -41,19 +35,24 @@ impl std::fmt::Debug for CredentialKey {
 }
 
 impl CredentialKey {
-    /// Generates a fresh key for a COSE algorithm the engine supports.
+    /// Generates a fresh key for a COSE algorithm the engine supports, from the OS CSPRNG.
     pub fn generate(alg: i64) -> Result<Self, EngineError> {
+        Self::generate_with(alg, &OsRandom)
+    }
+
+    /// Generates a fresh key for a COSE algorithm the engine supports, from `random`.
+    pub fn generate_with(alg: i64, random: &dyn RandomSource) -> Result<Self, EngineError> {
         match alg {
             COSE_ES256 => loop {
                 // Rejection sampling: a uniformly random 32-byte string is a valid scalar with
                 // overwhelming probability; retry on the rare out-of-range value.
-                let bytes = random_bytes::<32>()?;
+                let bytes = random_bytes::<32>(random)?;
                 if let Ok(k) = p256::SecretKey::from_slice(bytes.as_ref()) {
                     break Ok(CredentialKey::Es256(k));
                 }
             },
             COSE_EDDSA => Ok(CredentialKey::Ed25519(ed25519_dalek::SigningKey::from_bytes(
-                &*random_bytes::<32>()?,
+                &*random_bytes::<32>(random)?,
             ))),
             _ => Err(EngineError::UnsupportedAlgorithm),
         }
@@ -230,13 +229,22 @@ impl std::fmt::Debug for CredentialSecret {
 }
 
 impl CredentialSecret {
-    /// Fresh secret material around a new key.
+    /// Fresh secret material around a new key, from the OS CSPRNG.
     pub fn generate(key: CredentialKey, hmac_secret: bool) -> Result<Self, EngineError> {
+        Self::generate_with(key, hmac_secret, &OsRandom)
+    }
+
+    /// Fresh secret material around a new key, from `random`.
+    pub fn generate_with(
+        key: CredentialKey,
+        hmac_secret: bool,
+        random: &dyn RandomSource,
+    ) -> Result<Self, EngineError> {
         Ok(CredentialSecret {
             key,
-            cred_random_uv: random_bytes()?,
-            cred_random_no_uv: random_bytes()?,
-            large_blob_key: random_bytes()?,
+            cred_random_uv: random_bytes(random)?,
+            cred_random_no_uv: random_bytes(random)?,
+            large_blob_key: random_bytes(random)?,
             hmac_secret,
         })
     }

@@ -9,35 +9,45 @@
 //! Before a WebAuthn-level request reaches the engine, [`caller`] decides whose origin it speaks for, [`rpid`]
 //! checks the RP ID against a web origin and [`assetlinks`] against a native app's Digital Asset Links.
 //!
-//! Layout: [`ctap`] (codec) → [`authenticator`] (commands) → [`uv`] (approval gate) → [`authdata`],
-//! [`attestation`], [`extensions`], [`pin`] (PIN/UV auth protocols), [`token`] (pinUvAuthToken state, timed by [`clock`]), [`keys`] (credential keys, secret blob).
+//! Layout: [`ctap`] (codec) → [`authenticator`] (shared state, dispatch) → `commands` (one file per CTAP
+//! command, as the spec's numbered steps) → `uv` (approval gate) → `authdata`, `attestation`,
+//! `extensions`, [`pin`] (PIN/UV auth protocols), `token` (pinUvAuthToken state), [`keys`] (credential
+//! keys, secret blob). Randomness and time come only from the [`Env`] given at construction (`clock`
+//! for time), so tests can run the engine deterministically.
 
 pub mod assetlinks;
-pub mod attestation;
-pub mod authdata;
+mod attestation;
+mod authdata;
 pub mod authenticator;
 pub mod caller;
 pub mod cancel;
-pub mod clock;
-pub mod config;
+mod clock;
+mod commands;
+mod config;
 pub mod ctap;
-pub mod extensions;
+mod env;
+mod extensions;
 pub mod keys;
 pub mod pin;
 pub mod platform;
 #[cfg(test)]
 pub(crate) mod redaction;
 pub mod rpid;
-pub mod status;
+mod status;
 pub mod store;
-pub mod token;
-pub mod uv;
-pub mod uvkey;
+mod token;
+mod uv;
+mod uvkey;
 pub mod webauthn;
 
 pub use authenticator::Authenticator;
+pub use clock::{Clock, MANUAL_CLOCK_UNIX_START, ManualClock, SystemClock};
+pub use commands::client_pin::{PERMISSION_GA, PERMISSION_MC, UV_RETRIES};
+pub use commands::make_credential::CreatedCredential;
 pub use config::{
     AttestationCertificate, AttestationConfig, AuthenticatorConfig, BackupPolicy, DiscoverablePolicy,
     GetInfoProfile,
 };
+pub use env::{Env, OsRandom, RandomSource, SeededRandom};
 pub use status::{CtapStatus, EngineError};
+pub use token::{INITIAL_USAGE_TIME_LIMIT, MAX_USAGE_TIME_PERIOD, USER_PRESENT_TIME_LIMIT};

@@ -11,7 +11,7 @@ use subtle::ConstantTimeEq;
 use tandem_cbor::Value;
 use zeroize::Zeroizing;
 
-use crate::keys::random_bytes;
+use crate::env::{OsRandom, RandomSource, random_bytes};
 use crate::status::EngineError;
 
 /// A PIN/UV auth protocol version.
@@ -78,10 +78,15 @@ impl std::fmt::Debug for KeyAgreementKey {
 }
 
 impl KeyAgreementKey {
-    /// A fresh key pair.
+    /// A fresh key pair from the OS CSPRNG.
     pub fn generate() -> Result<Self, EngineError> {
+        Self::generate_with(&OsRandom)
+    }
+
+    /// A fresh key pair from `random`.
+    pub fn generate_with(random: &dyn RandomSource) -> Result<Self, EngineError> {
         loop {
-            let bytes = random_bytes::<32>()?;
+            let bytes = random_bytes::<32>(random)?;
             if let Ok(secret) = p256::SecretKey::from_slice(bytes.as_ref()) {
                 return Ok(KeyAgreementKey { secret });
             }
@@ -175,8 +180,14 @@ impl SharedSecret {
         }
     }
 
-    /// `encrypt(key, plaintext)`; the plaintext must be a whole number of AES blocks.
+    /// `encrypt(key, plaintext)`; the plaintext must be a whole number of AES blocks. Protocol two's IV comes
+    /// from the OS CSPRNG.
     pub fn encrypt(&self, plaintext: &[u8]) -> Result<Vec<u8>, EngineError> {
+        self.encrypt_with(plaintext, &OsRandom)
+    }
+
+    /// [`Self::encrypt`] drawing protocol two's IV from `random`.
+    pub fn encrypt_with(&self, plaintext: &[u8], random: &dyn RandomSource) -> Result<Vec<u8>, EngineError> {
         if !plaintext.len().is_multiple_of(16) {
             return Err(EngineError::InvalidLength(
                 "plaintext is not a multiple of 16 bytes",
@@ -184,7 +195,7 @@ impl SharedSecret {
         }
         let iv: [u8; 16] = match self.protocol {
             PinProtocol::One => [0; 16],
-            PinProtocol::Two => *random_bytes::<16>()?,
+            PinProtocol::Two => *random_bytes::<16>(random)?,
         };
         let enc = cbc::Encryptor::<Aes256>::new_from_slices(self.aes_key(), &iv)
             .map_err(|_| EngineError::Internal("AES key length"))?;

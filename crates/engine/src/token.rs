@@ -31,7 +31,7 @@ pub const USER_PRESENT_TIME_LIMIT: Duration = Duration::from_secs(30);
 pub const MAX_USAGE_TIME_PERIOD: Duration = Duration::from_secs(600);
 
 /// One issued pinUvAuthToken and its state.
-pub struct PinUvAuthToken {
+pub(crate) struct PinUvAuthToken {
     token: Zeroizing<[u8; 32]>,
     permissions: u64,
     rp_id: String,
@@ -58,7 +58,7 @@ impl std::fmt::Debug for PinUvAuthToken {
 impl PinUvAuthToken {
     /// A token just issued at `now` after the verification `grant`, for `permissions` on `rp_id`
     /// (beginUsingPinUvAuthToken with userIsPresent = true: the prompt collected presence).
-    pub fn issue(
+    pub(crate) fn issue(
         token: Zeroizing<[u8; 32]>,
         permissions: u64,
         rp_id: String,
@@ -79,30 +79,14 @@ impl PinUvAuthToken {
 
     /// Whether the usage timer has run out at `now`: unused past the initial limit, or past the maximum
     /// usage period.
-    pub fn is_expired(&self, now: Instant) -> bool {
+    pub(crate) fn is_expired(&self, now: Instant) -> bool {
         let age = now.saturating_duration_since(self.issued_at);
         age >= MAX_USAGE_TIME_PERIOD || (self.first_used_at.is_none() && age >= INITIAL_USAGE_TIME_LIMIT)
     }
 
-    /// The userPresent flag at `now` (cleared by [`Self::spend`], lapses after
-    /// [`USER_PRESENT_TIME_LIMIT`]).
-    pub fn user_present(&self, now: Instant) -> bool {
-        self.user_present && now.saturating_duration_since(self.issued_at) < USER_PRESENT_TIME_LIMIT
-    }
-
-    /// The userVerified flag.
-    pub fn user_verified(&self) -> bool {
-        self.user_verified
-    }
-
-    /// The permissions RP ID.
-    pub fn rp_id(&self) -> &str {
-        &self.rp_id
-    }
-
     /// Checks a request's `pin_uv_auth_param` (over `client_data_hash`, under `protocol`) for `permission`
     /// on `rp_id` at `now`, and starts the usage timer on first use. Returns the UV witness.
-    pub fn authorise(
+    pub(crate) fn authorise(
         &mut self,
         protocol: PinProtocol,
         client_data_hash: &[u8],
@@ -126,7 +110,7 @@ impl PinUvAuthToken {
 
     /// After an operation that collected user presence with this token: clear both flags and every
     /// permission, so the token authorises nothing more.
-    pub fn spend(&mut self) {
+    pub(crate) fn spend(&mut self) {
         self.user_present = false;
         self.user_verified = false;
         self.permissions = 0;

@@ -23,16 +23,18 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 
 use crate::cancel::Cancellation;
+use crate::clock::{Clock, SystemClock};
+use crate::env::{Env, OsRandom, RandomSource};
 use crate::platform::{Operation, UserVerifier, UvKey, VerificationPrompt};
 use crate::status::EngineError;
 use crate::store::UvKeyCheckStore;
 
 /// Default lifetime of an approval.
-pub const DEFAULT_APPROVAL_TTL: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_APPROVAL_TTL: Duration = Duration::from_secs(60);
 
 /// Binds an approval to one operation: SHA-256("tandem-uv-binding-v1" ‖ kind ‖ rpIdHash ‖ clientDataHash).
 #[derive(Clone, PartialEq, Eq)]
-pub struct OperationBinding([u8; 32]);
+pub(crate) struct OperationBinding([u8; 32]);
 
 impl std::fmt::Debug for OperationBinding {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -42,7 +44,7 @@ impl std::fmt::Debug for OperationBinding {
 
 impl OperationBinding {
     /// Computes the binding of an operation.
-    pub fn new(operation: Operation, rp_id_hash: &[u8; 32], client_data_hash: &[u8]) -> Self {
+    pub(crate) fn new(operation: Operation, rp_id_hash: &[u8; 32], client_data_hash: &[u8]) -> Self {
         let kind: u8 = match operation {
             Operation::Register => 1,
             Operation::SignIn => 2,
@@ -58,7 +60,7 @@ impl OperationBinding {
 
 /// Proof that the user passed verification for one operation, valid until a deadline. Single use.
 #[derive(Debug)]
-pub struct Approval {
+pub(crate) struct Approval {
     binding: OperationBinding,
     deadline: Instant,
     key: UvKey,
@@ -67,7 +69,7 @@ pub struct Approval {
 impl Approval {
     /// Consumes the approval for `binding` at time `now`. Fails if it was issued for another operation or has
     /// expired; the approval is gone either way.
-    pub fn redeem(self, binding: &OperationBinding, now: Instant) -> Result<Presence, EngineError> {
+    pub(crate) fn redeem(self, binding: &OperationBinding, now: Instant) -> Result<Presence, EngineError> {
         if self.binding != *binding {
             return Err(EngineError::ApprovalRejected(
                 "approval is bound to another operation",
@@ -81,18 +83,22 @@ impl Approval {
 }
 
 /// Asks the platform's [`UserVerifier`], checks the key it unlocked, and mints approvals.
-pub struct UvGate<'a> {
+pub(crate) struct UvGate<'a> {
     verifier: &'a dyn UserVerifier,
     checks: &'a dyn UvKeyCheckStore,
     ttl: Duration,
     /// Raised when the request's caller went away: the verifier may then dismiss its prompt.
     cancel: &'a Cancellation,
+    /// Starts approvals' lifetimes: the engine's clock, so a test clock governs them too.
+    clock: &'a dyn Clock,
+    /// Draws the nonce of the UV key's check value ([`crate::uvkey`]).
+    random: &'a dyn RandomSource,
 }
 
 impl<'a> UvGate<'a> {
     /// A gate issuing approvals that live for `ttl`, accepting only the UV key enrolled in `checks`, for a
     /// request abandoned once `cancel` is raised.
-    pub fn new(
+    pub(crate) fn new(
         verifier: &'a dyn UserVerifier,
         checks: &'a dyn UvKeyCheckStore,
         ttl: Duration,
@@ -103,25 +109,34 @@ impl<'a> UvGate<'a> {
             checks,
             ttl,
             cancel,
+            clock: &SystemClock,
+            random: &OsRandom,
         }
+    }
+
+    /// The same gate reading time and randomness from `env` (the engine's).
+    pub(crate) fn with_env(mut self, env: &'a Env) -> Self {
+        self.clock = env.clock();
+        self.random = env.random();
+        self
     }
 
     /// Asks the verifier and accepts its key only if it is the enrolled one (enrolling the first).
     fn unlock(&self, prompt: &VerificationPrompt) -> Result<UvKey, EngineError> {
         let key = self.verifier.verify_cancellable(prompt, self.cancel)?;
-        crate::uvkey::check(&key, self.checks)?;
+        crate::uvkey::check(&key, self.checks, self.random)?;
         Ok(key)
     }
 
     /// Shows `prompt`; on success returns an approval for `binding`.
-    pub fn verify(
+    pub(crate) fn verify(
         &self,
         prompt: &VerificationPrompt,
         binding: OperationBinding,
     ) -> Result<Approval, EngineError> {
         let key = self.unlock(prompt)?;
         // The clock starts after the user answered: the TTL bounds the time between approval and signature.
-        let now = Instant::now();
+        let now = self.clock.now();
         Ok(Approval {
             binding,
             deadline: now.checked_add(self.ttl).unwrap_or(now),
@@ -131,7 +146,7 @@ impl<'a> UvGate<'a> {
 
     /// Shows `prompt` before a pinUvAuthToken is issued (getPinUvAuthTokenUsingUvWithPermissions); on success
     /// returns the grant the token is kept with.
-    pub fn grant_token(&self, prompt: &VerificationPrompt) -> Result<TokenGrant, EngineError> {
+    pub(crate) fn grant_token(&self, prompt: &VerificationPrompt) -> Result<TokenGrant, EngineError> {
         Ok(TokenGrant {
             key: self.unlock(prompt)?,
         })
@@ -142,13 +157,13 @@ impl<'a> UvGate<'a> {
 /// [`UvGate::grant_token`] makes one; the engine keeps it beside the token it issued. It holds the UV key
 /// for as long as the token lives, so requests authorised by the token can open sealed secrets.
 #[derive(Debug)]
-pub struct TokenGrant {
+pub(crate) struct TokenGrant {
     key: UvKey,
 }
 
 impl TokenGrant {
     /// The witness for one request whose pinUvAuthParam verified under this grant's token.
-    pub fn authorise(&self) -> TokenVerified {
+    pub(crate) fn authorise(&self) -> TokenVerified {
         TokenVerified {
             key: self.key.clone(),
         }
@@ -159,23 +174,23 @@ impl TokenGrant {
 /// [`TokenGrant::authorise`] makes one. Cloneable so a getNextAssertion sequence keeps the UV of the
 /// request that started it.
 #[derive(Debug, Clone)]
-pub struct TokenVerified {
+pub(crate) struct TokenVerified {
     key: UvKey,
 }
 
 /// Witness of a redeemed approval. Only [`Approval::redeem`] makes one.
 #[derive(Debug)]
-pub struct Verified {
+pub(crate) struct Verified {
     key: UvKey,
 }
 
 /// Witness of the silent `up=false` pre-flight: anyone may make one, it only ever yields UP=0, UV=0.
 #[derive(Debug, Default)]
-pub struct Silent;
+pub(crate) struct Silent;
 
 /// How the user took part in an operation; decides the UP and UV flags.
 #[derive(Debug)]
-pub enum Presence {
+pub(crate) enum Presence {
     /// The user was verified through the gate: UP=1, UV=1.
     Verified(Verified),
     /// No user interaction now, but the request carried a valid pinUvAuthToken, issued after the user was
@@ -186,22 +201,13 @@ pub enum Presence {
 }
 
 impl Presence {
-    /// The UP|UV bits of the authenticator-data flags.
-    pub fn flag_bits(&self) -> u8 {
-        match self {
-            Presence::Verified(_) => crate::authdata::FLAG_UP | crate::authdata::FLAG_UV,
-            Presence::TokenVerified(_) => crate::authdata::FLAG_UV,
-            Presence::Silent(_) => 0,
-        }
-    }
-
     /// Whether user verification happened.
-    pub fn user_verified(&self) -> bool {
+    pub(crate) fn user_verified(&self) -> bool {
         matches!(self, Presence::Verified(_) | Presence::TokenVerified(_))
     }
 
     /// The key the verification unlocked (none for a silent request).
-    pub fn uv_key(&self) -> Option<&UvKey> {
+    pub(crate) fn uv_key(&self) -> Option<&UvKey> {
         match self {
             Presence::Verified(v) => Some(&v.key),
             Presence::TokenVerified(t) => Some(&t.key),
@@ -261,7 +267,7 @@ mod tests {
         let approval = gate.verify(&prompt(), b.clone()).unwrap();
         assert_eq!(v.0.load(Ordering::SeqCst), 1);
         let p = approval.redeem(&b, Instant::now()).unwrap();
-        assert_eq!(p.flag_bits(), 0x05);
+        assert!(matches!(p, Presence::Verified(_)));
     }
 
     #[test]
@@ -352,7 +358,7 @@ mod tests {
             .unwrap();
         assert_eq!(v.0.load(Ordering::SeqCst), 1);
         let p = Presence::TokenVerified(grant.authorise());
-        assert_eq!(p.flag_bits(), crate::authdata::FLAG_UV);
+        assert!(matches!(p, Presence::TokenVerified(_)));
         assert!(p.user_verified());
     }
 
@@ -382,7 +388,6 @@ mod tests {
 
     #[test]
     fn silent_presence_has_no_flags() {
-        assert_eq!(Presence::Silent(Silent).flag_bits(), 0);
         assert!(!Presence::Silent(Silent).user_verified());
         assert!(Presence::Silent(Silent).uv_key().is_none());
     }

@@ -17,7 +17,7 @@ use aes_gcm::Aes256Gcm;
 use aes_gcm::aead::{AeadInOut, KeyInit, Nonce, Tag};
 use zeroize::Zeroizing;
 
-use crate::keys::random_bytes;
+use crate::env::{RandomSource, random_bytes};
 use crate::platform::UvKey;
 use crate::status::EngineError;
 use crate::store::UvKeyCheckStore;
@@ -43,8 +43,13 @@ fn cipher(key: &UvKey) -> Aes256Gcm {
     Aes256Gcm::new(key.expose().into())
 }
 
-fn seal(key: &UvKey, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, EngineError> {
-    let nonce = random_bytes::<NONCE_LEN>()?;
+fn seal(
+    key: &UvKey,
+    aad: &[u8],
+    plaintext: &[u8],
+    random: &dyn RandomSource,
+) -> Result<Vec<u8>, EngineError> {
+    let nonce = random_bytes::<NONCE_LEN>(random)?;
     let mut out = Vec::with_capacity(1 + NONCE_LEN + plaintext.len() + TAG_LEN);
     out.push(UV_SEALED_V1);
     out.extend_from_slice(nonce.as_slice());
@@ -78,9 +83,13 @@ fn open(key: &UvKey, aad: &[u8], blob: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
 }
 
 /// Enrols `key` if the store has no check value yet, otherwise checks it against the enrolled one.
-pub(crate) fn check(key: &UvKey, store: &dyn UvKeyCheckStore) -> Result<(), EngineError> {
+pub(crate) fn check(
+    key: &UvKey,
+    store: &dyn UvKeyCheckStore,
+    random: &dyn RandomSource,
+) -> Result<(), EngineError> {
     let aad = associated_data(CHECK_LABEL, &[]);
-    let candidate = seal(key, &aad, &[])?;
+    let candidate = seal(key, &aad, &[], random)?;
     let enrolled = store.uv_key_check(&candidate)?;
     match open(key, &aad, &enrolled) {
         Some(_) => Ok(()),
@@ -94,9 +103,10 @@ pub(crate) fn seal_secret(
     credential_id: &[u8],
     rp_id: &str,
     secret: &[u8],
+    random: &dyn RandomSource,
 ) -> Result<Zeroizing<Vec<u8>>, EngineError> {
     let aad = associated_data(SECRET_LABEL, &[credential_id, rp_id.as_bytes()]);
-    seal(key, &aad, secret).map(Zeroizing::new)
+    seal(key, &aad, secret, random).map(Zeroizing::new)
 }
 
 /// Whether a stored secret carries the UV layer (else it predates it: a bare CBOR map).
@@ -126,6 +136,7 @@ pub(crate) fn open_secret(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::env::OsRandom;
     use crate::store::StoreError;
     use std::sync::Mutex;
 
@@ -149,14 +160,17 @@ mod tests {
     #[test]
     fn first_key_is_enrolled_and_only_it_passes() {
         let checks = Checks::default();
-        check(&key(1), &checks).unwrap();
-        check(&key(1), &checks).unwrap();
-        assert!(matches!(check(&key(2), &checks), Err(EngineError::UvKeyRejected)));
+        check(&key(1), &checks, &OsRandom).unwrap();
+        check(&key(1), &checks, &OsRandom).unwrap();
+        assert!(matches!(
+            check(&key(2), &checks, &OsRandom),
+            Err(EngineError::UvKeyRejected)
+        ));
     }
 
     #[test]
     fn sealed_secret_opens_only_with_its_key_and_row() {
-        let sealed = seal_secret(&key(1), b"id", "example.com", b"secret").unwrap();
+        let sealed = seal_secret(&key(1), b"id", "example.com", b"secret", &OsRandom).unwrap();
         assert!(is_uv_sealed(&sealed));
         let opened = open_secret(Some(&key(1)), b"id", "example.com", &sealed).unwrap();
         assert_eq!(opened.as_slice(), b"secret");

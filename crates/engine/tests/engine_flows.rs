@@ -1121,14 +1121,9 @@ fn get_uv_retries_reports_the_platform_allowance() {
         Value::map().insert(2, 7).build(),
     ] {
         let resp = h.ok(0x06, &req);
-        assert_eq!(
-            resp,
-            Value::map()
-                .insert(5, tandem_engine::authenticator::UV_RETRIES)
-                .build()
-        );
+        assert_eq!(resp, Value::map().insert(5, tandem_engine::UV_RETRIES).build());
     }
-    assert_eq!(tandem_engine::authenticator::UV_RETRIES, 5);
+    assert_eq!(tandem_engine::UV_RETRIES, 5);
     assert_eq!(h.verifier.prompt_count(), 0);
     // PIN subcommands stay unsupported: there is no PIN.
     assert_eq!(

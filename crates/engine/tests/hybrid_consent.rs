@@ -8,13 +8,13 @@ use std::time::Duration;
 
 use common::*;
 use tandem_cbor::Value;
+use tandem_engine::ManualClock;
 use tandem_engine::cancel::Cancellation;
-use tandem_engine::clock::ManualClock;
 use tandem_engine::pin::{KeyAgreementKey, PinProtocol};
 use tandem_engine::platform::{UserVerifier, UvKey, VerificationError, VerificationPrompt};
 use tandem_engine::store::CredentialStore;
-use tandem_engine::token::{INITIAL_USAGE_TIME_LIMIT, MAX_USAGE_TIME_PERIOD};
 use tandem_engine::{Authenticator, AuthenticatorConfig, CtapStatus};
+use tandem_engine::{INITIAL_USAGE_TIME_LIMIT, MAX_USAGE_TIME_PERIOD};
 
 const RP: &str = "example.com";
 

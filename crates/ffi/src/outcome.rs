@@ -2,7 +2,7 @@
 //! the `ASExtensionError.Code` it cancels with. The mapping lives here, where it is tested; the Swift side only
 //! turns an [`ExtensionOutcome`] into the code of the same name.
 
-use tandem_engine::status::CtapStatus;
+use tandem_engine::CtapStatus;
 
 use crate::TandemError;
 use crate::choices::account_choices;

@@ -42,6 +42,38 @@ impl Command {
             other => return Err(EngineError::InvalidCommand(other)),
         })
     }
+
+    /// The command byte (the inverse of [`Self::from_byte`]).
+    pub fn code(self) -> u8 {
+        match self {
+            Command::MakeCredential => 0x01,
+            Command::GetAssertion => 0x02,
+            Command::GetInfo => 0x04,
+            Command::ClientPin => 0x06,
+            Command::GetNextAssertion => 0x08,
+            Command::Selection => 0x0B,
+        }
+    }
+}
+
+/// authenticatorClientPIN parameter keys (CTAP 2.2 §6.5.5.1), named once for the decoder.
+pub(crate) mod client_pin_param {
+    /// pinUvAuthProtocol.
+    pub(crate) const PIN_UV_AUTH_PROTOCOL: i128 = 0x01;
+    /// subCommand.
+    pub(crate) const SUB_COMMAND: i128 = 0x02;
+    /// keyAgreement.
+    pub(crate) const KEY_AGREEMENT: i128 = 0x03;
+    /// pinUvAuthParam.
+    pub(crate) const PIN_UV_AUTH_PARAM: i128 = 0x04;
+    /// newPinEnc.
+    pub(crate) const NEW_PIN_ENC: i128 = 0x05;
+    /// pinHashEnc.
+    pub(crate) const PIN_HASH_ENC: i128 = 0x06;
+    /// permissions.
+    pub(crate) const PERMISSIONS: i128 = 0x09;
+    /// rpId (the permissions RP ID).
+    pub(crate) const RP_ID: i128 = 0x0A;
 }
 
 /// A decoded request.
@@ -630,10 +662,15 @@ impl GetAssertionRequest {
 impl ClientPinRequest {
     /// Decodes the CBOR parameters of authenticatorClientPIN.
     pub fn decode(params: &[u8]) -> Result<Self, EngineError> {
+        use client_pin_param as k;
         let m = param_map(params)?;
-        let protocol = field(&m, 1).map(|v| uint(v, "pinUvAuthProtocol")).transpose()?;
-        let sub_command = field(&m, 2).map(|v| uint(v, "subCommand")).transpose()?;
-        let key_agreement = match field(&m, 3) {
+        let protocol = field(&m, k::PIN_UV_AUTH_PROTOCOL)
+            .map(|v| uint(v, "pinUvAuthProtocol"))
+            .transpose()?;
+        let sub_command = field(&m, k::SUB_COMMAND)
+            .map(|v| uint(v, "subCommand"))
+            .transpose()?;
+        let key_agreement = match field(&m, k::KEY_AGREEMENT) {
             Some(v) => {
                 map(v, "keyAgreement")?;
                 Some(v.clone())
@@ -644,11 +681,19 @@ impl ClientPinRequest {
             protocol,
             sub_command: required(sub_command, "subCommand")?,
             key_agreement,
-            pin_uv_auth_param: field(&m, 4).map(|v| bytes(v, "pinUvAuthParam")).transpose()?,
-            new_pin_enc: field(&m, 5).map(|v| bytes(v, "newPinEnc")).transpose()?,
-            pin_hash_enc: field(&m, 6).map(|v| bytes(v, "pinHashEnc")).transpose()?,
-            permissions: field(&m, 9).map(|v| uint(v, "permissions")).transpose()?,
-            rp_id: field(&m, 10).map(|v| text(v, "rpId")).transpose()?,
+            pin_uv_auth_param: field(&m, k::PIN_UV_AUTH_PARAM)
+                .map(|v| bytes(v, "pinUvAuthParam"))
+                .transpose()?,
+            new_pin_enc: field(&m, k::NEW_PIN_ENC)
+                .map(|v| bytes(v, "newPinEnc"))
+                .transpose()?,
+            pin_hash_enc: field(&m, k::PIN_HASH_ENC)
+                .map(|v| bytes(v, "pinHashEnc"))
+                .transpose()?,
+            permissions: field(&m, k::PERMISSIONS)
+                .map(|v| uint(v, "permissions"))
+                .transpose()?,
+            rp_id: field(&m, k::RP_ID).map(|v| text(v, "rpId")).transpose()?,
         })
     }
 }

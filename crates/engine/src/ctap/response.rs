@@ -167,13 +167,24 @@ pub struct ClientPinResponse {
     pub uv_retries: Option<u32>,
 }
 
+/// authenticatorClientPIN response keys (CTAP 2.2 §6.5.5.2), only those this engine sends.
+mod client_pin_key {
+    /// keyAgreement.
+    pub(crate) const KEY_AGREEMENT: u8 = 0x01;
+    /// pinUvAuthToken.
+    pub(crate) const PIN_UV_AUTH_TOKEN: u8 = 0x02;
+    /// uvRetries.
+    pub(crate) const UV_RETRIES: u8 = 0x05;
+}
+
 impl ClientPinResponse {
     /// The canonical CBOR encoding; empty when the subcommand returns nothing.
     pub fn to_cbor(&self) -> Vec<u8> {
+        use client_pin_key as k;
         let m = Value::map()
-            .insert_opt(1, self.key_agreement.clone())
-            .insert_opt(2, self.pin_uv_auth_token.clone())
-            .insert_opt(5, self.uv_retries);
+            .insert_opt(k::KEY_AGREEMENT, self.key_agreement.clone())
+            .insert_opt(k::PIN_UV_AUTH_TOKEN, self.pin_uv_auth_token.clone())
+            .insert_opt(k::UV_RETRIES, self.uv_retries);
         if m.is_empty() {
             Vec::new()
         } else {
