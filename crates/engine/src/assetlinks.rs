@@ -14,7 +14,7 @@ use std::collections::HashSet;
 
 use serde::Deserialize;
 
-use crate::caller::{AndroidApp, CallerError, CertDigest};
+use crate::calling_app::{AndroidApp, CallerError, CertDigest};
 
 /// Relations that let an app use the site's credentials.
 const RELATIONS: [&str; 2] = [

@@ -20,6 +20,7 @@ mod attestation;
 mod authdata;
 pub mod authenticator;
 pub mod caller;
+mod calling_app;
 pub mod cancel;
 mod clock;
 mod commands;

@@ -6,7 +6,7 @@
 //! Pure: no I/O. The caller layer ([`crate::caller`]) decides which origin a request comes from; this module
 //! only says whether that origin may claim the RP ID.
 
-use crate::caller::CallerError;
+use crate::calling_app::CallerError;
 
 /// A parsed web origin: `https://host[:port]`, or `http://localhost[:port]` for local development (browsers
 /// treat localhost as a secure context).
