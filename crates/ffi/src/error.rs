@@ -125,7 +125,9 @@ impl TandemError {
     /// anything else is [`TandemError::Database`].
     pub(crate) fn from_store_message(message: String) -> Self {
         use tandem_engine::store::StoreError as S;
-        let kinds: [(fn(String) -> S, fn(String) -> TandemError); 3] = [
+        /// A store error kind (built from its reason) and ours.
+        type Kind = (fn(String) -> S, fn(String) -> TandemError);
+        let kinds: [Kind; 3] = [
             (S::KeyProtector, |reason| TandemError::KeyProtector { reason }),
             (S::KeyInvalidated, |reason| TandemError::KeyInvalidated { reason }),
             (S::Corrupt, |reason| TandemError::Corrupt { reason }),
