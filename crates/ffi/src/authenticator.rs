@@ -15,6 +15,7 @@ use tandem_engine::{AuthenticatorConfig, BackupPolicy as CoreBackup, EngineError
 use crate::TandemError;
 use crate::callbacks::{AccountChooser, ChooserAdapter, UserVerifier, VerifierAdapter};
 use crate::caller::CallerContext;
+use crate::extensions::ClientExtensionResults;
 use crate::runtime::{guard, spawn_blocking};
 use crate::store::CredentialStore;
 
@@ -46,7 +47,9 @@ pub struct AuthenticatorOptions {
 }
 
 /// The result of a WebAuthn-level registration.
-#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+///
+/// `Debug` redacts PRF outputs (the RP's key material), as [`ClientExtensionResults`] does.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct RegistrationResult {
     /// Credential ID (rawId).
     pub credential_id: Vec<u8>,
@@ -60,15 +63,17 @@ pub struct RegistrationResult {
     pub public_key_algorithm: i64,
     /// Transports to report.
     pub transports: Vec<String>,
-    /// `clientExtensionResults` as a JSON object.
-    pub client_extension_results_json: String,
+    /// `clientExtensionResults`: credProps and prf, when asked for.
+    pub client_extension_results: ClientExtensionResults,
     /// The clientDataJSON Tandem built and signed over (native-app callers); `None` when a privileged browser
     /// or the OS supplied the clientDataHash and reports its own clientDataJSON.
     pub client_data_json: Option<Vec<u8>>,
 }
 
 /// The result of a WebAuthn-level authentication.
-#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+///
+/// `Debug` redacts PRF outputs (the RP's key material), as [`ClientExtensionResults`] does.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct AssertionResult {
     /// Credential ID (rawId).
     pub credential_id: Vec<u8>,
@@ -78,39 +83,10 @@ pub struct AssertionResult {
     pub signature: Vec<u8>,
     /// User handle (discoverable credentials).
     pub user_handle: Option<Vec<u8>>,
-    /// `clientExtensionResults` as a JSON object.
-    pub client_extension_results_json: String,
+    /// `clientExtensionResults`: prf, when asked for.
+    pub client_extension_results: ClientExtensionResults,
     /// The clientDataJSON Tandem built and signed over; `None` when the caller supplied the hash.
     pub client_data_json: Option<Vec<u8>>,
-}
-
-// `client_extension_results_json` may hold PRF results (the RP's key material), so Debug hides it.
-impl std::fmt::Debug for RegistrationResult {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RegistrationResult")
-            .field("credential_id", &self.credential_id)
-            .field("attestation_object", &self.attestation_object)
-            .field("authenticator_data", &self.authenticator_data)
-            .field("public_key_spki_der", &self.public_key_spki_der)
-            .field("public_key_algorithm", &self.public_key_algorithm)
-            .field("transports", &self.transports)
-            .field("client_extension_results_json", &format_args!("<redacted>"))
-            .field("client_data_json", &self.client_data_json)
-            .finish()
-    }
-}
-
-impl std::fmt::Debug for AssertionResult {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AssertionResult")
-            .field("credential_id", &self.credential_id)
-            .field("authenticator_data", &self.authenticator_data)
-            .field("signature", &self.signature)
-            .field("user_handle", &self.user_handle)
-            .field("client_extension_results_json", &format_args!("<redacted>"))
-            .field("client_data_json", &self.client_data_json)
-            .finish()
-    }
 }
 
 impl From<WebAuthnError> for TandemError {
@@ -129,7 +105,7 @@ impl From<EngineError> for TandemError {
             // Storage failures keep their own kinds; the CTAP status would only say "other".
             EngineError::Store(s) => s.into(),
             other => TandemError::Ctap {
-                status: other.status().code(),
+                status: other.status().into(),
                 reason: other.to_string(),
             },
         }
@@ -223,7 +199,7 @@ impl Authenticator {
                 public_key_spki_der: r.public_key_spki_der,
                 public_key_algorithm: r.public_key_algorithm,
                 transports: r.transports,
-                client_extension_results_json: r.client_extension_results.to_json().to_string(),
+                client_extension_results: r.client_extension_results,
                 client_data_json: r.client_data_json,
             })
         })
@@ -256,7 +232,7 @@ impl Authenticator {
                 authenticator_data: r.authenticator_data,
                 signature: r.signature,
                 user_handle: r.user_handle,
-                client_extension_results_json: r.client_extension_results.to_json().to_string(),
+                client_extension_results: r.client_extension_results,
                 client_data_json: r.client_data_json,
             })
         })
@@ -278,13 +254,6 @@ impl Authenticator {
     }
 }
 
-fn parse_extensions(json: &str) -> Result<tandem_webauthn::ClientExtensionResults, TandemError> {
-    let invalid = |reason: String| TandemError::InvalidInput { reason };
-    let value =
-        serde_json::from_str(json).map_err(|e| invalid(format!("clientExtensionResults JSON: {e}")))?;
-    tandem_webauthn::ClientExtensionResults::from_json(&value).map_err(|e| invalid(e.0))
-}
-
 /// The W3C `RegistrationResponseJSON` for `result` and the clientDataJSON the platform built: what an Android
 /// provider puts in `CreatePublicKeyCredentialResponse`.
 #[uniffi::export]
@@ -300,7 +269,7 @@ pub fn registration_response_json(
             public_key_spki_der: result.public_key_spki_der,
             public_key_algorithm: result.public_key_algorithm,
             transports: result.transports,
-            client_extension_results: parse_extensions(&result.client_extension_results_json)?,
+            client_extension_results: result.client_extension_results,
             client_data_json: result.client_data_json,
         };
         Ok(webauthn::registration_response_json(&r, &client_data_json))
@@ -320,7 +289,7 @@ pub fn assertion_response_json(
             authenticator_data: result.authenticator_data,
             signature: result.signature,
             user_handle: result.user_handle,
-            client_extension_results: parse_extensions(&result.client_extension_results_json)?,
+            client_extension_results: result.client_extension_results,
             client_data_json: result.client_data_json,
         };
         Ok(webauthn::assertion_response_json(&r, &client_data_json))
@@ -347,7 +316,11 @@ mod tests {
 
     #[test]
     fn results_debug_hides_extension_results() {
-        let json = r#"{"prf":{"results":{"first":"pVoTN8M8mWY"}}}"#.to_string();
+        let ext = ClientExtensionResults::from_json(&serde_json::json!(
+            {"prf": {"results": {"first": "pVoTN8M8mWY"}}}
+        ))
+        .unwrap();
+        assert!(ext.prf.as_ref().is_some_and(|p| p.results.is_some()));
         let r = RegistrationResult {
             credential_id: vec![1],
             attestation_object: vec![2],
@@ -355,7 +328,7 @@ mod tests {
             public_key_spki_der: vec![4],
             public_key_algorithm: -7,
             transports: vec![],
-            client_extension_results_json: json.clone(),
+            client_extension_results: ext.clone(),
             client_data_json: None,
         };
         let a = AssertionResult {
@@ -363,12 +336,12 @@ mod tests {
             authenticator_data: vec![2],
             signature: vec![3],
             user_handle: None,
-            client_extension_results_json: json,
+            client_extension_results: ext,
             client_data_json: None,
         };
         for printed in [format!("{r:?} {r:#?}"), format!("{a:?} {a:#?}")] {
             assert!(printed.contains("redacted"));
-            assert!(!printed.contains("pVoTN8M8mWY"), "{printed}");
+            assert!(!printed.contains("165, 90"), "{printed}");
         }
     }
 

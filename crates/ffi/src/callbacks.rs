@@ -323,7 +323,7 @@ impl core::AccountChooser for ChooserAdapter {
         accounts: &[core::AccountInfo],
         cancel: &Cancellation,
     ) -> Option<usize> {
-        let list = accounts.iter().map(AccountInfo::from).collect();
+        let list = accounts.to_vec();
         let answer = answer_unless_cancelled(self.0.choose(rp_id.to_owned(), list), cancel)??;
         let index = usize::try_from(answer).ok()?;
         (index < accounts.len()).then_some(index)

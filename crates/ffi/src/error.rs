@@ -4,6 +4,7 @@
 //! an app can branch on the kind and still show the reason.
 
 use crate::session::SessionStep;
+use crate::types::CtapStatus;
 
 /// Why a Tandem call failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
@@ -15,10 +16,11 @@ pub enum TandemError {
         reason: String,
     },
     /// The authenticator refused the request with a CTAP2 status.
-    #[error("CTAP error 0x{status:02x}: {reason}")]
+    #[error("CTAP error 0x{:02x}: {}", .status.code(), .reason)]
     Ctap {
-        /// CTAP2 status byte (e.g. 0x27 CTAP2_ERR_OPERATION_DENIED, 0x2E CTAP2_ERR_NO_CREDENTIALS).
-        status: u8,
+        /// The CTAP2 status (e.g. [`CtapStatus::OperationDenied`] when the user declined,
+        /// [`CtapStatus::NoCredentials`]).
+        status: CtapStatus,
         /// The engine's explanation.
         reason: String,
     },
@@ -47,12 +49,6 @@ pub enum TandemError {
     #[error("BLE advertising failed: {reason}")]
     Advertise {
         /// The advertiser's explanation.
-        reason: String,
-    },
-    /// User verification did not succeed (declined, cancelled, timed out, unavailable).
-    #[error("user verification failed: {reason}")]
-    Verification {
-        /// What the verifier reported.
         reason: String,
     },
     /// The platform keystore refused or failed to release the data key.
@@ -95,7 +91,10 @@ pub enum TandemError {
         /// The core's explanation (RP ID, origin, package).
         reason: String,
     },
-    /// The operation was cancelled.
+    /// The user did not let a linked desktop's session start (refused, dismissed, or did not answer in
+    /// time). A declined prompt during a ceremony is [`TandemError::Ctap`] with
+    /// [`CtapStatus::OperationDenied`]; a cancelled coroutine / Swift task ends with the platform's own
+    /// cancellation, not with this. Also what the library's runtime reports if it drops the work itself.
     #[error("cancelled")]
     Cancelled,
     /// A bug: a panic or an impossible state inside the library. Report it.
@@ -116,6 +115,35 @@ impl From<tandem_engine::store::StoreError> for TandemError {
             S::NotFound => TandemError::NotFound,
             S::Database(reason) => TandemError::Database { reason },
         }
+    }
+}
+
+impl TandemError {
+    /// The error for a store failure that a lower layer (the hybrid session's linking state) reported only as
+    /// its message: the kinds apps act on ([`TandemError::KeyProtector`], [`TandemError::KeyInvalidated`],
+    /// [`TandemError::Corrupt`], [`TandemError::NotFound`]) are recovered from `StoreError`'s own wording;
+    /// anything else is [`TandemError::Database`].
+    pub(crate) fn from_store_message(message: String) -> Self {
+        use tandem_engine::store::StoreError as S;
+        /// A store error kind (built from its reason) and ours.
+        type Kind = (fn(String) -> S, fn(String) -> TandemError);
+        let kinds: [Kind; 3] = [
+            (S::KeyProtector, |reason| TandemError::KeyProtector { reason }),
+            (S::KeyInvalidated, |reason| TandemError::KeyInvalidated { reason }),
+            (S::Corrupt, |reason| TandemError::Corrupt { reason }),
+        ];
+        for (store, ours) in kinds {
+            if let Some(reason) = message.strip_prefix(&store(String::new()).to_string()) {
+                return ours(reason.to_owned());
+            }
+        }
+        if message == S::NotFound.to_string() {
+            return TandemError::NotFound;
+        }
+        let reason = message
+            .strip_prefix(&S::Database(String::new()).to_string())
+            .map_or(message.clone(), str::to_owned);
+        TandemError::Database { reason }
     }
 }
 
@@ -153,12 +181,40 @@ mod tests {
         );
     }
 
+    /// The hybrid session passes store failures on as text: the kind comes back from it.
+    #[test]
+    fn store_messages_keep_their_kind() {
+        for e in [
+            StoreError::KeyProtector("user not authenticated".into()),
+            StoreError::KeyInvalidated("lock screen removed".into()),
+            StoreError::Corrupt("bad tag".into()),
+            StoreError::NotFound,
+            StoreError::Database("disk full".into()),
+        ] {
+            assert_eq!(
+                TandemError::from_store_message(e.to_string()),
+                TandemError::from(e)
+            );
+        }
+        assert_eq!(
+            TandemError::from_store_message("root secret: wrong length".into()),
+            TandemError::Database {
+                reason: "root secret: wrong length".into()
+            }
+        );
+    }
+
     #[test]
     fn ctap_display_names_the_status() {
         let e = TandemError::Ctap {
-            status: 0x27,
+            status: CtapStatus::OperationDenied,
             reason: "denied".into(),
         };
         assert_eq!(e.to_string(), "CTAP error 0x27: denied");
+        let other = TandemError::Ctap {
+            status: CtapStatus::Other { code: 0x12 },
+            reason: "bad CBOR".into(),
+        };
+        assert_eq!(other.to_string(), "CTAP error 0x12: bad CBOR");
     }
 }

@@ -19,6 +19,7 @@ mod callbacks;
 mod caller;
 mod choices;
 mod error;
+mod extensions;
 mod identities;
 mod outcome;
 mod runtime;
@@ -40,6 +41,7 @@ pub use callbacks::{
 pub use caller::{CallerContext, CallerRefusal};
 pub use choices::{AccountChoice, account_choices};
 pub use error::TandemError;
+pub use extensions::{ClientExtensionResults, CredPropsOutput, PrfOutput, PrfValues};
 pub use identities::{PasskeyIdentity, passkey_identities};
 pub use outcome::{ExtensionOutcome, extension_outcome, silent_assertion_outcome, silent_failure_outcome};
 pub use session::{
@@ -47,7 +49,10 @@ pub use session::{
 };
 pub use store::{Credential, CredentialStore, LinkedDesktop, UnreadableCredential, delete_store_files};
 pub use transport::{HttpHeader, WebSocket, WebSocketClient, WebSocketError};
-pub use types::{AccountInfo, Operation, VerificationPrompt};
+pub use types::{
+    AccountInfo, CtapCommand, CtapStatus, Operation, VerificationPrompt, ctap_status_code,
+    ctap_status_from_code,
+};
 
 uniffi::setup_scaffolding!("tandem");
 

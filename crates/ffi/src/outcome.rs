@@ -2,11 +2,10 @@
 //! the `ASExtensionError.Code` it cancels with. The mapping lives here, where it is tested; the Swift side only
 //! turns an [`ExtensionOutcome`] into the code of the same name.
 
-use tandem_engine::CtapStatus;
-
 use crate::TandemError;
 use crate::choices::account_choices;
 use crate::store::Credential;
+use crate::types::CtapStatus;
 
 /// The `ASExtensionError.Code` an extension request ends with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -31,13 +30,16 @@ pub fn extension_outcome(error: TandemError) -> ExtensionOutcome {
         TandemError::Cancelled => ExtensionOutcome::UserCanceled,
         TandemError::Ctap { status, .. } => match status {
             // The user said no at the prompt or dismissed it; the caller stopped waiting (the sheet closed).
-            s if s == CtapStatus::OperationDenied.code() || s == CtapStatus::KeepaliveCancel.code() => {
-                ExtensionOutcome::UserCanceled
-            }
-            s if s == CtapStatus::NoCredentials.code() => ExtensionOutcome::CredentialIdentityNotFound,
-            s if s == CtapStatus::CredentialExcluded.code() => ExtensionOutcome::MatchedExcludedCredential,
+            CtapStatus::OperationDenied | CtapStatus::KeepaliveCancel => ExtensionOutcome::UserCanceled,
+            CtapStatus::NoCredentials => ExtensionOutcome::CredentialIdentityNotFound,
+            CtapStatus::CredentialExcluded => ExtensionOutcome::MatchedExcludedCredential,
             // A timeout is not the user's choice, and no biometrics (UvBlocked) needs Settings, not a retry.
-            _ => ExtensionOutcome::Failed,
+            CtapStatus::Ok
+            | CtapStatus::UnsupportedAlgorithm
+            | CtapStatus::UserActionTimeout
+            | CtapStatus::UvBlocked
+            | CtapStatus::UvInvalid
+            | CtapStatus::Other { .. } => ExtensionOutcome::Failed,
         },
         TandemError::NotFound => ExtensionOutcome::CredentialIdentityNotFound,
         TandemError::InvalidInput { .. }
@@ -45,7 +47,6 @@ pub fn extension_outcome(error: TandemError) -> ExtensionOutcome {
         | TandemError::Protocol { .. }
         | TandemError::Timeout { .. }
         | TandemError::Advertise { .. }
-        | TandemError::Verification { .. }
         | TandemError::KeyProtector { .. }
         | TandemError::KeyInvalidated { .. }
         | TandemError::Corrupt { .. }
@@ -94,7 +95,7 @@ mod tests {
 
     fn ctap(status: CtapStatus) -> TandemError {
         TandemError::Ctap {
-            status: status.code(),
+            status,
             reason: String::new(),
         }
     }
@@ -137,15 +138,12 @@ mod tests {
             ctap(CtapStatus::UserActionTimeout),
             ctap(CtapStatus::UvBlocked),
             ctap(CtapStatus::UvInvalid),
-            ctap(CtapStatus::Other),
+            ctap(CtapStatus::Other { code: 0x7f }),
             TandemError::InvalidInput {
                 reason: reason.clone(),
             },
             TandemError::Timeout {
                 step: SessionStep::Handshake,
-            },
-            TandemError::Verification {
-                reason: reason.clone(),
             },
             TandemError::KeyProtector {
                 reason: reason.clone(),

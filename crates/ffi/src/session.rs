@@ -21,6 +21,7 @@ use crate::callbacks::{AdvertiseError, ApproverAdapter, BleAdvertiser, LinkedSes
 use crate::runtime::{guard, spawn};
 use crate::store::CredentialStore;
 use crate::transport::{PlatformConnector, WebSocketClient};
+use crate::types::{CtapCommand, CtapStatus};
 
 /// Which tunnel service the phone uses.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
@@ -133,14 +134,17 @@ impl From<SessionError> for TandemError {
                 reason: e.to_string(),
             },
             SessionError::Timeout { step } => TandemError::Timeout { step: step.into() },
-            SessionError::Store(reason) => TandemError::Database { reason },
+            // Linking state failures arrive as text; a key-protector refusal keeps its kind.
+            SessionError::Store(message) => TandemError::from_store_message(message),
+            // A tunnel choice or URL the app configured that cannot work: the app's input, not the network.
+            SessionError::TunnelConfig(_) | SessionError::InsecureTunnelUrl(_) => {
+                TandemError::InvalidInput { reason }
+            }
             SessionError::Engine(reason) => TandemError::Internal { reason },
             SessionError::KeyInvalidated(reason) => TandemError::KeyInvalidated { reason },
             // The user refused (or ignored) a linked desktop's request: as for a cancelled session.
             SessionError::Cancelled | SessionError::LinkedSessionRefused { .. } => TandemError::Cancelled,
-            SessionError::TunnelConfig(_)
-            | SessionError::InsecureTunnelUrl(_)
-            | SessionError::TunnelConnect(_)
+            SessionError::TunnelConnect(_)
             | SessionError::TunnelRejected { .. }
             | SessionError::MissingSubprotocol
             | SessionError::MissingRoutingId
@@ -173,17 +177,18 @@ pub enum ProgressEvent {
     Advertising,
     /// The Noise handshake completed.
     HandshakeDone,
-    /// A CTAP request arrived (0x01 makeCredential, 0x02 getAssertion, 0x04 getInfo...).
+    /// A CTAP request arrived.
     RequestReceived {
-        /// CTAP command byte.
-        command: u8,
+        /// The CTAP command ([`CtapCommand::MakeCredential`] to create a passkey,
+        /// [`CtapCommand::GetAssertion`] to sign in...).
+        command: CtapCommand,
     },
     /// The engine is waiting for the user.
     AwaitingUser,
     /// A response was sent.
     Responded {
-        /// CTAP status byte (0 = success).
-        status: u8,
+        /// The CTAP status sent ([`CtapStatus::Ok`] on success).
+        status: CtapStatus,
     },
     /// The session ended normally.
     Finished,
@@ -202,9 +207,13 @@ impl From<CoreEvent> for ProgressEvent {
             CoreEvent::TunnelConnected { routing_id } => ProgressEvent::TunnelConnected { routing_id },
             CoreEvent::Advertising => ProgressEvent::Advertising,
             CoreEvent::HandshakeDone => ProgressEvent::HandshakeDone,
-            CoreEvent::RequestReceived { command } => ProgressEvent::RequestReceived { command },
+            CoreEvent::RequestReceived { command } => ProgressEvent::RequestReceived {
+                command: CtapCommand::from_code(command),
+            },
             CoreEvent::AwaitingUser => ProgressEvent::AwaitingUser,
-            CoreEvent::Responded { status } => ProgressEvent::Responded { status },
+            CoreEvent::Responded { status } => ProgressEvent::Responded {
+                status: CtapStatus::from_code(status),
+            },
             CoreEvent::Finished => ProgressEvent::Finished,
             CoreEvent::Failed { reason } => ProgressEvent::Failed { reason },
         }
@@ -223,8 +232,8 @@ pub trait ProgressListener: Send + Sync {
 pub struct SessionOutcome {
     /// How many CTAP requests were answered.
     pub requests_served: u32,
-    /// Status byte of the last response, if any.
-    pub last_status: Option<u8>,
+    /// Status of the last response, if any.
+    pub last_status: Option<CtapStatus>,
     /// Whether this session sent the desktop linking information (recorded as a linked desktop from then
     /// on, as Chrome stores it on arrival, even if the request then failed).
     pub linked: bool,
@@ -236,7 +245,7 @@ impl From<CoreOutcome> for SessionOutcome {
     fn from(o: CoreOutcome) -> Self {
         SessionOutcome {
             requests_served: o.requests_served,
-            last_status: o.last_status,
+            last_status: o.last_status.map(CtapStatus::from_code),
             linked: o.linked,
             shutdown_received: o.shutdown_received,
         }
@@ -248,7 +257,7 @@ impl From<CoreOutcome> for SessionOutcome {
 fn completed(outcome: CoreOutcome) -> Result<SessionOutcome, TandemError> {
     match outcome.last_status {
         Some(status) if status != 0 => Err(TandemError::Ctap {
-            status,
+            status: CtapStatus::from_code(status),
             reason: format!("the desktop's last request was refused with CTAP status 0x{status:02x}"),
         }),
         _ => Ok(outcome.into()),
@@ -405,7 +414,10 @@ mod tests {
     fn a_refused_last_request_is_a_ctap_error() {
         assert!(matches!(
             completed(outcome(Some(0x27))),
-            Err(TandemError::Ctap { status: 0x27, .. })
+            Err(TandemError::Ctap {
+                status: CtapStatus::OperationDenied,
+                ..
+            })
         ));
         assert_eq!(completed(outcome(Some(0))).map(|o| o.requests_served), Ok(1));
         assert_eq!(completed(outcome(None)).map(|o| o.last_status), Ok(None));
@@ -437,10 +449,68 @@ mod tests {
         ));
         assert_eq!(TandemError::from(SessionError::Cancelled), TandemError::Cancelled);
         assert_eq!(
+            completed(outcome(Some(0))).map(|o| o.last_status),
+            Ok(Some(CtapStatus::Ok))
+        );
+        assert_eq!(
             TandemError::from(SessionError::LinkedSessionRefused {
                 desktop: "desktop 01".into()
             }),
             TandemError::Cancelled
+        );
+    }
+
+    /// A tunnel the app configured wrongly is its input's fault, not the network's.
+    #[test]
+    fn tunnel_configuration_errors_are_invalid_input() {
+        for e in [
+            SessionError::TunnelConfig("bad tunnel URL ftp://x".into()),
+            SessionError::InsecureTunnelUrl("ws://example.com".into()),
+        ] {
+            assert!(
+                matches!(TandemError::from(e.clone()), TandemError::InvalidInput { .. }),
+                "{e:?}"
+            );
+        }
+    }
+
+    /// A key-protector refusal while reading or writing the linking state is reported as such, not as a
+    /// database failure; real database failures stay `Database`.
+    #[test]
+    fn linking_store_failures_keep_their_kind() {
+        use tandem_engine::store::StoreError;
+        assert_eq!(
+            TandemError::from(SessionError::Store(
+                StoreError::KeyProtector("user not authenticated".into()).to_string()
+            )),
+            TandemError::KeyProtector {
+                reason: "user not authenticated".into()
+            }
+        );
+        assert_eq!(
+            TandemError::from(SessionError::Store(
+                StoreError::Database("disk full".into()).to_string()
+            )),
+            TandemError::Database {
+                reason: "disk full".into()
+            }
+        );
+    }
+
+    /// Progress events carry typed commands and statuses.
+    #[test]
+    fn progress_events_are_typed() {
+        assert_eq!(
+            ProgressEvent::from(CoreEvent::RequestReceived { command: 0x01 }),
+            ProgressEvent::RequestReceived {
+                command: CtapCommand::MakeCredential
+            }
+        );
+        assert_eq!(
+            ProgressEvent::from(CoreEvent::Responded { status: 0x27 }),
+            ProgressEvent::Responded {
+                status: CtapStatus::OperationDenied
+            }
         );
     }
 }

@@ -2,8 +2,10 @@
 
 use tandem_engine::platform as core;
 
-/// Which ceremony the user is asked to approve.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub use tandem_engine::platform::{AccountInfo, Operation};
+
+/// Which ceremony the user is asked to approve: the engine's own type, derived for the FFI.
+#[uniffi::remote(Enum)]
 pub enum Operation {
     /// Creating a new passkey.
     Register,
@@ -11,17 +13,8 @@ pub enum Operation {
     SignIn,
 }
 
-impl From<core::Operation> for Operation {
-    fn from(op: core::Operation) -> Self {
-        match op {
-            core::Operation::Register => Operation::Register,
-            core::Operation::SignIn => Operation::SignIn,
-        }
-    }
-}
-
-/// An account as the relying party described it.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+/// An account as the relying party described it: the engine's own type, derived for the FFI.
+#[uniffi::remote(Record)]
 pub struct AccountInfo {
     /// Opaque user handle chosen by the relying party.
     pub user_id: Vec<u8>,
@@ -29,16 +22,6 @@ pub struct AccountInfo {
     pub name: Option<String>,
     /// Friendly name, if given.
     pub display_name: Option<String>,
-}
-
-impl From<&core::AccountInfo> for AccountInfo {
-    fn from(a: &core::AccountInfo) -> Self {
-        AccountInfo {
-            user_id: a.user_id.clone(),
-            name: a.name.clone(),
-            display_name: a.display_name.clone(),
-        }
-    }
 }
 
 /// What a biometric prompt should tell the user they are approving.
@@ -62,14 +45,136 @@ pub struct VerificationPrompt {
 impl From<&core::VerificationPrompt> for VerificationPrompt {
     fn from(p: &core::VerificationPrompt) -> Self {
         VerificationPrompt {
-            operation: p.operation.into(),
+            operation: p.operation,
             rp_id: p.rp_id.clone(),
             rp_name: p.rp_name.clone(),
-            account: p.account.as_ref().map(AccountInfo::from),
+            account: p.account.clone(),
             title: p.title(),
             subtitle: p.subtitle(),
         }
     }
+}
+
+/// A CTAP2 command a desktop sent (the first byte of a request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum CtapCommand {
+    /// authenticatorMakeCredential (0x01): create a passkey.
+    MakeCredential,
+    /// authenticatorGetAssertion (0x02): sign in.
+    GetAssertion,
+    /// authenticatorGetInfo (0x04).
+    GetInfo,
+    /// authenticatorClientPIN (0x06).
+    ClientPin,
+    /// authenticatorGetNextAssertion (0x08).
+    GetNextAssertion,
+    /// authenticatorSelection (0x0B).
+    Selection,
+    /// Any other command byte (the engine answers CTAP1_ERR_INVALID_COMMAND).
+    Other {
+        /// The command byte.
+        code: u8,
+    },
+}
+
+impl CtapCommand {
+    /// The command for a request's first byte.
+    pub fn from_code(code: u8) -> Self {
+        match tandem_engine::ctap::Command::from_byte(code) {
+            Ok(tandem_engine::ctap::Command::MakeCredential) => CtapCommand::MakeCredential,
+            Ok(tandem_engine::ctap::Command::GetAssertion) => CtapCommand::GetAssertion,
+            Ok(tandem_engine::ctap::Command::GetInfo) => CtapCommand::GetInfo,
+            Ok(tandem_engine::ctap::Command::ClientPin) => CtapCommand::ClientPin,
+            Ok(tandem_engine::ctap::Command::GetNextAssertion) => CtapCommand::GetNextAssertion,
+            Ok(tandem_engine::ctap::Command::Selection) => CtapCommand::Selection,
+            Err(_) => CtapCommand::Other { code },
+        }
+    }
+}
+
+/// A CTAP status, named where an app acts on it; every other code is [`CtapStatus::Other`] with its byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum CtapStatus {
+    /// CTAP2_OK (0x00): the request succeeded.
+    Ok,
+    /// CTAP2_ERR_CREDENTIAL_EXCLUDED (0x19): this account already has a passkey here.
+    CredentialExcluded,
+    /// CTAP2_ERR_UNSUPPORTED_ALGORITHM (0x26): none of the requested algorithms is supported.
+    UnsupportedAlgorithm,
+    /// CTAP2_ERR_OPERATION_DENIED (0x27): the user declined or cancelled.
+    OperationDenied,
+    /// CTAP2_ERR_KEEPALIVE_CANCEL (0x2D): the caller stopped waiting (the request was abandoned).
+    KeepaliveCancel,
+    /// CTAP2_ERR_NO_CREDENTIALS (0x2E): no matching passkey.
+    NoCredentials,
+    /// CTAP2_ERR_USER_ACTION_TIMEOUT (0x2F): the user did not answer in time.
+    UserActionTimeout,
+    /// CTAP2_ERR_UV_BLOCKED (0x3C): user verification is unavailable (no biometrics enrolled, locked out).
+    UvBlocked,
+    /// CTAP2_ERR_UV_INVALID (0x3F): the verifier's answer did not unlock the authenticator's key.
+    UvInvalid,
+    /// Any other status (malformed request, unsupported option, internal failure...).
+    Other {
+        /// The status byte.
+        code: u8,
+    },
+}
+
+impl CtapStatus {
+    /// The status for a response's first byte.
+    pub fn from_code(code: u8) -> Self {
+        use tandem_engine::CtapStatus as S;
+        const NAMED: [(S, CtapStatus); 9] = [
+            (S::Ok, CtapStatus::Ok),
+            (S::CredentialExcluded, CtapStatus::CredentialExcluded),
+            (S::UnsupportedAlgorithm, CtapStatus::UnsupportedAlgorithm),
+            (S::OperationDenied, CtapStatus::OperationDenied),
+            (S::KeepaliveCancel, CtapStatus::KeepaliveCancel),
+            (S::NoCredentials, CtapStatus::NoCredentials),
+            (S::UserActionTimeout, CtapStatus::UserActionTimeout),
+            (S::UvBlocked, CtapStatus::UvBlocked),
+            (S::UvInvalid, CtapStatus::UvInvalid),
+        ];
+        NAMED
+            .iter()
+            .find(|(s, _)| s.code() == code)
+            .map_or(CtapStatus::Other { code }, |&(_, named)| named)
+    }
+
+    /// The status byte.
+    pub fn code(self) -> u8 {
+        use tandem_engine::CtapStatus as S;
+        match self {
+            CtapStatus::Ok => S::Ok.code(),
+            CtapStatus::CredentialExcluded => S::CredentialExcluded.code(),
+            CtapStatus::UnsupportedAlgorithm => S::UnsupportedAlgorithm.code(),
+            CtapStatus::OperationDenied => S::OperationDenied.code(),
+            CtapStatus::KeepaliveCancel => S::KeepaliveCancel.code(),
+            CtapStatus::NoCredentials => S::NoCredentials.code(),
+            CtapStatus::UserActionTimeout => S::UserActionTimeout.code(),
+            CtapStatus::UvBlocked => S::UvBlocked.code(),
+            CtapStatus::UvInvalid => S::UvInvalid.code(),
+            CtapStatus::Other { code } => code,
+        }
+    }
+}
+
+impl From<tandem_engine::CtapStatus> for CtapStatus {
+    fn from(s: tandem_engine::CtapStatus) -> Self {
+        CtapStatus::from_code(s.code())
+    }
+}
+
+/// The byte of `status`, for logs and for apps that report the raw code.
+#[uniffi::export]
+pub fn ctap_status_code(status: CtapStatus) -> u8 {
+    status.code()
+}
+
+/// The typed status of `code`: a named [`CtapStatus`] where there is one, else [`CtapStatus::Other`].
+#[uniffi::export]
+pub fn ctap_status_from_code(code: u8) -> CtapStatus {
+    CtapStatus::from_code(code)
 }
 
 #[cfg(test)]
@@ -87,5 +192,24 @@ mod tests {
         });
         assert_eq!(p.title, "Create a passkey for evil.example");
         assert_eq!(p.subtitle.as_deref(), Some("named \"Google\""));
+    }
+
+    /// Every byte round-trips through the typed status and command; the named ones keep their CTAP codes.
+    #[test]
+    fn ctap_codes_round_trip() {
+        for code in 0..=u8::MAX {
+            assert_eq!(CtapStatus::from_code(code).code(), code);
+            assert_eq!(ctap_status_code(ctap_status_from_code(code)), code);
+        }
+        assert_eq!(CtapStatus::from_code(0x27), CtapStatus::OperationDenied);
+        assert_eq!(CtapStatus::from_code(0x00), CtapStatus::Ok);
+        assert_eq!(CtapStatus::from_code(0x12), CtapStatus::Other { code: 0x12 });
+        assert_eq!(
+            CtapStatus::from(tandem_engine::CtapStatus::UvInvalid),
+            CtapStatus::UvInvalid
+        );
+        assert_eq!(CtapCommand::from_code(0x01), CtapCommand::MakeCredential);
+        assert_eq!(CtapCommand::from_code(0x02), CtapCommand::GetAssertion);
+        assert_eq!(CtapCommand::from_code(0x7e), CtapCommand::Other { code: 0x7e });
     }
 }

@@ -56,7 +56,7 @@ final class TandemTests: XCTestCase {
             _ = try await auth.register(optionsJson: options, caller: .osVerified(clientDataHash: Data(count: 32)))
             XCTFail("registration must fail")
         } catch TandemError.Ctap(let status, _) {
-            XCTAssertEqual(status, 0x27)
+            XCTAssertEqual(status, .operationDenied)
         }
     }
 

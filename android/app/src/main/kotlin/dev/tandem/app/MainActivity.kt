@@ -14,6 +14,7 @@ import android.widget.LinearLayout
 import android.widget.ListView
 import android.widget.TextView
 import dev.tandem.ffi.Credential
+import dev.tandem.ffi.CtapStatus
 import dev.tandem.ffi.TandemException
 import dev.tandem.ffi.UnreadableCredential
 import dev.tandem.sdk.describe
@@ -142,7 +143,7 @@ class MainActivity : Activity() {
             // The UV key's Keystore key died (new biometric enrolled, screen lock removed): passkeys are lost.
             offerStartOver()
         } catch (e: TandemException.Ctap) {
-            status.text = if (e.status.toInt() == 0x27) "Cancelled." else "The request was refused (${e.reason})."
+            status.text = if (e.status == CtapStatus.OperationDenied) "Cancelled." else "The request was refused (${e.reason})."
         } catch (e: TandemException.InvalidQr) {
             status.text = "That is not a passkey QR code."
         } catch (e: TandemException.Advertise) {

@@ -14,6 +14,7 @@ import android.service.credentials.CreateCredentialRequest
 import android.service.credentials.CredentialProviderService
 import android.service.credentials.GetCredentialRequest
 import dev.tandem.ffi.CallerContext
+import dev.tandem.ffi.CtapStatus
 import dev.tandem.ffi.TandemException
 import dev.tandem.ffi.assertionResponseJson
 import dev.tandem.ffi.registrationResponseJson
@@ -88,7 +89,7 @@ class ProviderActivity : Activity() {
                 finish()
             } catch (e: TandemException) {
                 val type = when {
-                    e is TandemException.Ctap && e.status.toInt() == 0x27 -> CreateCredentialException.TYPE_USER_CANCELED
+                    e is TandemException.Ctap && e.status == CtapStatus.OperationDenied -> CreateCredentialException.TYPE_USER_CANCELED
                     e is TandemException.CallerRefused -> CREATE_SECURITY_ERROR
                     else -> CreateCredentialException.TYPE_UNKNOWN
                 }
@@ -128,7 +129,7 @@ class ProviderActivity : Activity() {
                 finish()
             } catch (e: TandemException) {
                 val type = when {
-                    e is TandemException.Ctap && e.status.toInt() == 0x27 -> GetCredentialException.TYPE_USER_CANCELED
+                    e is TandemException.Ctap && e.status == CtapStatus.OperationDenied -> GetCredentialException.TYPE_USER_CANCELED
                     e is TandemException.CallerRefused -> GET_SECURITY_ERROR
                     else -> GetCredentialException.TYPE_UNKNOWN
                 }

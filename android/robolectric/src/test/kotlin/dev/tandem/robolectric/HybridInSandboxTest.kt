@@ -7,6 +7,7 @@ import android.os.Build
 import android.os.Looper
 import dev.tandem.app.TandemApp
 import dev.tandem.ffi.BleAdvertiser
+import dev.tandem.ffi.CtapStatus
 import dev.tandem.ffi.HybridSession
 import dev.tandem.ffi.LinkedSessionApprover
 import dev.tandem.ffi.TandemException
@@ -192,7 +193,7 @@ abstract class HybridInSandbox {
         BiometricPromptShadow.onShow = { it.error(android.hardware.biometrics.BiometricPrompt.BIOMETRIC_ERROR_USER_CANCELED) }
         desktop("register", "--user", "bob", "--passkey-out", "${logs.resolve("bob.json")}").use { d ->
             val e = assertFailsWith<TandemException.Ctap> { withMainLooper { runBlocking { session.runQr(d.awaitLine("qr ")) } } }
-            assertEquals(0x27.toUByte(), e.status, "CTAP2_ERR_OPERATION_DENIED")
+            assertEquals(CtapStatus.OperationDenied, e.status)
             assertTrue(d.awaitExit() != 0, "the desktop must not report success: ${d.diagnostics()}")
         }
         assertEquals(1, BiometricPromptShadow.shown.size)
@@ -213,7 +214,7 @@ abstract class HybridInSandbox {
         desktop("login", "--passkey", "$passkey").use { d ->
             val e = assertFailsWith<TandemException.Ctap> { withMainLooper { runBlocking { session.runQr(d.awaitLine("qr ")) } } }
             // The verifier's Unavailable ("no CryptoObject") as the engine reports it: no approval was minted.
-            assertEquals(0x3C.toUByte(), e.status, "CTAP2_ERR_UV_BLOCKED")
+            assertEquals(CtapStatus.UvBlocked, e.status)
             assertTrue(d.awaitExit() != 0, "the desktop must not report success: ${d.diagnostics()}")
             assertFalse("sign-in verified" in d.diagnostics(), d.diagnostics())
         }

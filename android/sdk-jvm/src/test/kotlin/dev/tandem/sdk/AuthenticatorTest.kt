@@ -6,6 +6,7 @@ import dev.tandem.ffi.BackupPolicy
 import dev.tandem.ffi.CallerContext
 import dev.tandem.ffi.CallerRefusal
 import dev.tandem.ffi.CredentialStore
+import dev.tandem.ffi.CtapStatus
 import dev.tandem.ffi.Operation
 import dev.tandem.ffi.TandemException
 import dev.tandem.ffi.UnlockedUvKey
@@ -72,7 +73,7 @@ class AuthenticatorTest {
         )
         assertEquals(-7L, reg.publicKeyAlgorithm)
         assertContentEquals(sha256(rpId.toByteArray()), reg.authenticatorData.copyOfRange(0, 32))
-        assertTrue(reg.clientExtensionResultsJson.contains("\"credProps\""), reg.clientExtensionResultsJson)
+        assertEquals(true, reg.clientExtensionResults.credProps?.rk, "${reg.clientExtensionResults}")
         assertEquals(Operation.REGISTER, verifier.prompts.single().operation)
         assertEquals(rpId, verifier.prompts.single().rpId)
 
@@ -134,7 +135,7 @@ class AuthenticatorTest {
         // A hook answering "verified" without the Keystore unlock has no way to the real key.
         verifier.key = ByteArray(32) { 0x66 }
         val e = assertFailsWith<TandemException.Ctap> { auth.authenticate(requestOptions(rpId, byteArrayOf(7)), browser()) }
-        assertEquals(0x3F.toUByte(), e.status, "CTAP2_ERR_UV_INVALID")
+        assertEquals(CtapStatus.UvInvalid, e.status)
         assertFailsWith<TandemException.Ctap> {
             auth.register(creationOptions(rpId, byteArrayOf(5), "mallory@example.com", byteArrayOf(9, 9)), browser())
         }
@@ -150,7 +151,7 @@ class AuthenticatorTest {
         val e = assertFailsWith<TandemException.Ctap> {
             auth.register(creationOptions(rpId, userId, "bob", byteArrayOf(1)), browser())
         }
-        assertEquals(0x27.toUByte(), e.status)
+        assertEquals(CtapStatus.OperationDenied, e.status)
         assertEquals(emptyList(), store.list())
     }
 
@@ -160,7 +161,7 @@ class AuthenticatorTest {
         val e = assertFailsWith<TandemException.Ctap> {
             auth.register(creationOptions(rpId, userId, "bob", byteArrayOf(1)), os(ByteArray(32)))
         }
-        assertEquals(0x3C.toUByte(), e.status)
+        assertEquals(CtapStatus.UvBlocked, e.status)
         assertTrue("no fingerprint enrolled" in e.reason, e.reason)
     }
 
@@ -175,7 +176,7 @@ class AuthenticatorTest {
     fun `sign-in without a credential is CTAP no credentials`(): Unit = runBlocking {
         val auth = engine(ApprovingVerifier())
         val e = assertFailsWith<TandemException.Ctap> { auth.authenticate(requestOptions(rpId, byteArrayOf(1)), os(ByteArray(32))) }
-        assertEquals(0x2E.toUByte(), e.status)
+        assertEquals(CtapStatus.NoCredentials, e.status)
     }
 
     @Test
@@ -187,7 +188,7 @@ class AuthenticatorTest {
         val chooser = FixedChooser(null)
         val picky = engine(ApprovingVerifier(), chooser)
         val e = assertFailsWith<TandemException.Ctap> { picky.authenticate(requestOptions(rpId, byteArrayOf(2)), os(ByteArray(32))) }
-        assertEquals(0x27.toUByte(), e.status)
+        assertEquals(CtapStatus.OperationDenied, e.status)
         assertEquals(setOf("a", "b"), chooser.shown.single().map { it.name }.toSet())
 
         val second = engine(ApprovingVerifier(), FixedChooser(1u))

@@ -4,6 +4,8 @@ import dev.tandem.ffi.Authenticator
 import dev.tandem.ffi.AuthenticatorOptions
 import dev.tandem.ffi.BackupPolicy
 import dev.tandem.ffi.CredentialStore
+import dev.tandem.ffi.CtapCommand
+import dev.tandem.ffi.CtapStatus
 import dev.tandem.ffi.HybridSession
 import dev.tandem.ffi.LinkedSessionApprover
 import dev.tandem.ffi.ProgressEvent
@@ -97,14 +99,14 @@ class HybridEndToEndTest {
             assertEquals(0, d.awaitExit(), d.diagnostics())
             assertTrue("registration verified by webauthn-rs" in d.diagnostics(), d.diagnostics())
             assertTrue(outcome.linked, "the desktop asked for linking")
-            assertEquals(0.toUByte(), outcome.lastStatus)
+            assertEquals(CtapStatus.Ok, outcome.lastStatus)
         }
         val credential = phone.store.list().single()
         assertEquals(rpId, credential.rpId)
         assertEquals("alice", credential.userName)
         assertEquals(1, phone.store.linkedDesktops().size)
         assertTrue(phone.events.any { it is ProgressEvent.HandshakeDone }, "${phone.events}")
-        assertTrue(phone.events.any { it is ProgressEvent.RequestReceived && it.command.toInt() == 0x01 }, "${phone.events}")
+        assertTrue(phone.events.any { it is ProgressEvent.RequestReceived && it.command == CtapCommand.MakeCredential }, "${phone.events}")
         assertTrue(phone.advertiser.stopped.count == 0L, "the advert is stopped when the session ends")
 
         phone.events.clear()
@@ -113,7 +115,7 @@ class HybridEndToEndTest {
             assertEquals(0, d.awaitExit(), d.diagnostics())
             assertTrue("sign-in verified by webauthn-rs" in d.diagnostics(), d.diagnostics())
         }
-        assertTrue(phone.events.any { it is ProgressEvent.RequestReceived && it.command.toInt() == 0x02 }, "${phone.events}")
+        assertTrue(phone.events.any { it is ProgressEvent.RequestReceived && it.command == CtapCommand.GetAssertion }, "${phone.events}")
 
         // Linked: no QR code; the desktop wakes the phone through the tunnel service's wake channel.
         val served = async { phone.session.serveLinked(60u) }
@@ -133,7 +135,7 @@ class HybridEndToEndTest {
         val phone = Phone(dir, RefusingVerifier { VerificationException.Denied() })
         desktop("register", "--user", "bob", "--no-linking").use { d ->
             val e = assertFailsWith<TandemException.Ctap> { phone.session.runQr(d.awaitLine("qr ")) }
-            assertEquals(0x27.toUByte(), e.status)
+            assertEquals(CtapStatus.OperationDenied, e.status)
             assertTrue(d.awaitExit() != 0, "the desktop must not report success")
         }
         assertEquals(emptyList(), phone.store.list())

@@ -1,9 +1,12 @@
 package dev.tandem.sdk
 
+import dev.tandem.ffi.CtapCommand
+import dev.tandem.ffi.CtapStatus
 import dev.tandem.ffi.ProgressEvent
 import dev.tandem.ffi.ProgressListener
 import dev.tandem.ffi.SessionOptions
 import dev.tandem.ffi.Tunnel
+import dev.tandem.ffi.ctapStatusCode
 
 /** A [ProgressListener] from a lambda. It runs on the session's thread: post UI work to the main thread. */
 fun progressListener(block: (ProgressEvent) -> Unit): ProgressListener = object : ProgressListener {
@@ -30,13 +33,17 @@ fun ProgressEvent.describe(): String = when (this) {
     is ProgressEvent.TunnelConnected -> "Connected to the tunnel service"
     is ProgressEvent.Advertising -> "Proving this phone is nearby (Bluetooth)"
     is ProgressEvent.HandshakeDone -> "Secure channel with the computer established"
-    is ProgressEvent.RequestReceived -> when (command.toInt()) {
-        0x01 -> "The computer asks to create a passkey"
-        0x02 -> "The computer asks to sign in"
+    is ProgressEvent.RequestReceived -> when (command) {
+        CtapCommand.MakeCredential -> "The computer asks to create a passkey"
+        CtapCommand.GetAssertion -> "The computer asks to sign in"
         else -> "The computer sent a request"
     }
     is ProgressEvent.AwaitingUser -> "Waiting for you to confirm"
-    is ProgressEvent.Responded -> if (status.toInt() == 0) "Answer sent" else "Request refused (0x%02x)".format(status.toInt())
+    is ProgressEvent.Responded -> when (status) {
+        CtapStatus.Ok -> "Answer sent"
+        CtapStatus.OperationDenied -> "Request declined"
+        else -> "Request refused (0x%02x)".format(ctapStatusCode(status).toInt())
+    }
     is ProgressEvent.Finished -> "Done"
     is ProgressEvent.Failed -> "Failed: $reason"
 }
