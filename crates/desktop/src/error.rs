@@ -2,7 +2,16 @@
 
 use std::fmt;
 
+use tandem_hybrid::crypter::CrypterError;
+use tandem_hybrid::linking::LinkingError;
+use tandem_hybrid::messages::MessageError;
+use tandem_hybrid::noise::NoiseError;
+use tandem_hybrid::post_handshake::PostHandshakeError;
+use tandem_hybrid::random::RandomError;
+use tandem_hybrid::update::UpdateError;
+
 use crate::ble::ScanError;
+use crate::get_info::GetInfoRejected;
 use crate::webauthn::ResponseError;
 
 /// Where the desktop was when something happened.
@@ -43,7 +52,7 @@ impl fmt::Display for DesktopStep {
 pub enum DesktopError {
     /// The OS random generator failed.
     #[error("randomness unavailable: {0}")]
-    Random(String),
+    Random(#[from] RandomError),
     /// The scanner could not run.
     #[error(transparent)]
     Scan(#[from] ScanError),
@@ -82,27 +91,28 @@ pub enum DesktopError {
     },
     /// The phone's handshake response was malformed or did not authenticate.
     #[error("Noise handshake failed: {0}")]
-    Handshake(String),
+    Handshake(#[from] NoiseError),
     /// A message could not be decrypted, unpadded or framed.
     #[error("bad frame during {step}: {reason}")]
     BadFrame {
         /// Where the desktop was.
         step: DesktopStep,
         /// What was wrong.
-        reason: String,
+        reason: FrameError,
     },
     /// The post-handshake message is invalid (getInfo, features).
     #[error("invalid post-handshake message: {0}")]
-    PostHandshake(String),
+    PostHandshake(#[from] PostHandshakeFault),
     /// The phone sent a message type above 3.
     #[error("unknown message type {0:#04x}")]
     UnknownMessageType(u8),
     /// The phone sent a message that is not allowed here (e.g. shutdown, an unsolicited reply).
     #[error("unexpected message: {0}")]
-    UnexpectedMessage(String),
-    /// The linking information in an update message is invalid (bad signature, shape).
+    UnexpectedMessage(MessageRefusal),
+    /// The linking information in an update message is invalid (bad signature, shape), or a stored link
+    /// cannot be used.
     #[error("invalid linking information: {0}")]
-    Linking(String),
+    Linking(#[from] LinkingFault),
     /// The CTAP response could not become a credential (includes CTAP error statuses).
     #[error(transparent)]
     Response(#[from] ResponseError),
@@ -114,4 +124,64 @@ pub enum DesktopError {
         /// What happened.
         reason: String,
     },
+}
+
+/// Why a transport frame could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FrameError {
+    /// Decryption, unpadding or encryption failed.
+    #[error(transparent)]
+    Transport(#[from] CrypterError),
+    /// A text WebSocket frame where only binary ones are allowed.
+    #[error("non-binary WebSocket frame")]
+    NonBinary,
+    /// Larger than the WebSocket client accepts.
+    #[error("message too large")]
+    TooLarge,
+    /// A zero-length plaintext.
+    #[error("empty message")]
+    Empty,
+}
+
+/// Why the post-handshake message was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PostHandshakeFault {
+    /// It does not parse (revision 0, wrong types, getInfo and "ctap" disagreeing).
+    #[error(transparent)]
+    Message(#[from] PostHandshakeError),
+    /// The phone does not offer "ctap" (this desktop speaks nothing else).
+    #[error("the phone does not offer \"ctap\"")]
+    NoCtap,
+    /// getInfo is not one canonical CBOR item.
+    #[error("getInfo: {0}")]
+    GetInfoCbor(tandem_cbor::DecodeError),
+    /// getInfo breaks a rule Chromium enforces.
+    #[error(transparent)]
+    GetInfo(#[from] GetInfoRejected),
+}
+
+/// Why a well-framed message from the phone was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MessageRefusal {
+    /// The message does not parse or is not allowed from the phone (e.g. shutdown, a CTAP reply without
+    /// a status).
+    #[error(transparent)]
+    Malformed(#[from] MessageError),
+    /// A JSON message, though this desktop never sends a JSON request.
+    #[error("JSON message without a JSON request")]
+    JsonWithoutRequest,
+}
+
+/// Why linking information could not be kept or used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LinkingFault {
+    /// The update message or its linking map is malformed.
+    #[error(transparent)]
+    Update(#[from] UpdateError),
+    /// The linking map does not verify.
+    #[error(transparent)]
+    Link(#[from] LinkingError),
+    /// A stored link has a malformed field (named).
+    #[error("stored link: bad {0}")]
+    StoredLink(&'static str),
 }

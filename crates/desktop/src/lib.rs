@@ -15,7 +15,7 @@ pub mod webauthn;
 /// The tunnel WebSocket edge, shared with the phone.
 pub use tandem_tunnel_client as ws;
 
-pub use error::{DesktopError, DesktopStep};
+pub use error::{DesktopError, DesktopStep, FrameError, LinkingFault, MessageRefusal, PostHandshakeFault};
 pub use session::{
     CeremonyResult, Channel, DesktopConfig, DesktopTimeouts, FoundAdvert, QrSession, StoredLink,
     connect_linked, find_advert, render_qr, run_linked,

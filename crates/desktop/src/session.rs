@@ -12,10 +12,11 @@ use tandem_hybrid::domain::DomainId;
 use tandem_hybrid::eid::EidPlaintext;
 use tandem_hybrid::ids::{ClientNonce, LinkId};
 use tandem_hybrid::keys::{PrivateKey, PublicKey};
+use tandem_hybrid::noise::InitiatorHandshake;
 use tandem_hybrid::secrets::{EidKey, PairedSecret, QrSecret};
 
 use crate::ble::AdvertScanner;
-use crate::error::{DesktopError, DesktopStep};
+use crate::error::{DesktopError, DesktopStep, FrameError, LinkingFault, MessageRefusal};
 use crate::proto::{self, Incoming};
 use crate::webauthn::{self, WebAuthnRequest};
 use crate::ws::{TlsOptions, TunnelSocket, WsError};
@@ -92,11 +93,11 @@ fn ws_error(step: DesktopStep, e: WsError) -> DesktopError {
         WsError::Timeout => DesktopError::Timeout { step },
         WsError::TextFrame => DesktopError::BadFrame {
             step,
-            reason: "non-binary WebSocket frame".into(),
+            reason: FrameError::NonBinary,
         },
         WsError::Oversized => DesktopError::BadFrame {
             step,
-            reason: "message too large".into(),
+            reason: FrameError::TooLarge,
         },
         WsError::Protocol(reason) => DesktopError::WebSocket { step, reason },
     }
@@ -214,7 +215,7 @@ impl Channel {
             .encrypt(plaintext)
             .map_err(|e| DesktopError::BadFrame {
                 step: DesktopStep::SendRequest,
-                reason: e.to_string(),
+                reason: e.into(),
             })?;
         self.send_raw(frame).await
     }
@@ -228,7 +229,7 @@ impl Channel {
             .encrypt_unpadded(padded)
             .map_err(|e| DesktopError::BadFrame {
                 step: DesktopStep::SendRequest,
-                reason: e.to_string(),
+                reason: e.into(),
             })?;
         self.send_raw(frame).await
     }
@@ -247,14 +248,16 @@ impl Channel {
             .ok_or(DesktopError::TunnelClosed { step })?;
         self.crypter.decrypt(&frame).map_err(|e| DesktopError::BadFrame {
             step,
-            reason: e.to_string(),
+            reason: e.into(),
         })
     }
 
     /// Sends one CTAP request (command ‖ CBOR) and returns the response (status ‖ CBOR). Update messages
     /// arriving meanwhile are processed (linking info verified and kept).
     pub async fn ctap(&mut self, request: &[u8]) -> Result<Vec<u8>, DesktopError> {
-        self.send_plaintext(&proto::ctap_message(request)).await?;
+        let message = proto::ctap_message(request)
+            .map_err(|e| DesktopError::UnexpectedMessage(MessageRefusal::Malformed(e)))?;
+        self.send_plaintext(&message).await?;
         let deadline = tokio::time::Instant::now() + self.timeouts.response;
         loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
@@ -267,12 +270,14 @@ impl Channel {
     }
 
     /// Verifies and keeps the linking information of an update message (QR sessions that asked for it).
-    fn accept_update(&mut self, linking: Option<proto::ReceivedLink>) -> Result<(), DesktopError> {
+    fn accept_update(
+        &mut self,
+        linking: Option<tandem_hybrid::linking::LinkingInfo>,
+    ) -> Result<(), DesktopError> {
         let (Some(linking), Some((qr_key, domain))) = (linking, self.link_check.as_ref()) else {
             return Ok(());
         };
-        let link = proto::verify_link(&linking, qr_key, self.crypter.handshake_hash(), *domain)
-            .map_err(DesktopError::Linking)?;
+        let link = proto::verify_link(&linking, qr_key, self.crypter.handshake_hash(), *domain)?;
         self.link = Some(link);
         Ok(())
     }
@@ -342,8 +347,8 @@ pub struct QrSession {
 impl QrSession {
     /// Makes a fresh QR key and secret. `hint` is `"mc"` or `"ga"`; `linking` sets QR key 4.
     pub fn new(hint: &str, linking: bool) -> Result<Self, DesktopError> {
-        let identity = PrivateKey::generate().map_err(|e| DesktopError::Random(e.to_string()))?;
-        let secret = QrSecret::generate().map_err(|e| DesktopError::Random(e.to_string()))?;
+        let identity = PrivateKey::generate()?;
+        let secret = QrSecret::generate()?;
         let url = proto::qr_url(&identity.public_key(), &secret, hint, linking);
         Ok(QrSession {
             identity,
@@ -398,8 +403,8 @@ impl QrSession {
             .await
             .map_err(|e| ws_error(DesktopStep::ConnectTunnel, e))?;
         let psk = self.secret.psk(&found.plaintext);
-        let (handshake, msg1) = proto::initiate_qr(&psk, &self.identity).map_err(DesktopError::Handshake)?;
-        let crypter = exchange(&mut socket, handshake, msg1, t).await?;
+        let (handshake, msg1) = InitiatorHandshake::qr(&self.identity, &psk)?;
+        let crypter = exchange(&mut socket, handshake, msg1.to_vec(), t).await?;
         let link_check = self.linking.then(|| (self.identity.clone(), domain));
         finish_connect(socket, crypter, t, link_check).await
     }
@@ -418,7 +423,7 @@ impl QrSession {
 
 async fn exchange(
     socket: &mut TunnelSocket,
-    handshake: proto::Initiator,
+    handshake: InitiatorHandshake,
     msg1: Vec<u8>,
     t: DesktopTimeouts,
 ) -> Result<Crypter, DesktopError> {
@@ -435,7 +440,7 @@ async fn exchange(
         .ok_or(DesktopError::TunnelClosed {
             step: DesktopStep::Handshake,
         })?;
-    handshake.finish(&msg2).map_err(DesktopError::Handshake)
+    Ok(handshake.read_msg2(&msg2)?)
 }
 
 async fn finish_connect(
@@ -455,7 +460,7 @@ async fn finish_connect(
     let post = channel
         .recv_plaintext(DesktopStep::PostHandshake, t.handshake)
         .await?;
-    channel.get_info = proto::parse_post_handshake(&post).map_err(DesktopError::PostHandshake)?;
+    channel.get_info = proto::parse_post_handshake(&post)?;
     Ok(channel)
 }
 
@@ -469,7 +474,7 @@ struct LinkMaterial {
 }
 
 fn link_material(link: &StoredLink) -> Result<LinkMaterial, DesktopError> {
-    let bad = |what: &str| DesktopError::Linking(format!("stored link: bad {what}"));
+    let bad = |what: &'static str| DesktopError::Linking(LinkingFault::StoredLink(what));
     let contact_id = hex::decode(&link.contact_id).map_err(|_| bad("contact ID"))?;
     let link_id = LinkId::from_slice(&hex::decode(&link.link_id).map_err(|_| bad("link ID"))?)
         .map_err(|_| bad("link ID"))?;
@@ -497,7 +502,7 @@ pub async fn connect_linked(
 ) -> Result<Channel, DesktopError> {
     let t = config.timeouts;
     let m = link_material(link)?;
-    let nonce = ClientNonce::generate().map_err(|e| DesktopError::Random(e.to_string()))?;
+    let nonce = ClientNonce::generate()?;
     let payload = proto::client_payload(&m.link_id, &nonce, hint);
     let url = format!(
         "{}/cable/contact/{}",
@@ -511,8 +516,8 @@ pub async fn connect_linked(
     let mut seen = HashSet::new();
     let found = find_advert(scanner, &m.secret.eid_key(&nonce), &mut seen, t.advert).await?;
     let psk = m.secret.psk(&found.plaintext);
-    let (handshake, msg1) = proto::initiate_linked(&psk, &m.identity).map_err(DesktopError::Handshake)?;
-    let crypter = exchange(&mut socket, handshake, msg1, t).await?;
+    let (handshake, msg1) = InitiatorHandshake::state_assisted(&m.identity, &psk)?;
+    let crypter = exchange(&mut socket, handshake, msg1.to_vec(), t).await?;
     finish_connect(socket, crypter, t, None).await
 }
 

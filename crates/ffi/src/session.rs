@@ -129,7 +129,9 @@ impl From<SessionError> for TandemError {
             reason: reason.clone(),
         };
         match e {
-            SessionError::InvalidQr(reason) => TandemError::InvalidQr { reason },
+            SessionError::InvalidQr(reason) => TandemError::InvalidQr {
+                reason: reason.to_string(),
+            },
             SessionError::Advertise(e) => TandemError::Advertise {
                 reason: e.to_string(),
             },
@@ -377,7 +379,7 @@ impl HybridSession {
     pub async fn run_linked(&self, wake_message: Vec<u8>) -> Result<SessionOutcome, TandemError> {
         let phone = Arc::clone(&self.phone);
         spawn(async move {
-            let wake = WakeRequest::decode(&wake_message)?;
+            let wake = WakeRequest::decode(&wake_message).map_err(SessionError::from)?;
             completed(phone.run_linked(wake).await?)
         })
         .await

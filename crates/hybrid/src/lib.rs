@@ -22,6 +22,8 @@
 //! | [`linking`] | docs/hybrid-protocol.md#linking-map | linking map and handshake signature |
 //! | [`client_payload`] | docs/hybrid-protocol.md#state-assisted | state-assisted client payload |
 //! | [`tunnel`] | docs/hybrid-protocol.md#tunnel-websocket | tunnel-service paths, headers, subprotocol |
+//! | [`role`] | docs/hybrid-protocol.md#noise | sans-I/O phone and desktop state machines, handshake to serving |
+//! | [`wake`] | docs/hybrid-protocol.md#state-assisted | Tandem's wake message (tunnel server → phone) |
 //!
 //! Typical phone (responder) flow, QR-initiated: [`qr::QrData::from_url`] → [`secrets::QrSecret::tunnel_id`]
 //! and [`tunnel::new_tunnel_path`] → routing ID from [`tunnel::parse_routing_id`] →
@@ -52,6 +54,8 @@ pub mod post_handshake;
 pub mod qr;
 pub mod random;
 pub mod request_type;
+pub mod role;
 pub mod secrets;
 pub mod tunnel;
 pub mod update;
+pub mod wake;

@@ -9,7 +9,8 @@
 //! (phone→desktop) (docs/hybrid-protocol.md#pitfall-split-orientation).
 //!
 //! Ephemeral keys come from the OS unless a `*_with_ephemeral` constructor is used; those exist only for
-//! deterministic known-answer tests — reusing an ephemeral key across sessions destroys forward secrecy.
+//! deterministic known-answer tests — reusing an ephemeral key across sessions destroys forward secrecy — so
+//! they are compiled only with the cargo feature `hazmat` (off by default; tests and fuzz targets enable it).
 
 use crate::crypter::Crypter;
 use crate::keys::{KeyError, PrivateKey, PublicKey, UNCOMPRESSED_LEN};
@@ -259,15 +260,20 @@ pub struct InitiatorHandshake {
 impl InitiatorHandshake {
     /// QR-initiated: `identity` is the key whose public half is QR key 0. Returns message 1.
     pub fn qr(identity: &PrivateKey, psk: &Psk) -> Result<(Self, [u8; HANDSHAKE_MSG_LEN]), NoiseError> {
-        Ok(Self::qr_with_ephemeral(identity, psk, PrivateKey::generate()?))
+        Ok(Self::qr_from(identity, psk, PrivateKey::generate()?))
     }
 
-    /// [`qr`](Self::qr) with a caller-chosen ephemeral key — deterministic tests only.
+    /// [`qr`](Self::qr) with a caller-chosen ephemeral key — deterministic tests only (feature `hazmat`).
+    #[cfg(any(test, feature = "hazmat"))]
     pub fn qr_with_ephemeral(
         identity: &PrivateKey,
         psk: &Psk,
         ephemeral: PrivateKey,
     ) -> (Self, [u8; HANDSHAKE_MSG_LEN]) {
+        Self::qr_from(identity, psk, ephemeral)
+    }
+
+    fn qr_from(identity: &PrivateKey, psk: &Psk, ephemeral: PrivateKey) -> (Self, [u8; HANDSHAKE_MSG_LEN]) {
         let sym = SymmetricState::initialize(HandshakeKind::QrInitiated, &identity.public_key(), psk);
         Self::start(sym, ephemeral, InitiatorStatic::Qr(identity.clone()))
     }
@@ -277,15 +283,25 @@ impl InitiatorHandshake {
         phone_identity: &PublicKey,
         psk: &Psk,
     ) -> Result<(Self, [u8; HANDSHAKE_MSG_LEN]), NoiseError> {
-        Ok(Self::state_assisted_with_ephemeral(
+        Ok(Self::state_assisted_from(
             phone_identity,
             psk,
             PrivateKey::generate()?,
         ))
     }
 
-    /// [`state_assisted`](Self::state_assisted) with a caller-chosen ephemeral key — deterministic tests only.
+    /// [`state_assisted`](Self::state_assisted) with a caller-chosen ephemeral key — deterministic tests only
+    /// (feature `hazmat`).
+    #[cfg(any(test, feature = "hazmat"))]
     pub fn state_assisted_with_ephemeral(
+        phone_identity: &PublicKey,
+        psk: &Psk,
+        ephemeral: PrivateKey,
+    ) -> (Self, [u8; HANDSHAKE_MSG_LEN]) {
+        Self::state_assisted_from(phone_identity, psk, ephemeral)
+    }
+
+    fn state_assisted_from(
         phone_identity: &PublicKey,
         psk: &Psk,
         ephemeral: PrivateKey,
@@ -362,15 +378,16 @@ pub struct ResponderHandshake {
 impl ResponderHandshake {
     /// QR-initiated: `desktop_identity` is QR key 0 (decompressed), `psk` from the advert's plaintext.
     pub fn qr(desktop_identity: &PublicKey, psk: &Psk) -> Result<Self, NoiseError> {
-        Ok(Self::qr_with_ephemeral(
-            desktop_identity,
-            psk,
-            PrivateKey::generate()?,
-        ))
+        Ok(Self::qr_from(desktop_identity, psk, PrivateKey::generate()?))
     }
 
-    /// [`qr`](Self::qr) with a caller-chosen ephemeral key — deterministic tests only.
+    /// [`qr`](Self::qr) with a caller-chosen ephemeral key — deterministic tests only (feature `hazmat`).
+    #[cfg(any(test, feature = "hazmat"))]
     pub fn qr_with_ephemeral(desktop_identity: &PublicKey, psk: &Psk, ephemeral: PrivateKey) -> Self {
+        Self::qr_from(desktop_identity, psk, ephemeral)
+    }
+
+    fn qr_from(desktop_identity: &PublicKey, psk: &Psk, ephemeral: PrivateKey) -> Self {
         ResponderHandshake {
             sym: SymmetricState::initialize(HandshakeKind::QrInitiated, desktop_identity, psk),
             ephemeral,
@@ -380,15 +397,17 @@ impl ResponderHandshake {
 
     /// State-assisted: `identity` is the phone's long-term identity key (linking key 4).
     pub fn state_assisted(identity: &PrivateKey, psk: &Psk) -> Result<Self, NoiseError> {
-        Ok(Self::state_assisted_with_ephemeral(
-            identity,
-            psk,
-            PrivateKey::generate()?,
-        ))
+        Ok(Self::state_assisted_from(identity, psk, PrivateKey::generate()?))
     }
 
-    /// [`state_assisted`](Self::state_assisted) with a caller-chosen ephemeral key — deterministic tests only.
+    /// [`state_assisted`](Self::state_assisted) with a caller-chosen ephemeral key — deterministic tests only
+    /// (feature `hazmat`).
+    #[cfg(any(test, feature = "hazmat"))]
     pub fn state_assisted_with_ephemeral(identity: &PrivateKey, psk: &Psk, ephemeral: PrivateKey) -> Self {
+        Self::state_assisted_from(identity, psk, ephemeral)
+    }
+
+    fn state_assisted_from(identity: &PrivateKey, psk: &Psk, ephemeral: PrivateKey) -> Self {
         ResponderHandshake {
             sym: SymmetricState::initialize(HandshakeKind::StateAssisted, &identity.public_key(), psk),
             ephemeral,

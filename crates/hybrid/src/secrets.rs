@@ -8,6 +8,8 @@
 //! PairedSecret ─(salt EID plaintext)─3──▶ Psk
 //! ```
 
+// The advert key lives with the advert it encrypts; re-exported here beside the secrets it derives from.
+pub use crate::eid::EidKey;
 use crate::eid::EidPlaintext;
 use crate::ids::{ClientNonce, ContactId, LinkId, TunnelId};
 use crate::kdf::{Purpose, derive};
@@ -105,54 +107,6 @@ secret_bytes!(
     TrafficKey,
     32
 );
-
-/// The 64-byte BLE advert key: bytes 0–31 are the AES-256 key, 32–63 the HMAC-SHA256 key
-/// (docs/hybrid-protocol.md#advert-encryption).
-#[derive(Clone, Zeroize, ZeroizeOnDrop)]
-pub struct EidKey {
-    pub(crate) aes: [u8; 32],
-    pub(crate) mac: [u8; 32],
-}
-
-impl EidKey {
-    /// Length in bytes.
-    pub const LEN: usize = 64;
-
-    /// Wraps the 64 raw bytes.
-    pub fn from_bytes(bytes: &[u8; 64]) -> Self {
-        let (aes, mac) = bytes.split_at(32);
-        let mut key = EidKey {
-            aes: [0; 32],
-            mac: [0; 32],
-        };
-        key.aes.copy_from_slice(aes);
-        key.mac.copy_from_slice(mac);
-        key
-    }
-
-    /// The 64 raw bytes (AES half first).
-    pub fn to_bytes(&self) -> Zeroizing<[u8; 64]> {
-        let mut out = Zeroizing::new([0u8; 64]);
-        let (aes, mac) = out.split_at_mut(32);
-        aes.copy_from_slice(&self.aes);
-        mac.copy_from_slice(&self.mac);
-        out
-    }
-}
-
-impl PartialEq for EidKey {
-    /// Constant-time comparison.
-    fn eq(&self, other: &Self) -> bool {
-        (self.aes.ct_eq(&other.aes) & self.mac.ct_eq(&other.mac)).into()
-    }
-}
-impl Eq for EidKey {}
-
-impl std::fmt::Debug for EidKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("EidKey(<redacted>)")
-    }
-}
 
 impl QrSecret {
     /// A fresh random QR secret (desktop role).

@@ -2,6 +2,14 @@
 
 use std::fmt;
 
+use tandem_hybrid::client_payload::ClientPayloadError;
+use tandem_hybrid::crypter::CrypterError;
+use tandem_hybrid::messages::MessageError;
+use tandem_hybrid::noise::NoiseError;
+use tandem_hybrid::qr::QrError;
+use tandem_hybrid::request_type::RequestType;
+use tandem_hybrid::wake::WakeError;
+
 use crate::ble::AdvertiseError;
 
 /// The step of a session at which something happened; used in errors to say where.
@@ -51,7 +59,7 @@ impl fmt::Display for Step {
 pub enum SessionError {
     /// The scanned text is not a valid hybrid QR code.
     #[error("invalid QR code: {0}")]
-    InvalidQr(String),
+    InvalidQr(QrRejection),
     /// The tunnel choice cannot be used with this desktop or is malformed.
     #[error("tunnel configuration: {0}")]
     TunnelConfig(String),
@@ -95,21 +103,21 @@ pub enum SessionError {
     },
     /// The desktop's handshake message was malformed or did not authenticate (e.g. wrong PSK / wrong QR).
     #[error("Noise handshake failed: {0}")]
-    Handshake(String),
+    Handshake(#[from] NoiseError),
     /// A transport message could not be decrypted, unpadded or framed.
     #[error("bad frame during {step}: {reason}")]
     BadFrame {
         /// Where the session was.
         step: Step,
         /// What was wrong.
-        reason: String,
+        reason: FrameError,
     },
     /// The desktop sent a message type this phone does not know.
     #[error("unknown message type {0:#04x}")]
     UnknownMessageType(u8),
     /// The desktop sent a known message type that is not allowed here.
     #[error("unexpected message: {0}")]
-    UnexpectedMessage(String),
+    UnexpectedMessage(MessageRefusal),
     /// The credential/link store failed.
     #[error("store error: {0}")]
     Store(String),
@@ -130,7 +138,7 @@ pub enum SessionError {
     },
     /// A wake message or client payload is malformed.
     #[error("bad wake-up: {0}")]
-    BadWake(String),
+    BadWake(#[from] WakeFault),
     /// A state-assisted request named a link this phone does not have (never linked, or revoked).
     #[error("unknown link: {0}")]
     UnknownLink(String),
@@ -144,4 +152,67 @@ pub enum SessionError {
         /// The linked desktop's name as stored with the link.
         desktop: String,
     },
+}
+
+/// Why a scanned QR code was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QrRejection {
+    /// Not a valid hybrid QR code.
+    #[error(transparent)]
+    Invalid(#[from] QrError),
+    /// A digital-credential request (key 5 `"dcp"` / `"dci"`): that session would speak the JSON message
+    /// type, which this phone does not offer.
+    #[error("the desktop asks for a digital credential (request type {:?}); this phone serves passkeys only", .0.as_str())]
+    DigitalCredential(RequestType),
+}
+
+/// Why a transport frame could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FrameError {
+    /// Decryption, unpadding or encryption failed.
+    #[error(transparent)]
+    Transport(#[from] CrypterError),
+    /// A text WebSocket frame where only binary ones are allowed.
+    #[error("non-binary WebSocket frame")]
+    NonBinary,
+    /// Larger than the WebSocket client accepts.
+    #[error("message too large")]
+    TooLarge,
+    /// A zero-length plaintext.
+    #[error("empty message")]
+    Empty,
+}
+
+/// Why a well-framed message from the desktop was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MessageRefusal {
+    /// The message does not parse (e.g. a CTAP message without a command byte).
+    #[error(transparent)]
+    Malformed(#[from] MessageError),
+    /// A JSON message (type 3): only offered with feature "dc", which this phone does not advertise.
+    #[error("JSON message, but feature \"dc\" was not offered")]
+    JsonWithoutDc,
+}
+
+/// Why a wake-up could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WakeFault {
+    /// The wake message itself is malformed.
+    #[error(transparent)]
+    Message(#[from] WakeError),
+    /// The desktop's client payload inside it is malformed.
+    #[error(transparent)]
+    ClientPayload(#[from] ClientPayloadError),
+}
+
+impl From<WakeError> for SessionError {
+    fn from(e: WakeError) -> Self {
+        SessionError::BadWake(WakeFault::Message(e))
+    }
+}
+
+impl From<ClientPayloadError> for SessionError {
+    fn from(e: ClientPayloadError) -> Self {
+        SessionError::BadWake(WakeFault::ClientPayload(e))
+    }
 }

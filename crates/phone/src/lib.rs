@@ -14,17 +14,18 @@ pub mod engine;
 pub mod error;
 pub mod linking;
 pub mod progress;
-mod proto;
 pub mod session;
+pub mod wake;
 /// The tunnel WebSocket edge, shared with the desktop peer.
 pub use tandem_tunnel_client as ws;
 
 pub use config::{PhoneConfig, ResolvedTunnel, Timeouts, TunnelChoice};
 pub use consent::{LinkedSessionApprover, RefuseLinkedSessions};
 pub use engine::CtapEngine;
-pub use error::{SessionError, Step};
-pub use linking::{ClientPayload, LinkIdentity, WakeChannel, WakeRequest};
+pub use error::{FrameError, MessageRefusal, QrRejection, SessionError, Step, WakeFault};
+pub use linking::LinkIdentity;
 pub use progress::{NoProgress, ProgressEvent, ProgressListener};
-pub use proto::LinkingInfo;
 pub use session::{Phone, SessionOutcome};
+pub use tandem_hybrid::client_payload::ClientPayload;
+pub use wake::{WakeChannel, WakeRequest};
 pub use ws::TlsOptions;

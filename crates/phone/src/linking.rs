@@ -1,4 +1,5 @@
-//! Linking state and the wake channel: what lets a desktop reach this phone later without a QR code.
+//! Linking state: what lets a desktop reach this phone later without a QR code (the wake channel that
+//! carries the wake-ups is [`crate::wake`]).
 //!
 //! The phone keeps two secrets in the store's encrypted secrets table: a 32-byte root secret and its contact
 //! ID (the handle its tunnel service wakes it by). Link secrets are derived from them and the link ID
@@ -7,20 +8,17 @@
 //! phone's tunnel service): one binary CBOR message `{1: tunnel id, 2: routing id, 3: client payload}` per
 //! wake-up.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use tandem_cbor::Value;
-use tandem_hybrid::ids::{ClientNonce, ContactId, LinkId, RoutingId, TunnelId};
+use tandem_hybrid::ids::{ContactId, LinkId};
 use tandem_hybrid::keys::{PrivateKey, PublicKey};
+use tandem_hybrid::linking::LinkingInfo;
+use tandem_hybrid::noise::HandshakeHash;
 use tandem_hybrid::secrets::{PairedSecret, RootSecret};
 use tandem_store::{HybridStateStore, LinkedDesktop};
 
 use crate::config::ResolvedTunnel;
-use crate::error::{SessionError, Step};
-use crate::progress::ProgressEvent;
-use crate::proto::{self, LinkingInfo};
-use crate::session::{Phone, ws_error};
-use crate::ws::TunnelSocket;
+use crate::error::SessionError;
 
 /// Name of the root-secret entry in the store's secrets table.
 pub const ROOT_SECRET_NAME: &str = "hybrid.root_secret";
@@ -108,20 +106,19 @@ impl LinkIdentity {
     pub(crate) fn prepare_link(
         &self,
         desktop_key: &PublicKey,
-        handshake_hash: &[u8; 32],
+        handshake_hash: &HandshakeHash,
         name: &str,
     ) -> Result<PreparedLink, SessionError> {
         let link_id = LinkId::generate().map_err(|e| SessionError::Store(format!("randomness: {e}")))?;
-        let info = proto::linking_info(
-            &self.contact,
-            &link_id,
-            &self.paired_secret(&link_id),
+        let info = LinkingInfo::new(
+            self.contact.clone(),
+            link_id,
+            self.paired_secret(&link_id),
             &self.identity,
             name,
             desktop_key,
             handshake_hash,
-        )
-        .map_err(SessionError::Handshake)?;
+        );
         Ok(PreparedLink { link_id, info })
     }
 }
@@ -148,122 +145,6 @@ pub(crate) fn record_link(
         tunnel_domain: tunnel.base_url.clone(),
     };
     state.put_link(&record).map_err(store_err)
-}
-
-/// The desktop's client payload of a state-assisted request: `{1: link id, 2: client nonce, 3: hint}`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClientPayload {
-    /// Which link the desktop uses.
-    pub link_id: LinkId,
-    /// Salt of this transaction's EID key.
-    pub client_nonce: ClientNonce,
-    /// `"ga"` or `"mc"` (anything else is treated as `"ga"`).
-    pub hint: String,
-}
-
-impl ClientPayload {
-    /// Parses the payload; wrong shapes are [`SessionError::BadWake`].
-    pub fn decode(bytes: &[u8]) -> Result<Self, SessionError> {
-        let bad = |why: &str| SessionError::BadWake(format!("client payload: {why}"));
-        let map = tandem_cbor::decode(bytes).map_err(|e| bad(&e.to_string()))?;
-        if map.as_map().is_none() {
-            return Err(bad("not a map"));
-        }
-        let link = map
-            .get_int(1)
-            .and_then(Value::as_bytes)
-            .ok_or_else(|| bad("key 1 (link ID) missing"))?;
-        let nonce = map
-            .get_int(2)
-            .and_then(Value::as_bytes)
-            .ok_or_else(|| bad("key 2 (nonce) missing"))?;
-        let hint = match map.get_int(3) {
-            None => "ga".to_string(),
-            Some(v) => v.as_text().ok_or_else(|| bad("key 3 is not text"))?.to_string(),
-        };
-        Ok(ClientPayload {
-            link_id: LinkId::from_slice(link).map_err(|e| bad(&e.to_string()))?,
-            client_nonce: ClientNonce::from_slice(nonce).map_err(|e| bad(&e.to_string()))?,
-            hint,
-        })
-    }
-}
-
-/// A wake-up: the tunnel the service allocated and the desktop's client payload.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WakeRequest {
-    /// Tunnel to join.
-    pub tunnel_id: TunnelId,
-    /// Routing ID for the connect path.
-    pub routing_id: RoutingId,
-    /// The desktop's client payload (CBOR), verbatim.
-    pub client_payload: Vec<u8>,
-}
-
-impl WakeRequest {
-    /// Decodes a wake message `{1: tunnel id (16), 2: routing id (3), 3: client payload}`.
-    pub fn decode(bytes: &[u8]) -> Result<Self, SessionError> {
-        let bad = |why: &str| SessionError::BadWake(why.to_string());
-        let map = tandem_cbor::decode(bytes).map_err(|e| bad(&e.to_string()))?;
-        if map.as_map().is_none() {
-            return Err(bad("not a map"));
-        }
-        let field = |k: i128, what: &str| map.get_int(k).and_then(Value::as_bytes).ok_or_else(|| bad(what));
-        Ok(WakeRequest {
-            tunnel_id: TunnelId::from_slice(field(1, "key 1 (tunnel ID) missing")?)
-                .map_err(|e| bad(&e.to_string()))?,
-            routing_id: RoutingId::from_slice(field(2, "key 2 (routing ID) missing")?)
-                .map_err(|e| bad(&e.to_string()))?,
-            client_payload: field(3, "key 3 (client payload) missing")?.to_vec(),
-        })
-    }
-}
-
-/// An open wake channel to the phone's own tunnel service.
-pub struct WakeChannel {
-    socket: TunnelSocket,
-}
-
-impl WakeChannel {
-    /// Opens `/tandem/wake/<base64url contact id>` on the configured service, creating the linking
-    /// identity if needed.
-    pub async fn open(phone: &Phone) -> Result<Self, SessionError> {
-        let tunnel = phone
-            .config()
-            .tunnel
-            .wake_service()
-            .ok_or_else(crate::session::no_wake_service)?;
-        let identity = LinkIdentity::load_or_create(phone.state())?;
-        let url = format!(
-            "{}/tandem/wake/{}",
-            tunnel.base_url,
-            identity.contact_id().to_base64url()
-        );
-        let (socket, _) = TunnelSocket::open(
-            &*phone.config().connector,
-            &url,
-            &[],
-            &phone.config().tls,
-            phone.config().timeouts.connect,
-        )
-        .await
-        .map_err(|e| ws_error(Step::WakeChannel, e))?;
-        phone.emit(ProgressEvent::WaitingForDesktop);
-        Ok(WakeChannel { socket })
-    }
-
-    /// Waits up to `limit` for the next wake-up.
-    pub async fn next(&mut self, limit: Duration) -> Result<WakeRequest, SessionError> {
-        let frame = self
-            .socket
-            .recv(limit)
-            .await
-            .map_err(|e| ws_error(Step::WakeChannel, e))?
-            .ok_or(SessionError::TunnelClosed {
-                step: Step::WakeChannel,
-            })?;
-        WakeRequest::decode(&frame)
-    }
 }
 
 #[cfg(test)]
@@ -295,42 +176,5 @@ mod tests {
         assert!(!leaks(&printed, &root), "{printed}");
         // Control: the detector sees what a derived Debug of the bytes would show.
         assert!(leaks(&format!("{:?}", root.to_vec()), &root));
-    }
-
-    #[test]
-    fn wake_and_payload_decode() {
-        let payload = Value::map()
-            .insert(1, Value::bytes(vec![1; 8]))
-            .insert(2, Value::bytes(vec![2; 16]))
-            .insert(3, "mc")
-            .build()
-            .to_vec();
-        let wake = Value::map()
-            .insert(1, Value::bytes(vec![0x11; 16]))
-            .insert(2, Value::bytes(vec![1, 2, 3]))
-            .insert(3, Value::bytes(payload.clone()))
-            .build()
-            .to_vec();
-        let w = WakeRequest::decode(&wake).unwrap();
-        assert_eq!(w.routing_id.to_hex(), "010203");
-        let p = ClientPayload::decode(&w.client_payload).unwrap();
-        assert_eq!(p.link_id.as_bytes(), &[1; 8]);
-        assert_eq!(p.hint, "mc");
-        assert!(matches!(
-            WakeRequest::decode(&[0xa0]),
-            Err(SessionError::BadWake(_))
-        ));
-        assert!(matches!(
-            ClientPayload::decode(&payload[..5]),
-            Err(SessionError::BadWake(_))
-        ));
-        let short_link = Value::map()
-            .insert(1, Value::bytes(vec![1; 7]))
-            .insert(2, Value::bytes(vec![2; 16]))
-            .build();
-        assert!(matches!(
-            ClientPayload::decode(&short_link.to_vec()),
-            Err(SessionError::BadWake(_))
-        ));
     }
 }

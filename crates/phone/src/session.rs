@@ -1,8 +1,9 @@
 //! The phone's session driver: QR-initiated and linked (state-assisted) sessions, end to end.
 //!
 //! Each step is bounded by a [`Timeouts`] entry and reported to the [`ProgressListener`]; every failure is a
-//! [`SessionError`] naming the step. The protocol itself lives in `tandem-hybrid` (through
-//! [`crate::proto`]); this module only sequences it over the tunnel and the radio.
+//! [`SessionError`] naming the step. The protocol itself lives in `tandem-hybrid`; this module only
+//! sequences it over the tunnel and the radio. QR and linked sessions differ in how they find their tunnel
+//! and keys; from the advert on, one driver ([`Phone::drive`]) runs both.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,9 +12,16 @@ use tandem_engine::EngineError;
 use tandem_engine::authenticator::CtapAnswer;
 use tandem_engine::cancel::{CancelOnDrop, Cancellation};
 use tandem_engine::store::StoreError;
-use tandem_hybrid::eid::EidPlaintext;
+use tandem_hybrid::client_payload::ClientPayload;
+use tandem_hybrid::crypter::Crypter;
+use tandem_hybrid::eid::{Advert, EidPlaintext};
 use tandem_hybrid::ids::RoutingId;
 use tandem_hybrid::keys::PublicKey;
+use tandem_hybrid::messages::{AuthenticatorMessage, ClientMessage, CtapResponse, MessageError};
+use tandem_hybrid::noise::{HandshakeHash, NoiseError, ResponderHandshake};
+use tandem_hybrid::post_handshake::PostHandshakeMessage;
+use tandem_hybrid::qr::QrData;
+use tandem_hybrid::update::UpdateMessage;
 use tandem_store::HybridStateStore;
 
 use crate::ble::BleAdvertiser;
@@ -21,10 +29,10 @@ use crate::ceremony::{self, CeremonySlot, Completed};
 use crate::config::{PhoneConfig, ResolvedTunnel};
 use crate::consent::{LinkedSessionApprover, RefuseLinkedSessions};
 use crate::engine::CtapEngine;
-use crate::error::{SessionError, Step};
-use crate::linking::{self, LinkIdentity, WakeRequest};
+use crate::error::{FrameError, MessageRefusal, QrRejection, SessionError, Step};
+use crate::linking::{self, LinkIdentity};
 use crate::progress::{ProgressEvent, ProgressListener};
-use crate::proto::{self, Incoming, Transport};
+use crate::wake::WakeRequest;
 use crate::ws::{self, TunnelSocket, WsError};
 
 /// How a session ended (successfully).
@@ -52,11 +60,35 @@ pub struct Phone {
     approver: Arc<dyn LinkedSessionApprover>,
 }
 
+/// What a QR session that may link knows before the handshake.
+struct LinkIntent {
+    desktop_key: PublicKey,
+    tunnel: ResolvedTunnel,
+}
+
 /// What a QR session needs to link once its ceremony succeeded.
 struct LinkOffer {
-    desktop_key: PublicKey,
-    handshake_hash: [u8; 32],
-    tunnel: ResolvedTunnel,
+    intent: LinkIntent,
+    handshake_hash: HandshakeHash,
+}
+
+/// The part of a session that differs between QR and linked sessions once the tunnel is open.
+enum SessionKind {
+    /// QR-initiated: a padding-only update follows the post-handshake message; `Some` if it may link.
+    Qr(Option<LinkIntent>),
+    /// Linked (state-assisted): no update message.
+    Linked,
+}
+
+/// Parses `FIDO:/<digits>` (scheme case-insensitive) and validates it as Chromium does. A QR code for a
+/// digital credential (key 5 `"dcp"` / `"dci"`) is refused here, before any tunnel is opened: that session
+/// would speak the JSON message type, which this phone does not offer.
+pub(crate) fn parse_qr(text: &str) -> Result<QrData, QrRejection> {
+    let qr = QrData::from_url(text.trim())?;
+    match &qr.request_type {
+        Some(hint) if qr.is_digital_credential_request() => Err(QrRejection::DigitalCredential(hint.clone())),
+        _ => Ok(qr),
+    }
 }
 
 /// Maps a WebSocket-edge error to the session error for `step`.
@@ -70,11 +102,11 @@ pub(crate) fn ws_error(step: Step, e: WsError) -> SessionError {
         WsError::Timeout => SessionError::Timeout { step },
         WsError::TextFrame => SessionError::BadFrame {
             step,
-            reason: "non-binary WebSocket frame".into(),
+            reason: FrameError::NonBinary,
         },
         WsError::Oversized => SessionError::BadFrame {
             step,
-            reason: "message too large".into(),
+            reason: FrameError::TooLarge,
         },
         WsError::Protocol(reason) => SessionError::WebSocket { step, reason },
     }
@@ -168,13 +200,13 @@ impl Phone {
 
     async fn run_qr_inner(&self, qr_text: &str, remember: bool) -> Result<SessionOutcome, SessionError> {
         let t = self.config.timeouts;
-        let qr = proto::parse_qr(qr_text).map_err(SessionError::InvalidQr)?;
+        let qr = parse_qr(qr_text).map_err(SessionError::InvalidQr)?;
         self.emit(ProgressEvent::QrParsed);
 
-        let tunnel = self.config.tunnel.resolve(qr.known_assigned)?;
+        let tunnel = self.config.tunnel.resolve(qr.known_assigned_domains())?;
         let tunnel_id = qr.secret.tunnel_id();
         let url = format!("{}/cable/new/{}", tunnel.base_url, tunnel_id.to_hex());
-        let (mut socket, headers) =
+        let (socket, headers) =
             TunnelSocket::open(&*self.config.connector, &url, &[], &self.config.tls, t.connect)
                 .await
                 .map_err(|e| ws_error(Step::ConnectTunnel, e))?;
@@ -188,28 +220,9 @@ impl Phone {
             routing_id: routing.to_hex(),
         });
 
-        let plaintext = EidPlaintext::generate(&routing, tunnel.domain)
-            .map_err(|e| SessionError::Handshake(format!("no randomness for the advert: {e}")))?;
+        let plaintext = EidPlaintext::generate(&routing, tunnel.domain).map_err(NoiseError::from)?;
         let advert = qr.secret.eid_key().encrypt(&plaintext);
-        let mut guard = AdvertGuard(self.advertiser.as_ref(), false);
-        self.advertiser.start(advert.as_bytes())?;
-        guard.1 = true;
-        self.emit(ProgressEvent::Advertising);
-
-        let msg1 = recv_or_closed(&mut socket, Step::Handshake, t.handshake).await?;
-        let psk = qr.secret.psk(&plaintext);
-        let established = proto::respond_qr(&psk, &qr.desktop_key, &msg1).map_err(SessionError::Handshake)?;
-        guard.stop();
-        let mut transport = established.transport;
-        send(&mut socket, established.msg2, Step::Handshake, t.send).await?;
-        self.emit(ProgressEvent::HandshakeDone);
-
-        let post = proto::post_handshake(self.engine.get_info());
-        send_encrypted(&mut socket, &mut transport, &post, Step::PostHandshake, t.send).await?;
-
-        // A padding-only update now; linking information, if any, follows only after the ceremony.
-        let update = proto::update_message(None);
-        send_encrypted(&mut socket, &mut transport, &update, Step::Update, t.send).await?;
+        let handshake = ResponderHandshake::qr(&qr.identity_key, &qr.secret.psk(&plaintext))?;
 
         // Linking is offered only if the desktop can store it (QR key 4), the user allowed it (app setting
         // or "remember this computer" for this scan), and this session runs on the phone's own tunnel
@@ -217,14 +230,50 @@ impl Phone {
         // Google's or Apple's service cannot wake it. It is sent only once the session's ceremony
         // succeeded (see `serve`).
         let allowed = self.config.linking || remember;
-        let offer = if qr.supports_linking && allowed && self.config.tunnel.can_link_through(&tunnel) {
-            Some(LinkOffer {
-                desktop_key: qr.desktop_key,
-                handshake_hash: established.handshake_hash,
+        let intent = (qr.desktop_can_link() && allowed && self.config.tunnel.can_link_through(&tunnel))
+            .then_some(LinkIntent {
+                desktop_key: qr.identity_key,
                 tunnel,
-            })
-        } else {
-            None
+            });
+        self.drive(socket, &advert, handshake, SessionKind::Qr(intent))
+            .await
+    }
+
+    /// The session from the advert on, shared by QR and linked sessions: advertise, answer the Noise
+    /// handshake, send the post-handshake message (and for QR sessions a padding-only update), serve.
+    async fn drive(
+        &self,
+        mut socket: TunnelSocket,
+        advert: &Advert,
+        handshake: ResponderHandshake,
+        kind: SessionKind,
+    ) -> Result<SessionOutcome, SessionError> {
+        let t = self.config.timeouts;
+        let mut guard = AdvertGuard(self.advertiser.as_ref(), false);
+        self.advertiser.start(advert.as_bytes())?;
+        guard.1 = true;
+        self.emit(ProgressEvent::Advertising);
+
+        let msg1 = recv_or_closed(&mut socket, Step::Handshake, t.handshake).await?;
+        let (msg2, mut transport) = handshake.read_msg1(&msg1)?;
+        guard.stop();
+        send(&mut socket, msg2.to_vec(), Step::Handshake, t.send).await?;
+        self.emit(ProgressEvent::HandshakeDone);
+
+        let post = PostHandshakeMessage::ctap(self.engine.get_info()).to_bytes();
+        send_encrypted(&mut socket, &mut transport, &post, Step::PostHandshake, t.send).await?;
+
+        let offer = match kind {
+            SessionKind::Linked => None,
+            SessionKind::Qr(intent) => {
+                // A padding-only update now; linking information, if any, follows only after the ceremony.
+                let update = AuthenticatorMessage::Update(UpdateMessage { linking: None }).to_bytes();
+                send_encrypted(&mut socket, &mut transport, &update, Step::Update, t.send).await?;
+                intent.map(|intent| LinkOffer {
+                    intent,
+                    handshake_hash: *transport.handshake_hash(),
+                })
+            }
         };
 
         let outcome = self.serve(&mut socket, &mut transport, offer).await?;
@@ -241,11 +290,14 @@ impl Phone {
         _proof: &Completed,
         offer: LinkOffer,
         socket: &mut TunnelSocket,
-        transport: &mut Transport,
+        transport: &mut Crypter,
     ) -> Result<(), SessionError> {
-        let link = self.prepare_link(&offer.desktop_key, &offer.handshake_hash)?;
-        linking::record_link(self.state(), &link, &offer.tunnel)?;
-        let update = proto::update_message(Some(&link.info));
+        let link = self.prepare_link(&offer.intent.desktop_key, &offer.handshake_hash)?;
+        linking::record_link(self.state(), &link, &offer.intent.tunnel)?;
+        let update = AuthenticatorMessage::Update(UpdateMessage {
+            linking: Some(link.info),
+        })
+        .to_bytes();
         send_encrypted(
             socket,
             transport,
@@ -258,8 +310,8 @@ impl Phone {
 
     fn prepare_link(
         &self,
-        desktop_key: &tandem_hybrid::keys::PublicKey,
-        handshake_hash: &[u8; 32],
+        desktop_key: &PublicKey,
+        handshake_hash: &HandshakeHash,
     ) -> Result<linking::PreparedLink, SessionError> {
         let identity = LinkIdentity::load_or_create(self.state())?;
         identity.prepare_link(desktop_key, handshake_hash, &self.config.authenticator_name)
@@ -276,7 +328,7 @@ impl Phone {
         let t = self.config.timeouts;
         let identity = LinkIdentity::load(self.state())?
             .ok_or_else(|| SessionError::UnknownLink("this phone has no linking identity".into()))?;
-        let payload = linking::ClientPayload::decode(&wake.client_payload)?;
+        let payload = ClientPayload::from_cbor(&wake.client_payload)?;
         let Some(desktop) = self
             .state
             .get_link(payload.link_id.as_bytes())
@@ -297,38 +349,19 @@ impl Phone {
             wake.routing_id.to_hex(),
             wake.tunnel_id.to_hex()
         );
-        let (mut socket, _) =
-            TunnelSocket::open(&*self.config.connector, &url, &[], &self.config.tls, t.connect)
-                .await
-                .map_err(|e| ws_error(Step::ConnectTunnel, e))?;
+        let (socket, _) = TunnelSocket::open(&*self.config.connector, &url, &[], &self.config.tls, t.connect)
+            .await
+            .map_err(|e| ws_error(Step::ConnectTunnel, e))?;
         self.emit(ProgressEvent::TunnelConnected {
             routing_id: wake.routing_id.to_hex(),
         });
 
         // Bytes 14–15 carry the real domain ID so no desktop drops the advert
         // (docs/hybrid-protocol.md#pitfall-linked-advert-domain).
-        let plaintext = EidPlaintext::generate_state_assisted(tunnel.domain)
-            .map_err(|e| SessionError::Handshake(format!("no randomness for the advert: {e}")))?;
+        let plaintext = EidPlaintext::generate_state_assisted(tunnel.domain).map_err(NoiseError::from)?;
         let advert = paired.eid_key(&payload.client_nonce).encrypt(&plaintext);
-        let mut guard = AdvertGuard(self.advertiser.as_ref(), false);
-        self.advertiser.start(advert.as_bytes())?;
-        guard.1 = true;
-        self.emit(ProgressEvent::Advertising);
-
-        let msg1 = recv_or_closed(&mut socket, Step::Handshake, t.handshake).await?;
-        let psk = paired.psk(&plaintext);
-        let established =
-            proto::respond_linked(&psk, identity.identity_key(), &msg1).map_err(SessionError::Handshake)?;
-        guard.stop();
-        let mut transport = established.transport;
-        send(&mut socket, established.msg2, Step::Handshake, t.send).await?;
-        self.emit(ProgressEvent::HandshakeDone);
-
-        let post = proto::post_handshake(self.engine.get_info());
-        send_encrypted(&mut socket, &mut transport, &post, Step::PostHandshake, t.send).await?;
-        let outcome = self.serve(&mut socket, &mut transport, None).await?;
-        socket.close(t.send).await;
-        Ok(outcome)
+        let handshake = ResponderHandshake::state_assisted(identity.identity_key(), &paired.psk(&plaintext))?;
+        self.drive(socket, &advert, handshake, SessionKind::Linked).await
     }
 
     /// Asks the platform whether the linked desktop `desktop_name` may start a session (within `limit`);
@@ -354,7 +387,7 @@ impl Phone {
     async fn serve(
         &self,
         socket: &mut TunnelSocket,
-        transport: &mut Transport,
+        transport: &mut Crypter,
         mut link: Option<LinkOffer>,
     ) -> Result<SessionOutcome, SessionError> {
         let t = self.config.timeouts;
@@ -379,20 +412,26 @@ impl Phone {
                     });
                 }
             };
-            let plaintext = transport
-                .decrypt(&frame)
-                .map_err(|reason| SessionError::BadFrame {
-                    step: Step::AwaitRequest,
-                    reason,
-                })?;
-            match proto::parse_incoming(&plaintext)? {
-                Incoming::Shutdown => {
+            let plaintext = transport.decrypt(&frame).map_err(|e| SessionError::BadFrame {
+                step: Step::AwaitRequest,
+                reason: e.into(),
+            })?;
+            match parse_incoming(&plaintext)? {
+                ClientMessage::Shutdown => {
                     outcome.shutdown_received = true;
                     return Ok(outcome);
                 }
-                Incoming::Update => continue,
-                Incoming::Ctap(request) => {
-                    let command = request.first().copied().unwrap_or(0);
+                // Defined but unused from the desktop.
+                ClientMessage::Update(_) => continue,
+                // Only offered with the "dc" feature, which this phone does not advertise.
+                ClientMessage::Json(_) => {
+                    return Err(SessionError::UnexpectedMessage(MessageRefusal::JsonWithoutDc));
+                }
+                ClientMessage::Ctap(ctap) => {
+                    let command = ctap.command;
+                    let mut request = Vec::with_capacity(1 + ctap.params.len());
+                    request.push(ctap.command);
+                    request.extend_from_slice(&ctap.params);
                     self.emit(ProgressEvent::RequestReceived { command });
                     self.emit(ProgressEvent::AwaitingUser);
                     let response = if ceremony::is_ceremony(&request) {
@@ -417,8 +456,15 @@ impl Phone {
                     } else {
                         self.call_engine(request, t.user).await?
                     };
-                    let status = response.response.first().copied().unwrap_or(0);
-                    let message = proto::ctap_message(&response.response);
+                    let (status, body) = response
+                        .response
+                        .split_first()
+                        .map_or((0, &[][..]), |(s, b)| (*s, b));
+                    let message = AuthenticatorMessage::Ctap(CtapResponse {
+                        status,
+                        body: body.to_vec(),
+                    })
+                    .to_bytes();
                     send_encrypted(socket, transport, &message, Step::SendResponse, t.send).await?;
                     if let Some(EngineError::Store(StoreError::KeyInvalidated(why))) = response.error {
                         // The desktop has its failure status; the phone's app must hear why.
@@ -487,13 +533,131 @@ async fn send(
 
 async fn send_encrypted(
     socket: &mut TunnelSocket,
-    transport: &mut Transport,
+    transport: &mut Crypter,
     plaintext: &[u8],
     step: Step,
     limit: Duration,
 ) -> Result<(), SessionError> {
-    let frame = transport
-        .encrypt(plaintext)
-        .map_err(|reason| SessionError::BadFrame { step, reason })?;
+    let frame = transport.encrypt(plaintext).map_err(|e| SessionError::BadFrame {
+        step,
+        reason: e.into(),
+    })?;
     send(socket, frame, step, limit).await
+}
+
+/// Parses a decrypted message from the desktop; an empty one is a bad frame, an unknown type byte its own
+/// error (Chromium closes the connection on both).
+fn parse_incoming(plaintext: &[u8]) -> Result<ClientMessage, SessionError> {
+    ClientMessage::parse(plaintext).map_err(|e| match e {
+        MessageError::UnknownType(t) => SessionError::UnknownMessageType(t),
+        MessageError::Empty => SessionError::BadFrame {
+            step: Step::AwaitRequest,
+            reason: FrameError::Empty,
+        },
+        other => SessionError::UnexpectedMessage(other.into()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tandem_hybrid::ids::{ContactId, LinkId};
+    use tandem_hybrid::keys::PrivateKey;
+    use tandem_hybrid::linking::LinkingInfo;
+    use tandem_hybrid::secrets::RootSecret;
+
+    fn vectors() -> serde_json::Value {
+        let text = include_str!("../../../tests/data/hybrid-vectors.json");
+        serde_json::from_str(text).unwrap()
+    }
+
+    fn h(v: &serde_json::Value, k: &str) -> Vec<u8> {
+        hex::decode(v[k].as_str().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn qr_vector_parses() {
+        let v = &vectors()["derived_qr_initiated_session"];
+        let qr = parse_qr(v["qr_url"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            qr.identity_key.to_uncompressed().to_vec(),
+            h(v, "desktop_identity_public_uncompressed")
+        );
+        assert_eq!(qr.secret.as_bytes().to_vec(), h(v, "qr_secret"));
+        assert_eq!(qr.known_assigned_domains(), 2);
+        assert!(qr.desktop_can_link());
+        assert!(parse_qr("fido:/123").is_err());
+        assert!(
+            parse_qr(&v["qr_url"].as_str().unwrap().to_lowercase()).is_ok(),
+            "scheme is case-insensitive"
+        );
+        assert!(parse_qr("HTTP:/1").is_err());
+        assert!(parse_qr("FIDO:/").is_err());
+    }
+
+    #[test]
+    fn digital_credential_qr_is_refused() {
+        use tandem_hybrid::qr::DesktopQr;
+        use tandem_hybrid::request_type::RequestType;
+        for hint in ["dcp", "dci"] {
+            let qr = DesktopQr::generate(1_700_000_000, true, RequestType::parse(hint)).unwrap();
+            let err = parse_qr(&qr.url()).expect_err("refused");
+            assert_eq!(err, QrRejection::DigitalCredential(RequestType::parse(hint)));
+            assert!(err.to_string().contains("digital credential"), "{err}");
+        }
+        for hint in ["ga", "mc", "something-new"] {
+            let qr = DesktopQr::generate(1_700_000_000, true, RequestType::parse(hint)).unwrap();
+            assert!(parse_qr(&qr.url()).is_ok(), "{hint}");
+        }
+    }
+
+    #[test]
+    fn linking_and_update_match_vectors() {
+        let v = &vectors()["derived_qr_initiated_session"];
+        let root = RootSecret::from_slice(&h(v, "root_secret")).unwrap();
+        let contact = ContactId::new(h(v, "contact_id")).unwrap();
+        let link_id = LinkId::from_slice(&h(v, "pairing_id")).unwrap();
+        let identity = PrivateKey::from_bytes(&h(v, "phone_identity_private").try_into().unwrap()).unwrap();
+        let desktop = PublicKey::from_uncompressed(&h(v, "desktop_identity_public_uncompressed")).unwrap();
+        let hh = HandshakeHash::from_bytes(h(v, "handshake_hash").try_into().unwrap());
+        let sig = tandem_hybrid::linking::handshake_signature(&identity, &desktop, &hh);
+        assert_eq!(sig.to_vec(), h(v, "linking_signature"));
+        let secret = root.paired_secret(&contact, &link_id);
+        assert_eq!(secret.as_bytes().to_vec(), h(v, "paired_secret"));
+        // The vector's linking map carries a name; its update message must match byte for byte.
+        let expected = h(v, "update_plaintext_with_type_byte");
+        let map = tandem_cbor::decode_canonical(&expected[1..]).unwrap();
+        let name = map
+            .get_int(1)
+            .and_then(|l| l.get_int(5))
+            .and_then(tandem_cbor::Value::as_text)
+            .unwrap()
+            .to_string();
+        let info = LinkingInfo::new(contact, link_id, secret, &identity, &name, &desktop, &hh);
+        let update = AuthenticatorMessage::Update(UpdateMessage { linking: Some(info) }).to_bytes();
+        assert_eq!(update, expected);
+        // Padding-only: 512 bytes after Crypter padding, like the linked one.
+        let plain = AuthenticatorMessage::Update(UpdateMessage { linking: None }).to_bytes();
+        assert_eq!(tandem_hybrid::crypter::pad(&plain).len(), 512);
+        assert_eq!(tandem_hybrid::crypter::pad(&expected).len(), 512);
+    }
+
+    #[test]
+    fn incoming_types() {
+        assert!(matches!(parse_incoming(&[0]), Ok(ClientMessage::Shutdown)));
+        assert!(matches!(parse_incoming(&[1, 4]), Ok(ClientMessage::Ctap(c)) if c.command == 4));
+        assert!(matches!(parse_incoming(&[2, 0xa0]), Ok(ClientMessage::Update(_))));
+        assert_eq!(
+            parse_incoming(&[1]).err(),
+            Some(SessionError::UnexpectedMessage(MessageRefusal::Malformed(
+                MessageError::EmptyCtap
+            )))
+        );
+        assert!(matches!(parse_incoming(&[3]), Ok(ClientMessage::Json(_))));
+        assert_eq!(
+            parse_incoming(&[9, 1]).err(),
+            Some(SessionError::UnknownMessageType(9))
+        );
+        assert!(matches!(parse_incoming(&[]), Err(SessionError::BadFrame { .. })));
+    }
 }

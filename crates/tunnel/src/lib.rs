@@ -157,4 +157,4 @@ pub use registry::Stats;
 pub use request::{CLIENT_PAYLOAD_HEADER, ROUTING_ID_HEADER, SIGNAL_CONNECTION_HEADER, SUBPROTOCOL};
 pub use route::{Route, RouteError, parse as parse_path};
 pub use server::{RunningServer, TunnelServer};
-pub use wake::{MAX_CLIENT_PAYLOAD, WakeDecodeError, WakeMessage};
+pub use wake::{MAX_CLIENT_PAYLOAD, WakeError, WakeMessage};

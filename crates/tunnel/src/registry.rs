@@ -12,7 +12,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::config::Limits;
 use crate::conn::Ws;
 use crate::ids::{ContactId, RoutingId, TunnelId};
-use crate::wake::WakeMessage;
+use crate::wake::PendingWake;
 
 /// Wakes held for a phone that is not listening right now (it may reconnect within the join timeout).
 const MAX_QUEUED_WAKES: usize = 4;
@@ -74,13 +74,13 @@ struct Slot {
 
 struct Listener {
     id: u64,
-    tx: mpsc::Sender<WakeMessage>,
+    tx: mpsc::Sender<PendingWake>,
 }
 
 struct ContactEntry {
     listener: Option<Listener>,
     last_seen: Instant,
-    queued: VecDeque<WakeMessage>,
+    queued: VecDeque<PendingWake>,
 }
 
 #[derive(Default)]
@@ -204,7 +204,7 @@ pub(crate) struct ListenerRegistration {
     registry: Arc<Registry>,
     contact: ContactId,
     id: u64,
-    pub rx: mpsc::Receiver<WakeMessage>,
+    pub rx: mpsc::Receiver<PendingWake>,
     _reservation: WakeReservation,
 }
 
@@ -340,7 +340,7 @@ impl Registry {
     }
 
     /// Sends a wake to the contact's listener, or holds it until the phone listens again.
-    pub(crate) fn deliver_wake(&self, contact: &ContactId, wake: WakeMessage) {
+    pub(crate) fn deliver_wake(&self, contact: &ContactId, wake: PendingWake) {
         let mut inner = self.lock();
         let Some(entry) = inner.contacts.get_mut(contact) else {
             return;
@@ -497,7 +497,7 @@ mod tests {
         let live = r.create_random_tunnel().unwrap();
         let dead = r.create_random_tunnel().unwrap();
         for h in [&live, &dead] {
-            let wake = WakeMessage {
+            let wake = PendingWake {
                 tunnel: h.guard.tunnel(),
                 routing: h.routing,
                 client_payload: vec![1],

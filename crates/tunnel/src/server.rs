@@ -26,7 +26,7 @@ use crate::relay::{TunnelTask, finish, shutdown_signal};
 use crate::request::{
     Endpoint, ROUTING_ID_HEADER, Rejection, SIGNAL_CONNECTION_HEADER, SUBPROTOCOL, parse_request,
 };
-use crate::wake::WakeMessage;
+use crate::wake::PendingWake;
 
 /// Per-connection read buffer. tungstenite allocates it eagerly, so it dominates idle memory per socket;
 /// caBLE messages are small, so 4 KiB costs nothing in throughput.
@@ -184,7 +184,7 @@ enum Admission {
     Contact {
         handle: TunnelHandle,
         contact: ContactId,
-        wake: WakeMessage,
+        wake: PendingWake,
         signal: bool,
     },
     Join(JoinTicket),
@@ -392,7 +392,7 @@ fn admit(
             let handle = registry
                 .create_random_tunnel()
                 .map_err(|e| reject(create_rejection(e)))?;
-            let wake = WakeMessage {
+            let wake = PendingWake {
                 tunnel: handle.guard.tunnel(),
                 routing: handle.routing,
                 client_payload,

@@ -1,5 +1,5 @@
 //! The phone side of the Tandem wake channel: a long-lived WebSocket on which the server pushes
-//! [`crate::wake::WakeMessage`]s. The phone sends nothing but pings/pongs; the server pings it every
+//! [`crate::wake::WakeMessage`]s (queued as `PendingWake`). The phone sends nothing but pings/pongs; the server pings it every
 //! `wake_ping_interval` and drops it after two silent intervals.
 
 use std::sync::Arc;
@@ -31,7 +31,7 @@ pub(crate) async fn serve(
             _ = shutdown_signal(&mut shutdown) => break Some((CloseCode::Away, "server shutting down")),
             wake = registration.rx.recv() => match wake {
                 Some(wake) => {
-                    let sent = timeout(limits.close_timeout, ws.send(Message::Binary(Bytes::from(wake.encode()))));
+                    let sent = timeout(limits.close_timeout, ws.send(Message::Binary(Bytes::from(wake.to_message().encode()))));
                     if !matches!(sent.await, Ok(Ok(()))) {
                         break None;
                     }

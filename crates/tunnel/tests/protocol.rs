@@ -316,8 +316,13 @@ async fn contact_wake_and_connect_signal() {
 
     let wake_msg = WakeMessage::decode(&recv(&mut wake).await).expect("wake message decodes");
     assert_eq!(wake_msg.client_payload, payload);
-    assert_eq!(wake_msg.routing.instance_id(), 7);
-    let mut phone = connect(&server, &wake_msg.routing.to_hex(), &wake_msg.tunnel.to_hex()).await;
+    assert_eq!(wake_msg.routing_id.as_bytes()[0], 7);
+    let mut phone = connect(
+        &server,
+        &wake_msg.routing_id.to_hex(),
+        &wake_msg.tunnel_id.to_hex(),
+    )
+    .await;
 
     assert_eq!(recv(&mut desktop).await, [0u8], "connect signal");
     assert_eq!(
@@ -339,7 +344,7 @@ async fn contact_wake_and_connect_signal() {
     assert!(resp.headers().get("x-cable-signal-connection").is_none());
     let w = WakeMessage::decode(&recv(&mut wake).await).unwrap();
     assert_eq!(w.client_payload, [0xa0]);
-    let mut phone2 = connect(&server, &w.routing.to_hex(), &w.tunnel.to_hex()).await;
+    let mut phone2 = connect(&server, &w.routing_id.to_hex(), &w.tunnel_id.to_hex()).await;
     send(&mut phone2, b"first").await;
     assert_eq!(recv(&mut desktop2).await, b"first");
 
