@@ -9,6 +9,7 @@
 pub use tandem_ble as ble;
 pub mod error;
 pub mod get_info;
+mod link;
 pub mod proto;
 pub mod session;
 pub mod webauthn;

@@ -17,7 +17,7 @@ use tandem_hybrid::request_type::RequestType;
 use tandem_hybrid::secrets::QrSecret;
 
 use crate::error::{DesktopError, DesktopStep, FrameError, LinkingFault, MessageRefusal, PostHandshakeFault};
-use crate::session::StoredLink;
+use crate::link::StoredLink;
 
 /// Number of assigned tunnel domains this desktop knows (QR key 2).
 pub const KNOWN_ASSIGNED_DOMAINS: u64 = tandem_hybrid::qr::KNOWN_ASSIGNED_DOMAINS;

@@ -428,9 +428,9 @@ mod tests {
     #[test]
     fn session_errors_keep_their_kind_and_step() {
         assert_eq!(
-            TandemError::from(SessionError::InvalidQr("no FIDO:/ prefix".into())),
+            TandemError::from(SessionError::InvalidQr(tandem_hybrid::qr::QrError::Prefix.into())),
             TandemError::InvalidQr {
-                reason: "no FIDO:/ prefix".into()
+                reason: "QR code does not start with FIDO:/".into()
             }
         );
         assert_eq!(

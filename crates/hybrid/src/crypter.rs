@@ -5,7 +5,7 @@
 //! Only the current ("new") construction is implemented; the legacy little-endian nonce with AAD `02` was
 //! removed from Chromium and a new phone must not use it (docs/hybrid-protocol.md#transport-crypter).
 
-use crate::noise::HandshakeHash;
+use crate::handshake_hash::HandshakeHash;
 use crate::secrets::TrafficKey;
 use aes_gcm::aead::Aead;
 use aes_gcm::{Aes256Gcm, KeyInit};

@@ -43,6 +43,7 @@ pub mod crypter;
 pub mod digits;
 pub mod domain;
 pub mod eid;
+mod handshake_hash;
 pub mod ids;
 pub mod kdf;
 pub mod keys;

@@ -2,10 +2,10 @@
 //! state-assisted transactions later, and its handshake signature
 //! `HMAC-SHA256(ECDH(phone identity, desktop QR key).x, handshake hash)`.
 
+use crate::handshake_hash::HandshakeHash;
 use crate::ids::{ContactId, IdError, LinkId};
 use crate::keys::{KeyError, PrivateKey, PublicKey, UNCOMPRESSED_LEN};
 use crate::mac::hmac_sha256;
-use crate::noise::HandshakeHash;
 use crate::secrets::{PairedSecret, RootSecret};
 use subtle::ConstantTimeEq;
 use tandem_cbor::Value;

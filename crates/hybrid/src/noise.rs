@@ -13,6 +13,7 @@
 //! they are compiled only with the cargo feature `hazmat` (off by default; tests and fuzz targets enable it).
 
 use crate::crypter::Crypter;
+pub use crate::handshake_hash::HandshakeHash;
 use crate::keys::{KeyError, PrivateKey, PublicKey, UNCOMPRESSED_LEN};
 use crate::random::RandomError;
 use crate::secrets::{Psk, TrafficKey};
@@ -44,28 +45,6 @@ pub enum NoiseError {
     /// No OS randomness for the ephemeral key.
     #[error(transparent)]
     Random(#[from] RandomError),
-}
-
-/// The final handshake hash `h` (32 bytes), bound into the linking signature.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct HandshakeHash([u8; 32]);
-
-impl HandshakeHash {
-    /// Wraps raw bytes.
-    pub const fn from_bytes(bytes: [u8; 32]) -> Self {
-        HandshakeHash(bytes)
-    }
-
-    /// The 32 bytes.
-    pub const fn as_bytes(&self) -> &[u8; 32] {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for HandshakeHash {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "HandshakeHash({})", hex::encode(self.0))
-    }
 }
 
 /// Which handshake pattern.
@@ -225,7 +204,7 @@ impl SymmetricState {
     }
 
     fn handshake_hash(&self) -> HandshakeHash {
-        HandshakeHash(self.h)
+        HandshakeHash::from_bytes(self.h)
     }
 }
 

@@ -22,6 +22,7 @@ use tandem_hybrid::noise::{HandshakeHash, NoiseError, ResponderHandshake};
 use tandem_hybrid::post_handshake::PostHandshakeMessage;
 use tandem_hybrid::qr::QrData;
 use tandem_hybrid::update::UpdateMessage;
+use tandem_hybrid::wake::WakeMessage;
 use tandem_store::HybridStateStore;
 
 use crate::ble::BleAdvertiser;
@@ -32,7 +33,6 @@ use crate::engine::CtapEngine;
 use crate::error::{FrameError, MessageRefusal, QrRejection, SessionError, Step};
 use crate::linking::{self, LinkIdentity};
 use crate::progress::{ProgressEvent, ProgressListener};
-use crate::wake::WakeRequest;
 use crate::ws::{self, TunnelSocket, WsError};
 
 /// How a session ended (successfully).
@@ -319,12 +319,12 @@ impl Phone {
 
     /// Runs one linked (state-assisted) session after a wake-up: joins the tunnel the service allocated,
     /// advertises the state-assisted EID, answers `NKpsk0` with the identity key, serves CTAP.
-    pub async fn run_linked(&self, wake: WakeRequest) -> Result<SessionOutcome, SessionError> {
+    pub async fn run_linked(&self, wake: WakeMessage) -> Result<SessionOutcome, SessionError> {
         let result = self.run_linked_inner(wake).await;
         self.finish(result)
     }
 
-    async fn run_linked_inner(&self, wake: WakeRequest) -> Result<SessionOutcome, SessionError> {
+    async fn run_linked_inner(&self, wake: WakeMessage) -> Result<SessionOutcome, SessionError> {
         let t = self.config.timeouts;
         let identity = LinkIdentity::load(self.state())?
             .ok_or_else(|| SessionError::UnknownLink("this phone has no linking identity".into()))?;
