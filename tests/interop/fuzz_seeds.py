@@ -107,6 +107,17 @@ def upgrade_request(path: str, *extra: str, protocol: str = "fido.cable") -> byt
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
+def _cbor_bytes(b: bytes) -> bytes:
+    n = len(b)
+    head = bytes([0x40 | n]) if n < 24 else bytes([0x58, n]) if n < 256 else b"\x59" + n.to_bytes(2, "big")
+    return head + b
+
+
+def wake_message(tunnel_id: bytes, routing_id: bytes, client_payload: bytes) -> bytes:
+    """{1: tunnel ID, 2: routing ID, 3: client payload} in canonical CBOR, as the tunnel server sends it."""
+    return b"\xa3\x01" + _cbor_bytes(tunnel_id) + b"\x02" + _cbor_bytes(routing_id) + b"\x03" + _cbor_bytes(client_payload)
+
+
 def seeds_for(v: dict) -> dict[str, list[bytes]]:
     s = v["derived_qr_initiated_session"]
     sa = v.get("derived_state_assisted_session", {})
@@ -163,7 +174,8 @@ def seeds_for(v: dict) -> dict[str, list[bytes]]:
         "update_message": [hx(s["update_plaintext_with_type_byte"]), hx(s["update_plaintext_with_type_byte"])[1:]],
         "ctap_request": ctap,
         "tunnel_path": paths,
-        "tunnel_request": [p + b"\n" for p in paths],
+        "tunnel_request": [p + b"\n" for p in paths]
+        + [wake_message(bytes(range(16)), b"\x01\x02\x03", hx(sa.get("client_payload_cbor", "a0")))],
         "tunnel_headers": [
             upgrade_request(s["new_tunnel_path"]),
             upgrade_request(s["connect_path"], protocol="chat, fido.cable"),
@@ -176,7 +188,19 @@ def seeds_for(v: dict) -> dict[str, list[bytes]]:
             upgrade_request(s["new_tunnel_path"], protocol="chat"),
         ],
         "stored_row": stored_row_seeds(),
-        "wake_message": [hx(sa["client_payload_cbor"])] if "client_payload_cbor" in sa else [],
+        "webauthn_options": [
+            b"\x00" + json.dumps({"publicKey": {
+                "challenge": "AQID", "rp": {"id": "example.com", "name": "Example"},
+                "user": {"id": "BAU", "name": "a@example.com", "displayName": "A"},
+                "pubKeyCredParams": [{"type": "public-key", "alg": -7}],
+                "excludeCredentials": [{"type": "public-key", "id": "Bg", "transports": ["hybrid"]}],
+                "authenticatorSelection": {"residentKey": "required"},
+                "extensions": {"credProps": True, "prf": {"eval": {"first": "AA"}}}}}).encode(),
+            b"\x01" + json.dumps({
+                "challenge": "AQID", "rpId": "example.com",
+                "allowCredentials": [{"type": "public-key", "id": "Bg"}],
+                "extensions": {"getCredBlob": True, "prf": {"evalByCredential": {"Bg": {"first": "AA"}}}}}).encode(),
+        ],
     }
     for key in ("handshake_msg1_desktop_to_phone", "handshake_msg2_phone_to_desktop"):
         if key in sa:
