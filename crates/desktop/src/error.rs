@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use tandem_hybrid::crypter::CrypterError;
+pub use tandem_hybrid::crypter::FrameError;
 use tandem_hybrid::linking::LinkingError;
 use tandem_hybrid::messages::MessageError;
 use tandem_hybrid::noise::NoiseError;
@@ -124,23 +124,6 @@ pub enum DesktopError {
         /// What happened.
         reason: String,
     },
-}
-
-/// Why a transport frame could not be used.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum FrameError {
-    /// Decryption, unpadding or encryption failed.
-    #[error(transparent)]
-    Transport(#[from] CrypterError),
-    /// A text WebSocket frame where only binary ones are allowed.
-    #[error("non-binary WebSocket frame")]
-    NonBinary,
-    /// Larger than the WebSocket client accepts.
-    #[error("message too large")]
-    TooLarge,
-    /// A zero-length plaintext.
-    #[error("empty message")]
-    Empty,
 }
 
 /// Why the post-handshake message was refused.

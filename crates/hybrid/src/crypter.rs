@@ -212,6 +212,24 @@ impl std::fmt::Debug for RecvCipher {
     }
 }
 
+/// Why a transport frame from the tunnel could not be used: the one error both drivers report for a frame,
+/// whether the crypter refused it or the WebSocket delivered something no hybrid peer sends.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FrameError {
+    /// Decryption, unpadding or encryption failed.
+    #[error(transparent)]
+    Transport(#[from] CrypterError),
+    /// A text WebSocket frame where only binary ones are allowed.
+    #[error("non-binary WebSocket frame")]
+    NonBinary,
+    /// Larger than the WebSocket client accepts.
+    #[error("message too large")]
+    TooLarge,
+    /// A zero-length plaintext.
+    #[error("empty message")]
+    Empty,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

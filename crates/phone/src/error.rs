@@ -3,7 +3,7 @@
 use std::fmt;
 
 use tandem_hybrid::client_payload::ClientPayloadError;
-use tandem_hybrid::crypter::CrypterError;
+pub use tandem_hybrid::crypter::FrameError;
 use tandem_hybrid::messages::MessageError;
 use tandem_hybrid::noise::NoiseError;
 use tandem_hybrid::qr::QrError;
@@ -164,23 +164,6 @@ pub enum QrRejection {
     /// type, which this phone does not offer.
     #[error("the desktop asks for a digital credential (request type {:?}); this phone serves passkeys only", .0.as_str())]
     DigitalCredential(RequestType),
-}
-
-/// Why a transport frame could not be used.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum FrameError {
-    /// Decryption, unpadding or encryption failed.
-    #[error(transparent)]
-    Transport(#[from] CrypterError),
-    /// A text WebSocket frame where only binary ones are allowed.
-    #[error("non-binary WebSocket frame")]
-    NonBinary,
-    /// Larger than the WebSocket client accepts.
-    #[error("message too large")]
-    TooLarge,
-    /// A zero-length plaintext.
-    #[error("empty message")]
-    Empty,
 }
 
 /// Why a well-framed message from the desktop was refused.
