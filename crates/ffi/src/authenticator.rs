@@ -316,11 +316,16 @@ mod tests {
 
     #[test]
     fn results_debug_hides_extension_results() {
-        let ext = ClientExtensionResults::from_json(&serde_json::json!(
-            {"prf": {"results": {"first": "pVoTN8M8mWY"}}}
-        ))
-        .unwrap();
-        assert!(ext.prf.as_ref().is_some_and(|p| p.results.is_some()));
+        let ext = ClientExtensionResults {
+            cred_props: None,
+            prf: Some(crate::extensions::PrfOutput {
+                enabled: None,
+                results: Some(crate::extensions::PrfValues {
+                    first: vec![0xa5, 0x5a, 0x13, 0x37, 0xc3, 0x3c, 0x99, 0x66],
+                    second: None,
+                }),
+            }),
+        };
         let r = RegistrationResult {
             credential_id: vec![1],
             attestation_object: vec![2],

@@ -167,47 +167,6 @@ pub struct ClientExtensionResults {
 }
 
 impl ClientExtensionResults {
-    /// Reads the JSON object back (as an app hands it over when it kept only the JSON); unknown members are
-    /// ignored, as clients must.
-    pub fn from_json(json: &Json) -> Result<Self, crate::OptionsError> {
-        let bad = |what: &str| crate::OptionsError(format!("clientExtensionResults: {what}"));
-        let obj = json.as_object().ok_or_else(|| bad("not an object"))?;
-        let cred_props = match obj.get("credProps") {
-            None => None,
-            Some(p) => Some(CredPropsOutput {
-                rk: p
-                    .get("rk")
-                    .and_then(Json::as_bool)
-                    .ok_or_else(|| bad("credProps.rk"))?,
-            }),
-        };
-        let bytes = |v: &Json, what: &str| {
-            v.as_str()
-                .and_then(|s| b64::decode(s).ok())
-                .ok_or_else(|| bad(what))
-        };
-        let prf = match obj.get("prf") {
-            None => None,
-            Some(p) => Some(PrfOutput {
-                enabled: match p.get("enabled") {
-                    None => None,
-                    Some(e) => Some(e.as_bool().ok_or_else(|| bad("prf.enabled"))?),
-                },
-                results: match p.get("results") {
-                    None => None,
-                    Some(r) => Some(PrfValues {
-                        first: bytes(r.get("first").unwrap_or(&Json::Null), "prf.results.first")?,
-                        second: match r.get("second") {
-                            None => None,
-                            Some(v) => Some(bytes(v, "prf.results.second")?),
-                        },
-                    }),
-                },
-            }),
-        };
-        Ok(ClientExtensionResults { cred_props, prf })
-    }
-
     /// The JSON object (`{}` when nothing was asked for).
     pub fn to_json(&self) -> Json {
         let mut ext = Map::new();
@@ -262,9 +221,6 @@ mod tests {
             serde_json::json!({"credProps": {"rk": true}, "prf": {"enabled": true, "results": {"first": "AQ"}}})
         );
         assert_eq!(ClientExtensionResults::default().to_json(), serde_json::json!({}));
-        assert_eq!(ClientExtensionResults::from_json(&r.to_json()).unwrap(), r);
-        assert!(ClientExtensionResults::from_json(&serde_json::json!({"prf": {"results": {}}})).is_err());
-        assert!(ClientExtensionResults::from_json(&serde_json::json!([])).is_err());
     }
 
     #[test]
