@@ -14,6 +14,7 @@ use tandem_hybrid::noise::HandshakeHash;
 use tandem_hybrid::post_handshake::{Feature, PostHandshakeMessage};
 use tandem_hybrid::qr::QrData;
 use tandem_hybrid::request_type::RequestType;
+use tandem_hybrid::role::InitiatorError;
 use tandem_hybrid::secrets::QrSecret;
 
 use crate::error::{DesktopError, DesktopStep, FrameError, LinkingFault, MessageRefusal, PostHandshakeFault};
@@ -39,11 +40,10 @@ pub fn qr_url(identity: &PublicKey, secret: &QrSecret, hint: &str, linking: bool
     .to_url()
 }
 
-/// Checks the post-handshake message and returns the getInfo CBOR. Revision 1 only (parsed by
-/// [`PostHandshakeMessage::parse`]); "ctap" must be offered, and getInfo must be acceptable to Chromium's
-/// getInfo parser ([`crate::get_info::check`]) so no test passes with a getInfo that real desktops drop.
-pub fn parse_post_handshake(plaintext: &[u8]) -> Result<Vec<u8>, PostHandshakeFault> {
-    let message = PostHandshakeMessage::parse(plaintext)?;
+/// Checks a post-handshake message (parsed by the initiator machine, revision 1 only) and returns the
+/// getInfo CBOR: "ctap" must be offered, and getInfo must be acceptable to Chromium's getInfo parser
+/// ([`crate::get_info::check`]) so no test passes with a getInfo that real desktops drop.
+pub fn check_post_handshake(message: &PostHandshakeMessage) -> Result<Vec<u8>, PostHandshakeFault> {
     let info = match message.get_info() {
         Some(info) if message.supports(&Feature::Ctap) => info,
         _ => return Err(PostHandshakeFault::NoCtap),
@@ -62,9 +62,9 @@ pub enum Incoming {
     Update(Option<LinkingInfo>),
 }
 
-/// Parses a decrypted message from the phone.
-pub fn parse_incoming(plaintext: &[u8]) -> Result<Incoming, DesktopError> {
-    match AuthenticatorMessage::parse(plaintext) {
+/// What the desktop makes of the phone's next message, as the initiator machine delivered it.
+pub fn incoming(received: Result<AuthenticatorMessage, InitiatorError>) -> Result<Incoming, DesktopError> {
+    match received {
         Ok(AuthenticatorMessage::Ctap(r)) => {
             let mut out = Vec::with_capacity(1 + r.body.len());
             out.push(r.status);
@@ -75,15 +75,28 @@ pub fn parse_incoming(plaintext: &[u8]) -> Result<Incoming, DesktopError> {
         Ok(AuthenticatorMessage::Json(_)) => Err(DesktopError::UnexpectedMessage(
             MessageRefusal::JsonWithoutRequest,
         )),
-        Err(MessageError::Empty) => Err(DesktopError::BadFrame {
-            step: DesktopStep::AwaitResponse,
+        Err(e) => Err(initiator_error(DesktopStep::AwaitResponse, e)),
+    }
+}
+
+/// The desktop error for a refusal of the initiator machine at `step`.
+pub fn initiator_error(step: DesktopStep, e: InitiatorError) -> DesktopError {
+    match e {
+        InitiatorError::Noise(e) => DesktopError::Handshake(e),
+        InitiatorError::Transport(e) => DesktopError::BadFrame {
+            step,
+            reason: e.into(),
+        },
+        InitiatorError::PostHandshake(e) => DesktopError::PostHandshake(PostHandshakeFault::Message(e)),
+        InitiatorError::Message(MessageError::Empty) => DesktopError::BadFrame {
+            step,
             reason: FrameError::Empty,
-        }),
-        Err(MessageError::UnknownType(t)) => Err(DesktopError::UnknownMessageType(t)),
-        Err(MessageError::Update(e)) => Err(DesktopError::Linking(LinkingFault::Update(e))),
+        },
+        InitiatorError::Message(MessageError::UnknownType(t)) => DesktopError::UnknownMessageType(t),
+        InitiatorError::Message(MessageError::Update(e)) => DesktopError::Linking(LinkingFault::Update(e)),
         // Includes a shutdown from the phone, which Chromium treats as an error
         // (docs/hybrid-protocol.md#pitfall-phone-shutdown).
-        Err(other) => Err(DesktopError::UnexpectedMessage(other.into())),
+        InitiatorError::Message(other) => DesktopError::UnexpectedMessage(other.into()),
     }
 }
 
@@ -105,19 +118,13 @@ pub fn verify_link(
     })
 }
 
-/// `01 ‖ request`, `request` being command ‖ CBOR.
-pub fn ctap_message(request: &[u8]) -> Result<Vec<u8>, MessageError> {
+/// The CTAP message for `request` (command ‖ CBOR); an empty request is refused.
+pub fn ctap_request(request: &[u8]) -> Result<ClientMessage, MessageError> {
     let (&command, params) = request.split_first().ok_or(MessageError::EmptyCtap)?;
     Ok(ClientMessage::Ctap(CtapRequest {
         command,
         params: params.to_vec(),
-    })
-    .to_bytes())
-}
-
-/// `00`.
-pub fn shutdown_message() -> Vec<u8> {
-    ClientMessage::Shutdown.to_bytes()
+    }))
 }
 
 /// The state-assisted client payload `{1: link id, 2: client nonce, 3: hint}` (CBOR).
@@ -144,6 +151,17 @@ mod tests {
         let wanted: Vec<u64> = secret.iter().map(|&b| u64::from(b)).collect();
         printed.contains(&hex::encode(secret))
             || numbers.windows(wanted.len()).any(|w| w == wanted.as_slice())
+    }
+
+    /// The phone's message as the initiator machine would deliver it after decrypting.
+    fn parse_incoming(plaintext: &[u8]) -> Result<Incoming, DesktopError> {
+        incoming(AuthenticatorMessage::parse(plaintext).map_err(InitiatorError::from))
+    }
+
+    fn parse_post_handshake(plaintext: &[u8]) -> Result<Vec<u8>, DesktopError> {
+        let message = PostHandshakeMessage::parse(plaintext)
+            .map_err(|e| initiator_error(DesktopStep::PostHandshake, e.into()))?;
+        Ok(check_post_handshake(&message)?)
     }
 
     fn vectors() -> serde_json::Value {
@@ -202,7 +220,7 @@ mod tests {
         let dc_only = Value::map().insert(3, Value::Array(vec![Value::text("dc")]));
         assert_eq!(
             parse_post_handshake(&dc_only.build().to_vec()),
-            Err(PostHandshakeFault::NoCtap)
+            Err(DesktopError::PostHandshake(PostHandshakeFault::NoCtap))
         );
     }
 
@@ -223,8 +241,8 @@ mod tests {
         ));
         assert!(matches!(parse_incoming(&[]), Err(DesktopError::BadFrame { .. })));
         assert!(matches!(parse_incoming(&[2, 0xa0]), Ok(Incoming::Update(None))));
-        assert_eq!(ctap_message(&[4]).unwrap(), [1, 4]);
-        assert_eq!(shutdown_message(), [0]);
+        assert_eq!(ctap_request(&[4]).unwrap().to_bytes(), [1, 4]);
+        assert_eq!(ctap_request(&[]), Err(MessageError::EmptyCtap));
     }
 
     #[test]

@@ -6,18 +6,18 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use tandem_hybrid::crypter::Crypter;
 use tandem_hybrid::domain::DomainId;
 use tandem_hybrid::eid::EidPlaintext;
 use tandem_hybrid::ids::{ClientNonce, LinkId};
 use tandem_hybrid::keys::{PrivateKey, PublicKey};
-use tandem_hybrid::noise::InitiatorHandshake;
+use tandem_hybrid::messages::ClientMessage;
+use tandem_hybrid::role::{InitiatorAwaitingMsg2, InitiatorAwaitingPostHandshake, InitiatorServing};
 use tandem_hybrid::secrets::{EidKey, PairedSecret, QrSecret};
 
 use crate::ble::AdvertScanner;
 use crate::error::{DesktopError, DesktopStep, FrameError, LinkingFault, MessageRefusal};
 pub use crate::link::StoredLink;
-use crate::proto::{self, Incoming};
+use crate::proto::{self, Incoming, initiator_error};
 use crate::webauthn::{self, WebAuthnRequest};
 use crate::ws::{TlsOptions, TunnelSocket, WsError};
 
@@ -150,10 +150,10 @@ pub async fn find_advert(
     }
 }
 
-/// An established, encrypted channel to the phone.
+/// An established, encrypted channel to the phone: the tunnel and the initiator machine it feeds.
 pub struct Channel {
     socket: TunnelSocket,
-    crypter: Crypter,
+    serving: InitiatorServing,
     timeouts: DesktopTimeouts,
     /// The getInfo CBOR from the post-handshake message.
     pub get_info: Vec<u8>,
@@ -176,11 +176,22 @@ impl Channel {
             })
     }
 
-    /// Encrypts `plaintext` (already carrying its type byte) and sends it.
+    /// Encrypts `message` and sends it.
+    async fn send_message(&mut self, message: &ClientMessage) -> Result<(), DesktopError> {
+        let frame = self
+            .serving
+            .send(message)
+            .map_err(|e| initiator_error(DesktopStep::SendRequest, e))?;
+        self.send_raw(frame).await
+    }
+
+    /// Encrypts `plaintext` (carrying its type byte, valid or not) and sends it: a test peer's way to send
+    /// a message no real desktop would. Only with the `fault-injection` feature.
+    #[cfg(feature = "fault-injection")]
     pub async fn send_plaintext(&mut self, plaintext: &[u8]) -> Result<(), DesktopError> {
         let frame = self
-            .crypter
-            .encrypt(plaintext)
+            .serving
+            .seal_plaintext(plaintext)
             .map_err(|e| DesktopError::BadFrame {
                 step: DesktopStep::SendRequest,
                 reason: e.into(),
@@ -193,8 +204,8 @@ impl Channel {
     #[cfg(feature = "fault-injection")]
     pub async fn send_unpadded(&mut self, padded: &[u8]) -> Result<(), DesktopError> {
         let frame = self
-            .crypter
-            .encrypt_unpadded(padded)
+            .serving
+            .seal_unpadded(padded)
             .map_err(|e| DesktopError::BadFrame {
                 step: DesktopStep::SendRequest,
                 reason: e.into(),
@@ -202,35 +213,17 @@ impl Channel {
         self.send_raw(frame).await
     }
 
-    /// Receives and decrypts the next message within `limit`.
-    pub async fn recv_plaintext(
-        &mut self,
-        step: DesktopStep,
-        limit: Duration,
-    ) -> Result<Vec<u8>, DesktopError> {
-        let frame = self
-            .socket
-            .recv(limit)
-            .await
-            .map_err(|e| ws_error(step, e))?
-            .ok_or(DesktopError::TunnelClosed { step })?;
-        self.crypter.decrypt(&frame).map_err(|e| DesktopError::BadFrame {
-            step,
-            reason: e.into(),
-        })
-    }
-
     /// Sends one CTAP request (command ‖ CBOR) and returns the response (status ‖ CBOR). Update messages
     /// arriving meanwhile are processed (linking info verified and kept).
     pub async fn ctap(&mut self, request: &[u8]) -> Result<Vec<u8>, DesktopError> {
-        let message = proto::ctap_message(request)
+        let message = proto::ctap_request(request)
             .map_err(|e| DesktopError::UnexpectedMessage(MessageRefusal::Malformed(e)))?;
-        self.send_plaintext(&message).await?;
+        self.send_message(&message).await?;
         let deadline = tokio::time::Instant::now() + self.timeouts.response;
         loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            let plaintext = self.recv_plaintext(DesktopStep::AwaitResponse, left).await?;
-            match proto::parse_incoming(&plaintext)? {
+            let frame = recv_frame(&mut self.socket, DesktopStep::AwaitResponse, left).await?;
+            match proto::incoming(self.serving.receive(&frame))? {
                 Incoming::Ctap(response) => return Ok(response),
                 Incoming::Update(linking) => self.accept_update(linking)?,
             }
@@ -245,14 +238,14 @@ impl Channel {
         let (Some(linking), Some((qr_key, domain))) = (linking, self.link_check.as_ref()) else {
             return Ok(());
         };
-        let link = proto::verify_link(&linking, qr_key, self.crypter.handshake_hash(), *domain)?;
+        let link = proto::verify_link(&linking, qr_key, self.serving.handshake_hash(), *domain)?;
         self.link = Some(link);
         Ok(())
     }
 
     /// Sends shutdown and waits (bounded) for the phone to close the connection.
     pub async fn shutdown(mut self) -> Result<(), DesktopError> {
-        self.send_plaintext(&proto::shutdown_message()).await?;
+        self.send_message(&ClientMessage::Shutdown).await?;
         // The phone closes after shutdown; anything else it sends now is ignored.
         let deadline = tokio::time::Instant::now() + self.timeouts.send;
         loop {
@@ -371,10 +364,10 @@ impl QrSession {
             .await
             .map_err(|e| ws_error(DesktopStep::ConnectTunnel, e))?;
         let psk = self.secret.psk(&found.plaintext);
-        let (handshake, msg1) = InitiatorHandshake::qr(&self.identity, &psk)?;
-        let crypter = exchange(&mut socket, handshake, msg1.to_vec(), t).await?;
+        let (initiator, msg1) = InitiatorAwaitingMsg2::qr(&self.identity, &psk)?;
+        let initiator = exchange(&mut socket, initiator, msg1.to_vec(), t).await?;
         let link_check = self.linking.then(|| (self.identity.clone(), domain));
-        finish_connect(socket, crypter, t, link_check).await
+        finish_connect(socket, initiator, t, link_check).await
     }
 
     /// The whole ceremony: scan, connect, one request, shutdown.
@@ -389,47 +382,57 @@ impl QrSession {
     }
 }
 
+/// Receives the next frame within `limit`; a closed tunnel is an error.
+async fn recv_frame(
+    socket: &mut TunnelSocket,
+    step: DesktopStep,
+    limit: Duration,
+) -> Result<Vec<u8>, DesktopError> {
+    socket
+        .recv(limit)
+        .await
+        .map_err(|e| ws_error(step, e))?
+        .ok_or(DesktopError::TunnelClosed { step })
+}
+
+/// Sends message 1 and feeds the phone's message 2 to the initiator machine.
 async fn exchange(
     socket: &mut TunnelSocket,
-    handshake: InitiatorHandshake,
+    initiator: InitiatorAwaitingMsg2,
     msg1: Vec<u8>,
     t: DesktopTimeouts,
-) -> Result<Crypter, DesktopError> {
+) -> Result<InitiatorAwaitingPostHandshake, DesktopError> {
     socket.send(msg1, t.send).await.map_err(|e| match e {
         WsError::Protocol(_) => DesktopError::TunnelClosed {
             step: DesktopStep::Handshake,
         },
         other => ws_error(DesktopStep::Handshake, other),
     })?;
-    let msg2 = socket
-        .recv(t.handshake)
-        .await
-        .map_err(|e| ws_error(DesktopStep::Handshake, e))?
-        .ok_or(DesktopError::TunnelClosed {
-            step: DesktopStep::Handshake,
-        })?;
-    Ok(handshake.read_msg2(&msg2)?)
+    let msg2 = recv_frame(socket, DesktopStep::Handshake, t.handshake).await?;
+    initiator
+        .read_msg2(&msg2)
+        .map_err(|e| initiator_error(DesktopStep::Handshake, e))
 }
 
+/// Reads and checks the post-handshake message: the channel is then ready for requests.
 async fn finish_connect(
-    socket: TunnelSocket,
-    crypter: Crypter,
+    mut socket: TunnelSocket,
+    initiator: InitiatorAwaitingPostHandshake,
     t: DesktopTimeouts,
     link_check: Option<(PrivateKey, DomainId)>,
 ) -> Result<Channel, DesktopError> {
-    let mut channel = Channel {
+    let frame = recv_frame(&mut socket, DesktopStep::PostHandshake, t.handshake).await?;
+    let (serving, post) = initiator
+        .read_post_handshake(&frame)
+        .map_err(|e| initiator_error(DesktopStep::PostHandshake, e))?;
+    Ok(Channel {
         socket,
-        crypter,
+        serving,
         timeouts: t,
-        get_info: Vec::new(),
+        get_info: proto::check_post_handshake(&post)?,
         link: None,
         link_check,
-    };
-    let post = channel
-        .recv_plaintext(DesktopStep::PostHandshake, t.handshake)
-        .await?;
-    channel.get_info = proto::parse_post_handshake(&post)?;
-    Ok(channel)
+    })
 }
 
 /// Parsed [`StoredLink`] material.
@@ -484,9 +487,9 @@ pub async fn connect_linked(
     let mut seen = HashSet::new();
     let found = find_advert(scanner, &m.secret.eid_key(&nonce), &mut seen, t.advert).await?;
     let psk = m.secret.psk(&found.plaintext);
-    let (handshake, msg1) = InitiatorHandshake::state_assisted(&m.identity, &psk)?;
-    let crypter = exchange(&mut socket, handshake, msg1.to_vec(), t).await?;
-    finish_connect(socket, crypter, t, None).await
+    let (initiator, msg1) = InitiatorAwaitingMsg2::state_assisted(&m.identity, &psk)?;
+    let initiator = exchange(&mut socket, initiator, msg1.to_vec(), t).await?;
+    finish_connect(socket, initiator, t, None).await
 }
 
 /// A whole state-assisted ceremony with a linked phone.

@@ -73,7 +73,7 @@ pub struct UnreadableCredential {
 }
 
 /// Why a storage operation failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
     /// The platform keystore refused or failed to release the data key.
     #[error("key protector failed: {0}")]

@@ -118,35 +118,6 @@ impl From<tandem_engine::store::StoreError> for TandemError {
     }
 }
 
-impl TandemError {
-    /// The error for a store failure that a lower layer (the hybrid session's linking state) reported only as
-    /// its message: the kinds apps act on ([`TandemError::KeyProtector`], [`TandemError::KeyInvalidated`],
-    /// [`TandemError::Corrupt`], [`TandemError::NotFound`]) are recovered from `StoreError`'s own wording;
-    /// anything else is [`TandemError::Database`].
-    pub(crate) fn from_store_message(message: String) -> Self {
-        use tandem_engine::store::StoreError as S;
-        /// A store error kind (built from its reason) and ours.
-        type Kind = (fn(String) -> S, fn(String) -> TandemError);
-        let kinds: [Kind; 3] = [
-            (S::KeyProtector, |reason| TandemError::KeyProtector { reason }),
-            (S::KeyInvalidated, |reason| TandemError::KeyInvalidated { reason }),
-            (S::Corrupt, |reason| TandemError::Corrupt { reason }),
-        ];
-        for (store, ours) in kinds {
-            if let Some(reason) = message.strip_prefix(&store(String::new()).to_string()) {
-                return ours(reason.to_owned());
-            }
-        }
-        if message == S::NotFound.to_string() {
-            return TandemError::NotFound;
-        }
-        let reason = message
-            .strip_prefix(&S::Database(String::new()).to_string())
-            .map_or(message.clone(), str::to_owned);
-        TandemError::Database { reason }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,29 +148,6 @@ mod tests {
             TandemError::from(StoreError::Database("disk full".into())),
             TandemError::Database {
                 reason: "disk full".into()
-            }
-        );
-    }
-
-    /// The hybrid session passes store failures on as text: the kind comes back from it.
-    #[test]
-    fn store_messages_keep_their_kind() {
-        for e in [
-            StoreError::KeyProtector("user not authenticated".into()),
-            StoreError::KeyInvalidated("lock screen removed".into()),
-            StoreError::Corrupt("bad tag".into()),
-            StoreError::NotFound,
-            StoreError::Database("disk full".into()),
-        ] {
-            assert_eq!(
-                TandemError::from_store_message(e.to_string()),
-                TandemError::from(e)
-            );
-        }
-        assert_eq!(
-            TandemError::from_store_message("root secret: wrong length".into()),
-            TandemError::Database {
-                reason: "root secret: wrong length".into()
             }
         );
     }

@@ -136,8 +136,9 @@ impl From<SessionError> for TandemError {
                 reason: e.to_string(),
             },
             SessionError::Timeout { step } => TandemError::Timeout { step: step.into() },
-            // Linking state failures arrive as text; a key-protector refusal keeps its kind.
-            SessionError::Store(message) => TandemError::from_store_message(message),
+            // Linking state failures keep the store's kind (a key-protector refusal stays one).
+            SessionError::Store(e) => e.into(),
+            SessionError::Randomness(_) => TandemError::Internal { reason },
             // A tunnel choice or URL the app configured that cannot work: the app's input, not the network.
             SessionError::TunnelConfig(_) | SessionError::InsecureTunnelUrl(_) => {
                 TandemError::InvalidInput { reason }
@@ -145,7 +146,7 @@ impl From<SessionError> for TandemError {
             SessionError::Engine(reason) => TandemError::Internal { reason },
             SessionError::KeyInvalidated(reason) => TandemError::KeyInvalidated { reason },
             // The user refused (or ignored) a linked desktop's request: as for a cancelled session.
-            SessionError::Cancelled | SessionError::LinkedSessionRefused { .. } => TandemError::Cancelled,
+            SessionError::LinkedSessionRefused { .. } => TandemError::Cancelled,
             SessionError::TunnelConnect(_)
             | SessionError::TunnelRejected { .. }
             | SessionError::MissingSubprotocol
@@ -449,7 +450,6 @@ mod tests {
             TandemError::from(SessionError::Advertise(phone_ble::AdvertiseError::Unavailable("off".into()))),
             TandemError::Advertise { reason } if reason.contains("off")
         ));
-        assert_eq!(TandemError::from(SessionError::Cancelled), TandemError::Cancelled);
         assert_eq!(
             completed(outcome(Some(0))).map(|o| o.last_status),
             Ok(Some(CtapStatus::Ok))
@@ -482,17 +482,15 @@ mod tests {
     fn linking_store_failures_keep_their_kind() {
         use tandem_engine::store::StoreError;
         assert_eq!(
-            TandemError::from(SessionError::Store(
-                StoreError::KeyProtector("user not authenticated".into()).to_string()
-            )),
+            TandemError::from(SessionError::Store(StoreError::KeyProtector(
+                "user not authenticated".into()
+            ))),
             TandemError::KeyProtector {
                 reason: "user not authenticated".into()
             }
         );
         assert_eq!(
-            TandemError::from(SessionError::Store(
-                StoreError::Database("disk full".into()).to_string()
-            )),
+            TandemError::from(SessionError::Store(StoreError::Database("disk full".into()))),
             TandemError::Database {
                 reason: "disk full".into()
             }

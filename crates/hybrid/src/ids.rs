@@ -128,6 +128,13 @@ impl ContactId {
         Ok(Self(bytes))
     }
 
+    /// `len` (at least 1) fresh random bytes from the OS: a phone's new contact ID.
+    pub fn generate(len: usize) -> Result<Self, RandomError> {
+        let mut bytes = vec![0; len.max(1)];
+        random::fill(&mut bytes)?;
+        Ok(Self(bytes))
+    }
+
     /// The raw bytes.
     pub fn as_bytes(&self) -> &[u8] {
         &self.0

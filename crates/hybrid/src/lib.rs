@@ -27,10 +27,12 @@
 //!
 //! Typical phone (responder) flow, QR-initiated: [`qr::QrData::from_url`] → [`secrets::QrSecret::tunnel_id`]
 //! and [`tunnel::new_tunnel_path`] → routing ID from [`tunnel::parse_routing_id`] →
-//! [`eid::EidPlaintext::generate`] → [`secrets::EidKey::encrypt`] (advert) and
-//! [`secrets::QrSecret::psk`] → [`noise::ResponderHandshake::qr`] → `read_msg1` gives msg2 and a
-//! [`crypter::Crypter`] → send [`post_handshake::PostHandshakeMessage`], optionally an
-//! [`messages::AuthenticatorMessage::Update`], then answer [`messages::ClientMessage`]s.
+//! [`eid::EidPlaintext::generate`] → [`secrets::EidKey::encrypt`] (advert) and [`secrets::QrSecret::psk`] →
+//! [`role::ResponderAwaitingMsg1::qr`] with the [`post_handshake::PostHandshakeMessage`] → `read_msg1` gives
+//! message 2, the encrypted post-handshake message and a [`role::ResponderEstablished`] → `serve` (QR
+//! sessions first send a padding-only [`update::UpdateMessage`]) → a [`role::ResponderServing`] that
+//! decrypts [`messages::ClientMessage`]s and encrypts the answers. The phone and desktop drivers only move
+//! these machines' bytes over the tunnel.
 
 // Parses untrusted bytes (QR codes, adverts, handshakes): no panicking shortcuts outside tests.
 #![cfg_attr(

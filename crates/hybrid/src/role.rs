@@ -17,9 +17,24 @@ use crate::post_handshake::{PostHandshakeError, PostHandshakeMessage};
 use crate::secrets::Psk;
 use crate::update::UpdateMessage;
 
-/// Why a role machine refused its input.
+/// Why the phone's machine refused its input. Each role has its own error so that a failure the role
+/// cannot meet (the phone never reads a post-handshake message) is not representable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RoleError {
+pub enum ResponderError {
+    /// The handshake failed (wrong length, bad key, wrong PSK, no randomness).
+    #[error(transparent)]
+    Noise(#[from] NoiseError),
+    /// A transport frame could not be sealed or opened.
+    #[error(transparent)]
+    Transport(#[from] CrypterError),
+    /// A decrypted message does not parse.
+    #[error(transparent)]
+    Message(#[from] MessageError),
+}
+
+/// Why the desktop's machine refused its input.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InitiatorError {
     /// The handshake failed (wrong length, bad key, wrong PSK, no randomness).
     #[error(transparent)]
     Noise(#[from] NoiseError),
@@ -56,7 +71,7 @@ impl ResponderAwaitingMsg1 {
         desktop_identity: &PublicKey,
         psk: &Psk,
         post_handshake: PostHandshakeMessage,
-    ) -> Result<Self, RoleError> {
+    ) -> Result<Self, NoiseError> {
         Ok(Self::new(
             ResponderHandshake::qr(desktop_identity, psk)?,
             post_handshake,
@@ -68,7 +83,7 @@ impl ResponderAwaitingMsg1 {
         identity: &PrivateKey,
         psk: &Psk,
         post_handshake: PostHandshakeMessage,
-    ) -> Result<Self, RoleError> {
+    ) -> Result<Self, NoiseError> {
         Ok(Self::new(
             ResponderHandshake::state_assisted(identity, psk)?,
             post_handshake,
@@ -84,7 +99,7 @@ impl ResponderAwaitingMsg1 {
     }
 
     /// Answers message 1: the frames to send and the established session.
-    pub fn read_msg1(self, msg1: &[u8]) -> Result<(ResponderEstablished, ResponderGreeting), RoleError> {
+    pub fn read_msg1(self, msg1: &[u8]) -> Result<(ResponderEstablished, ResponderGreeting), ResponderError> {
         let (msg2, mut crypter) = self.handshake.read_msg1(msg1)?;
         let post_handshake = crypter.encrypt(&self.post_handshake.to_bytes())?;
         Ok((
@@ -111,7 +126,7 @@ impl ResponderEstablished {
     pub fn serve(
         mut self,
         update: Option<UpdateMessage>,
-    ) -> Result<(ResponderServing, Option<Vec<u8>>), RoleError> {
+    ) -> Result<(ResponderServing, Option<Vec<u8>>), ResponderError> {
         let frame = update
             .map(|u| self.crypter.encrypt(&AuthenticatorMessage::Update(u).to_bytes()))
             .transpose()?;
@@ -137,12 +152,12 @@ impl ResponderServing {
     }
 
     /// Decrypts and parses the desktop's next frame.
-    pub fn receive(&mut self, frame: &[u8]) -> Result<ClientMessage, RoleError> {
+    pub fn receive(&mut self, frame: &[u8]) -> Result<ClientMessage, ResponderError> {
         Ok(ClientMessage::parse(&self.crypter.decrypt(frame)?)?)
     }
 
     /// Encrypts a message for the desktop.
-    pub fn send(&mut self, message: &AuthenticatorMessage) -> Result<Vec<u8>, RoleError> {
+    pub fn send(&mut self, message: &AuthenticatorMessage) -> Result<Vec<u8>, ResponderError> {
         Ok(self.crypter.encrypt(&message.to_bytes())?)
     }
 }
@@ -155,7 +170,7 @@ pub struct InitiatorAwaitingMsg2 {
 
 impl InitiatorAwaitingMsg2 {
     /// A QR session with the QR identity key: returns the state and message 1.
-    pub fn qr(identity: &PrivateKey, psk: &Psk) -> Result<(Self, [u8; HANDSHAKE_MSG_LEN]), RoleError> {
+    pub fn qr(identity: &PrivateKey, psk: &Psk) -> Result<(Self, [u8; HANDSHAKE_MSG_LEN]), NoiseError> {
         let (handshake, msg1) = InitiatorHandshake::qr(identity, psk)?;
         Ok((InitiatorAwaitingMsg2 { handshake }, msg1))
     }
@@ -164,7 +179,7 @@ impl InitiatorAwaitingMsg2 {
     pub fn state_assisted(
         phone_identity: &PublicKey,
         psk: &Psk,
-    ) -> Result<(Self, [u8; HANDSHAKE_MSG_LEN]), RoleError> {
+    ) -> Result<(Self, [u8; HANDSHAKE_MSG_LEN]), NoiseError> {
         let (handshake, msg1) = InitiatorHandshake::state_assisted(phone_identity, psk)?;
         Ok((InitiatorAwaitingMsg2 { handshake }, msg1))
     }
@@ -175,7 +190,7 @@ impl InitiatorAwaitingMsg2 {
     }
 
     /// Processes message 2.
-    pub fn read_msg2(self, msg2: &[u8]) -> Result<InitiatorAwaitingPostHandshake, RoleError> {
+    pub fn read_msg2(self, msg2: &[u8]) -> Result<InitiatorAwaitingPostHandshake, InitiatorError> {
         Ok(InitiatorAwaitingPostHandshake {
             crypter: self.handshake.read_msg2(msg2)?,
         })
@@ -193,7 +208,7 @@ impl InitiatorAwaitingPostHandshake {
     pub fn read_post_handshake(
         mut self,
         frame: &[u8],
-    ) -> Result<(InitiatorServing, PostHandshakeMessage), RoleError> {
+    ) -> Result<(InitiatorServing, PostHandshakeMessage), InitiatorError> {
         let message = PostHandshakeMessage::parse(&self.crypter.decrypt(frame)?)?;
         Ok((
             InitiatorServing {
@@ -217,13 +232,27 @@ impl InitiatorServing {
     }
 
     /// Encrypts a message for the phone.
-    pub fn send(&mut self, message: &ClientMessage) -> Result<Vec<u8>, RoleError> {
+    pub fn send(&mut self, message: &ClientMessage) -> Result<Vec<u8>, InitiatorError> {
         Ok(self.crypter.encrypt(&message.to_bytes())?)
     }
 
     /// Decrypts and parses the phone's next frame.
-    pub fn receive(&mut self, frame: &[u8]) -> Result<AuthenticatorMessage, RoleError> {
+    pub fn receive(&mut self, frame: &[u8]) -> Result<AuthenticatorMessage, InitiatorError> {
         Ok(AuthenticatorMessage::parse(&self.crypter.decrypt(frame)?)?)
+    }
+
+    /// Encrypts arbitrary plaintext as one frame, whether or not it is a valid message: how a test peer
+    /// sends the phone what no real desktop would. Only with the `fault-injection` feature.
+    #[cfg(feature = "fault-injection")]
+    pub fn seal_plaintext(&mut self, plaintext: &[u8]) -> Result<Vec<u8>, CrypterError> {
+        self.crypter.encrypt(plaintext)
+    }
+
+    /// Encrypts `padded` without transport padding (see [`Crypter::encrypt_unpadded`]). Only with the
+    /// `fault-injection` feature.
+    #[cfg(feature = "fault-injection")]
+    pub fn seal_unpadded(&mut self, padded: &[u8]) -> Result<Vec<u8>, CrypterError> {
+        self.crypter.encrypt_unpadded(padded)
     }
 }
 
@@ -316,14 +345,14 @@ mod tests {
         let q = qr();
         assert_eq!(
             phone(&q).read_msg1(&[0; 80]).err(),
-            Some(RoleError::Noise(NoiseError::Length(80)))
+            Some(ResponderError::Noise(NoiseError::Length(80)))
         );
         // Right shape, wrong PSK.
         let other = qr();
         let (_, msg1) = InitiatorAwaitingMsg2::qr(&q.desktop, &other.psk).unwrap();
         assert_eq!(
             phone(&q).read_msg1(&msg1).err(),
-            Some(RoleError::Noise(NoiseError::Decrypt))
+            Some(ResponderError::Noise(NoiseError::Decrypt))
         );
     }
 
@@ -336,7 +365,7 @@ mod tests {
         msg2[80] ^= 1;
         assert_eq!(
             desktop.read_msg2(&msg2).err(),
-            Some(RoleError::Noise(NoiseError::Decrypt))
+            Some(InitiatorError::Noise(NoiseError::Decrypt))
         );
     }
 
@@ -359,7 +388,7 @@ mod tests {
         greeting.post_handshake[0] ^= 1;
         assert_eq!(
             desktop.read_post_handshake(&greeting.post_handshake).err(),
-            Some(RoleError::Transport(CrypterError::Decrypt))
+            Some(InitiatorError::Transport(CrypterError::Decrypt))
         );
     }
 
@@ -371,19 +400,19 @@ mod tests {
         let (mut phone, _) = established.serve(None).unwrap();
         assert_eq!(
             phone.receive(&[0; 24]).err(),
-            Some(RoleError::Transport(CrypterError::Decrypt))
+            Some(ResponderError::Transport(CrypterError::Decrypt))
         );
         // A frame that decrypts to a message type nobody knows.
         let frame = desktop.crypter.encrypt(&[9]).unwrap();
         assert_eq!(
             phone.receive(&frame).err(),
-            Some(RoleError::Message(MessageError::UnknownType(9)))
+            Some(ResponderError::Message(MessageError::UnknownType(9)))
         );
         // The phone never sends shutdown; a desktop refuses one.
         let frame = phone.crypter.encrypt(&[0]).unwrap();
         assert_eq!(
             desktop.receive(&frame).err(),
-            Some(RoleError::Message(MessageError::ShutdownFromAuthenticator))
+            Some(InitiatorError::Message(MessageError::ShutdownFromAuthenticator))
         );
     }
 
@@ -398,7 +427,7 @@ mod tests {
         let frame = crypter.encrypt(&[0x01]).unwrap();
         assert_eq!(
             desktop.read_post_handshake(&frame).err(),
-            Some(RoleError::PostHandshake(PostHandshakeError::NotMap))
+            Some(InitiatorError::PostHandshake(PostHandshakeError::NotMap))
         );
     }
 }

@@ -2,11 +2,14 @@
 
 use std::fmt;
 
+use tandem_engine::store::StoreError;
+
 use tandem_hybrid::client_payload::ClientPayloadError;
 pub use tandem_hybrid::crypter::FrameError;
 use tandem_hybrid::messages::MessageError;
 use tandem_hybrid::noise::NoiseError;
 use tandem_hybrid::qr::QrError;
+use tandem_hybrid::random::RandomError;
 use tandem_hybrid::request_type::RequestType;
 use tandem_hybrid::wake::WakeError;
 
@@ -118,9 +121,13 @@ pub enum SessionError {
     /// The desktop sent a known message type that is not allowed here.
     #[error("unexpected message: {0}")]
     UnexpectedMessage(MessageRefusal),
-    /// The credential/link store failed.
-    #[error("store error: {0}")]
-    Store(String),
+    /// The linking state (root secret, contact ID, links) could not be read or written; the store's own
+    /// error, so a key-protector refusal stays one.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The operating system could not provide randomness for a new link.
+    #[error(transparent)]
+    Randomness(#[from] RandomError),
     /// The engine task failed (panicked or was cancelled).
     #[error("engine failure: {0}")]
     Engine(String),
@@ -142,9 +149,6 @@ pub enum SessionError {
     /// A state-assisted request named a link this phone does not have (never linked, or revoked).
     #[error("unknown link: {0}")]
     UnknownLink(String),
-    /// The session was cancelled by the caller.
-    #[error("cancelled")]
-    Cancelled,
     /// The user did not accept a linked session (refused, dismissed, or did not answer in time); nothing
     /// was served.
     #[error("the user did not accept a session with linked desktop {desktop:?}")]

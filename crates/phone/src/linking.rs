@@ -10,6 +10,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use tandem_engine::store::StoreError;
 use tandem_hybrid::ids::{ContactId, LinkId};
 use tandem_hybrid::keys::{PrivateKey, PublicKey};
 use tandem_hybrid::linking::LinkingInfo;
@@ -26,10 +27,6 @@ pub const ROOT_SECRET_NAME: &str = "hybrid.root_secret";
 pub const CONTACT_ID_NAME: &str = "hybrid.contact_id";
 /// Length of the contact IDs this phone creates.
 pub const CONTACT_ID_LEN: usize = 16;
-
-fn store_err(e: impl std::fmt::Display) -> SessionError {
-    SessionError::Store(e.to_string())
-}
 
 /// The phone's long-term linking identity: root secret, contact ID and the identity key derived from them.
 pub struct LinkIdentity {
@@ -49,21 +46,24 @@ impl std::fmt::Debug for LinkIdentity {
     }
 }
 
+/// Stored linking state that does not parse: corrupt, like any other unreadable row.
+fn corrupt(what: String) -> SessionError {
+    SessionError::Store(StoreError::Corrupt(what))
+}
+
 impl LinkIdentity {
     /// Loads the identity, or `None` if this phone never linked.
     pub fn load(state: &dyn HybridStateStore) -> Result<Option<Self>, SessionError> {
-        let root = state.get_secret(ROOT_SECRET_NAME).map_err(store_err)?;
-        let contact = state.get_secret(CONTACT_ID_NAME).map_err(store_err)?;
+        let root = state.get_secret(ROOT_SECRET_NAME)?;
+        let contact = state.get_secret(CONTACT_ID_NAME)?;
         let (Some(root), Some(contact)) = (root, contact) else {
             return Ok(None);
         };
-        let root =
-            RootSecret::from_slice(&root).map_err(|e| SessionError::Store(format!("root secret: {e}")))?;
-        let contact =
-            ContactId::new(contact.to_vec()).map_err(|e| SessionError::Store(format!("contact ID: {e}")))?;
+        let root = RootSecret::from_slice(&root).map_err(|e| corrupt(format!("root secret: {e}")))?;
+        let contact = ContactId::new(contact.to_vec()).map_err(|e| corrupt(format!("contact ID: {e}")))?;
         let identity = root
             .identity_key()
-            .map_err(|e| SessionError::Store(format!("identity key: {e}")))?;
+            .map_err(|e| corrupt(format!("identity key: {e}")))?;
         Ok(Some(LinkIdentity {
             root,
             contact,
@@ -76,15 +76,11 @@ impl LinkIdentity {
         if let Some(identity) = Self::load(state)? {
             return Ok(identity);
         }
-        let root = RootSecret::generate().map_err(|e| SessionError::Store(format!("randomness: {e}")))?;
-        let mut contact = [0u8; CONTACT_ID_LEN];
-        getrandom::fill(&mut contact).map_err(|e| SessionError::Store(format!("randomness: {e}")))?;
-        state
-            .put_secret(ROOT_SECRET_NAME, root.as_bytes())
-            .map_err(store_err)?;
-        state.put_secret(CONTACT_ID_NAME, &contact).map_err(store_err)?;
-        Self::load(state)?
-            .ok_or_else(|| SessionError::Store("linking identity vanished after storing it".into()))
+        let root = RootSecret::generate()?;
+        let contact = ContactId::generate(CONTACT_ID_LEN)?;
+        state.put_secret(ROOT_SECRET_NAME, root.as_bytes())?;
+        state.put_secret(CONTACT_ID_NAME, contact.as_bytes())?;
+        Self::load(state)?.ok_or_else(|| corrupt("linking identity vanished after storing it".into()))
     }
 
     /// The contact ID the tunnel service wakes this phone by.
@@ -109,7 +105,7 @@ impl LinkIdentity {
         handshake_hash: &HandshakeHash,
         name: &str,
     ) -> Result<PreparedLink, SessionError> {
-        let link_id = LinkId::generate().map_err(|e| SessionError::Store(format!("randomness: {e}")))?;
+        let link_id = LinkId::generate()?;
         let info = LinkingInfo::new(
             self.contact.clone(),
             link_id,
@@ -144,7 +140,7 @@ pub(crate) fn record_link(
         created_at,
         tunnel_domain: tunnel.base_url.clone(),
     };
-    state.put_link(&record).map_err(store_err)
+    Ok(state.put_link(&record)?)
 }
 
 #[cfg(test)]

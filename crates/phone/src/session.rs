@@ -13,14 +13,14 @@ use tandem_engine::authenticator::CtapAnswer;
 use tandem_engine::cancel::{CancelOnDrop, Cancellation};
 use tandem_engine::store::StoreError;
 use tandem_hybrid::client_payload::ClientPayload;
-use tandem_hybrid::crypter::Crypter;
 use tandem_hybrid::eid::{Advert, EidPlaintext};
 use tandem_hybrid::ids::RoutingId;
 use tandem_hybrid::keys::PublicKey;
 use tandem_hybrid::messages::{AuthenticatorMessage, ClientMessage, CtapResponse, MessageError};
-use tandem_hybrid::noise::{HandshakeHash, NoiseError, ResponderHandshake};
+use tandem_hybrid::noise::{HandshakeHash, NoiseError};
 use tandem_hybrid::post_handshake::PostHandshakeMessage;
 use tandem_hybrid::qr::QrData;
+use tandem_hybrid::role::{ResponderAwaitingMsg1, ResponderError, ResponderServing};
 use tandem_hybrid::update::UpdateMessage;
 use tandem_hybrid::wake::WakeMessage;
 use tandem_store::HybridStateStore;
@@ -222,7 +222,11 @@ impl Phone {
 
         let plaintext = EidPlaintext::generate(&routing, tunnel.domain).map_err(NoiseError::from)?;
         let advert = qr.secret.eid_key().encrypt(&plaintext);
-        let handshake = ResponderHandshake::qr(&qr.identity_key, &qr.secret.psk(&plaintext))?;
+        let responder = ResponderAwaitingMsg1::qr(
+            &qr.identity_key,
+            &qr.secret.psk(&plaintext),
+            self.post_handshake(),
+        )?;
 
         // Linking is offered only if the desktop can store it (QR key 4), the user allowed it (app setting
         // or "remember this computer" for this scan), and this session runs on the phone's own tunnel
@@ -235,17 +239,23 @@ impl Phone {
                 desktop_key: qr.identity_key,
                 tunnel,
             });
-        self.drive(socket, &advert, handshake, SessionKind::Qr(intent))
+        self.drive(socket, &advert, responder, SessionKind::Qr(intent))
             .await
     }
 
-    /// The session from the advert on, shared by QR and linked sessions: advertise, answer the Noise
-    /// handshake, send the post-handshake message (and for QR sessions a padding-only update), serve.
+    /// The post-handshake message this phone sends: its getInfo, feature "ctap" only.
+    fn post_handshake(&self) -> PostHandshakeMessage {
+        PostHandshakeMessage::ctap(self.engine.get_info())
+    }
+
+    /// The session from the advert on, shared by QR and linked sessions: advertise, then move bytes between
+    /// the tunnel and the responder machine (`tandem_hybrid::role`): message 1 in; message 2 and the
+    /// post-handshake message out; for QR sessions a padding-only update; then serve.
     async fn drive(
         &self,
         mut socket: TunnelSocket,
         advert: &Advert,
-        handshake: ResponderHandshake,
+        responder: ResponderAwaitingMsg1,
         kind: SessionKind,
     ) -> Result<SessionOutcome, SessionError> {
         let t = self.config.timeouts;
@@ -255,28 +265,33 @@ impl Phone {
         self.emit(ProgressEvent::Advertising);
 
         let msg1 = recv_or_closed(&mut socket, Step::Handshake, t.handshake).await?;
-        let (msg2, mut transport) = handshake.read_msg1(&msg1)?;
+        let (established, greeting) = responder
+            .read_msg1(&msg1)
+            .map_err(|e| role_error(Step::PostHandshake, e))?;
         guard.stop();
-        send(&mut socket, msg2.to_vec(), Step::Handshake, t.send).await?;
+        send(&mut socket, greeting.msg2.to_vec(), Step::Handshake, t.send).await?;
         self.emit(ProgressEvent::HandshakeDone);
+        send(&mut socket, greeting.post_handshake, Step::PostHandshake, t.send).await?;
 
-        let post = PostHandshakeMessage::ctap(self.engine.get_info()).to_bytes();
-        send_encrypted(&mut socket, &mut transport, &post, Step::PostHandshake, t.send).await?;
-
-        let offer = match kind {
-            SessionKind::Linked => None,
+        let (update, offer) = match kind {
+            SessionKind::Linked => (None, None),
             SessionKind::Qr(intent) => {
                 // A padding-only update now; linking information, if any, follows only after the ceremony.
-                let update = AuthenticatorMessage::Update(UpdateMessage { linking: None }).to_bytes();
-                send_encrypted(&mut socket, &mut transport, &update, Step::Update, t.send).await?;
-                intent.map(|intent| LinkOffer {
+                let offer = intent.map(|intent| LinkOffer {
                     intent,
-                    handshake_hash: *transport.handshake_hash(),
-                })
+                    handshake_hash: *established.handshake_hash(),
+                });
+                (Some(UpdateMessage { linking: None }), offer)
             }
         };
+        let (mut serving, frame) = established
+            .serve(update)
+            .map_err(|e| role_error(Step::Update, e))?;
+        if let Some(frame) = frame {
+            send(&mut socket, frame, Step::Update, t.send).await?;
+        }
 
-        let outcome = self.serve(&mut socket, &mut transport, offer).await?;
+        let outcome = self.serve(&mut socket, &mut serving, offer).await?;
         socket.close(t.send).await;
         Ok(outcome)
     }
@@ -290,22 +305,14 @@ impl Phone {
         _proof: &Completed,
         offer: LinkOffer,
         socket: &mut TunnelSocket,
-        transport: &mut Crypter,
+        serving: &mut ResponderServing,
     ) -> Result<(), SessionError> {
         let link = self.prepare_link(&offer.intent.desktop_key, &offer.handshake_hash)?;
         linking::record_link(self.state(), &link, &offer.intent.tunnel)?;
         let update = AuthenticatorMessage::Update(UpdateMessage {
             linking: Some(link.info),
-        })
-        .to_bytes();
-        send_encrypted(
-            socket,
-            transport,
-            &update,
-            Step::Update,
-            self.config.timeouts.send,
-        )
-        .await
+        });
+        send_message(socket, serving, &update, Step::Update, self.config.timeouts.send).await
     }
 
     fn prepare_link(
@@ -329,11 +336,7 @@ impl Phone {
         let identity = LinkIdentity::load(self.state())?
             .ok_or_else(|| SessionError::UnknownLink("this phone has no linking identity".into()))?;
         let payload = ClientPayload::from_cbor(&wake.client_payload)?;
-        let Some(desktop) = self
-            .state
-            .get_link(payload.link_id.as_bytes())
-            .map_err(|e| SessionError::Store(e.to_string()))?
-        else {
+        let Some(desktop) = self.state.get_link(payload.link_id.as_bytes())? else {
             return Err(SessionError::UnknownLink(format!(
                 "link {} is not (or no longer) linked",
                 payload.link_id.to_hex()
@@ -360,8 +363,12 @@ impl Phone {
         // (docs/hybrid-protocol.md#pitfall-linked-advert-domain).
         let plaintext = EidPlaintext::generate_state_assisted(tunnel.domain).map_err(NoiseError::from)?;
         let advert = paired.eid_key(&payload.client_nonce).encrypt(&plaintext);
-        let handshake = ResponderHandshake::state_assisted(identity.identity_key(), &paired.psk(&plaintext))?;
-        self.drive(socket, &advert, handshake, SessionKind::Linked).await
+        let responder = ResponderAwaitingMsg1::state_assisted(
+            identity.identity_key(),
+            &paired.psk(&plaintext),
+            self.post_handshake(),
+        )?;
+        self.drive(socket, &advert, responder, SessionKind::Linked).await
     }
 
     /// Asks the platform whether the linked desktop `desktop_name` may start a session (within `limit`);
@@ -387,7 +394,7 @@ impl Phone {
     async fn serve(
         &self,
         socket: &mut TunnelSocket,
-        transport: &mut Crypter,
+        serving: &mut ResponderServing,
         mut link: Option<LinkOffer>,
     ) -> Result<SessionOutcome, SessionError> {
         let t = self.config.timeouts;
@@ -412,11 +419,10 @@ impl Phone {
                     });
                 }
             };
-            let plaintext = transport.decrypt(&frame).map_err(|e| SessionError::BadFrame {
-                step: Step::AwaitRequest,
-                reason: e.into(),
-            })?;
-            match parse_incoming(&plaintext)? {
+            match serving
+                .receive(&frame)
+                .map_err(|e| role_error(Step::AwaitRequest, e))?
+            {
                 ClientMessage::Shutdown => {
                     outcome.shutdown_received = true;
                     return Ok(outcome);
@@ -446,7 +452,7 @@ impl Phone {
                                 let done =
                                     in_flight.finish(response.response.first().copied().unwrap_or(0xff));
                                 if let (Some(proof), Some(offer)) = (done.as_ref(), link.take()) {
-                                    self.send_link(proof, offer, socket, transport).await?;
+                                    self.send_link(proof, offer, socket, serving).await?;
                                     outcome.linked = true;
                                 }
                                 slot.record(done);
@@ -463,9 +469,8 @@ impl Phone {
                     let message = AuthenticatorMessage::Ctap(CtapResponse {
                         status,
                         body: body.to_vec(),
-                    })
-                    .to_bytes();
-                    send_encrypted(socket, transport, &message, Step::SendResponse, t.send).await?;
+                    });
+                    send_message(socket, serving, &message, Step::SendResponse, t.send).await?;
                     if let Some(EngineError::Store(StoreError::KeyInvalidated(why))) = response.error {
                         // The desktop has its failure status; the phone's app must hear why.
                         return Err(SessionError::KeyInvalidated(why));
@@ -531,31 +536,34 @@ async fn send(
     })
 }
 
-async fn send_encrypted(
+/// Encrypts `message` with the responder machine and sends it.
+async fn send_message(
     socket: &mut TunnelSocket,
-    transport: &mut Crypter,
-    plaintext: &[u8],
+    serving: &mut ResponderServing,
+    message: &AuthenticatorMessage,
     step: Step,
     limit: Duration,
 ) -> Result<(), SessionError> {
-    let frame = transport.encrypt(plaintext).map_err(|e| SessionError::BadFrame {
-        step,
-        reason: e.into(),
-    })?;
+    let frame = serving.send(message).map_err(|e| role_error(step, e))?;
     send(socket, frame, step, limit).await
 }
 
-/// Parses a decrypted message from the desktop; an empty one is a bad frame, an unknown type byte its own
-/// error (Chromium closes the connection on both).
-fn parse_incoming(plaintext: &[u8]) -> Result<ClientMessage, SessionError> {
-    ClientMessage::parse(plaintext).map_err(|e| match e {
-        MessageError::UnknownType(t) => SessionError::UnknownMessageType(t),
-        MessageError::Empty => SessionError::BadFrame {
-            step: Step::AwaitRequest,
+/// The session error for a refusal of the responder machine at `step`. A frame that does not decrypt or
+/// is empty is a bad frame, an unknown type byte its own error (Chromium closes the connection on both).
+fn role_error(step: Step, e: ResponderError) -> SessionError {
+    match e {
+        ResponderError::Noise(e) => SessionError::Handshake(e),
+        ResponderError::Transport(e) => SessionError::BadFrame {
+            step,
+            reason: e.into(),
+        },
+        ResponderError::Message(MessageError::UnknownType(t)) => SessionError::UnknownMessageType(t),
+        ResponderError::Message(MessageError::Empty) => SessionError::BadFrame {
+            step,
             reason: FrameError::Empty,
         },
-        other => SessionError::UnexpectedMessage(other.into()),
-    })
+        ResponderError::Message(other) => SessionError::UnexpectedMessage(other.into()),
+    }
 }
 
 #[cfg(test)]
@@ -642,22 +650,34 @@ mod tests {
         assert_eq!(tandem_hybrid::crypter::pad(&expected).len(), 512);
     }
 
+    /// How a desktop message the responder machine refuses becomes a session error.
     #[test]
-    fn incoming_types() {
-        assert!(matches!(parse_incoming(&[0]), Ok(ClientMessage::Shutdown)));
-        assert!(matches!(parse_incoming(&[1, 4]), Ok(ClientMessage::Ctap(c)) if c.command == 4));
-        assert!(matches!(parse_incoming(&[2, 0xa0]), Ok(ClientMessage::Update(_))));
+    fn refused_messages() {
+        let refusal = |bytes: &[u8]| {
+            let e = ClientMessage::parse(bytes).expect_err("refused");
+            role_error(Step::AwaitRequest, ResponderError::Message(e))
+        };
         assert_eq!(
-            parse_incoming(&[1]).err(),
-            Some(SessionError::UnexpectedMessage(MessageRefusal::Malformed(
-                MessageError::EmptyCtap
-            )))
+            refusal(&[1]),
+            SessionError::UnexpectedMessage(MessageRefusal::Malformed(MessageError::EmptyCtap))
         );
-        assert!(matches!(parse_incoming(&[3]), Ok(ClientMessage::Json(_))));
+        assert_eq!(refusal(&[9, 1]), SessionError::UnknownMessageType(9));
         assert_eq!(
-            parse_incoming(&[9, 1]).err(),
-            Some(SessionError::UnknownMessageType(9))
+            refusal(&[]),
+            SessionError::BadFrame {
+                step: Step::AwaitRequest,
+                reason: FrameError::Empty
+            }
         );
-        assert!(matches!(parse_incoming(&[]), Err(SessionError::BadFrame { .. })));
+        assert_eq!(
+            role_error(
+                Step::Update,
+                ResponderError::Transport(tandem_hybrid::crypter::CrypterError::Decrypt)
+            ),
+            SessionError::BadFrame {
+                step: Step::Update,
+                reason: tandem_hybrid::crypter::CrypterError::Decrypt.into()
+            }
+        );
     }
 }
