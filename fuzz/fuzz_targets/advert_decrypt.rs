@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tandem_hybrid::secrets::EidKey;
+use tandem_hybrid::EidKey;
 
 fuzz_target!(|data: &[u8]| {
     let key = EidKey::from_bytes(&tandem_fuzz::session().eid_key);

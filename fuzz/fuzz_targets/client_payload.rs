@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tandem_hybrid::client_payload::ClientPayload;
+use tandem_hybrid::ClientPayload;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(p) = ClientPayload::from_cbor(data) {

@@ -3,9 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tandem_hybrid::keys::{PrivateKey, PublicKey};
-use tandem_hybrid::noise::ResponderHandshake;
-use tandem_hybrid::secrets::Psk;
+use tandem_hybrid::{PrivateKey, Psk, PublicKey, ResponderHandshake};
 
 fuzz_target!(|data: &[u8]| {
     let s = tandem_fuzz::session();

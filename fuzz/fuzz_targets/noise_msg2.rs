@@ -2,9 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tandem_hybrid::keys::PrivateKey;
-use tandem_hybrid::noise::InitiatorHandshake;
-use tandem_hybrid::secrets::Psk;
+use tandem_hybrid::{InitiatorHandshake, PrivateKey, Psk};
 
 fuzz_target!(|data: &[u8]| {
     let s = tandem_fuzz::session();

@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tandem_hybrid::post_handshake::PostHandshakeMessage;
+use tandem_hybrid::PostHandshakeMessage;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(m) = PostHandshakeMessage::parse(data) {

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tandem_hybrid::qr::QrData;
+use tandem_hybrid::QrData;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(qr) = QrData::from_cbor(data) {

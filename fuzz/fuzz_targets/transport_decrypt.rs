@@ -3,10 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tandem_hybrid::crypter::Crypter;
-use tandem_hybrid::messages::ClientMessage;
-use tandem_hybrid::noise::HandshakeHash;
-use tandem_hybrid::secrets::TrafficKey;
+use tandem_hybrid::{ClientMessage, Crypter, HandshakeHash, TrafficKey};
 
 fuzz_target!(|data: &[u8]| {
     let s = tandem_fuzz::session();

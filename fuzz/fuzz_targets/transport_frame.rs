@@ -3,8 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tandem_hybrid::crypter::{pad, unpad};
-use tandem_hybrid::messages::{AuthenticatorMessage, ClientMessage};
+use tandem_hybrid::{AuthenticatorMessage, ClientMessage, pad, unpad};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(unpadded) = unpad(data.to_vec()) {

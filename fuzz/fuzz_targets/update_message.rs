@@ -3,9 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tandem_hybrid::keys::PrivateKey;
-use tandem_hybrid::noise::HandshakeHash;
-use tandem_hybrid::update::UpdateMessage;
+use tandem_hybrid::{HandshakeHash, PrivateKey, UpdateMessage};
 
 fuzz_target!(|data: &[u8]| {
     let s = tandem_fuzz::session();

@@ -245,9 +245,9 @@ impl RelyingParty {
 /// handshake with the wrong PSK, stay silent, or close at any step.
 pub struct RawDesktop {
     /// The QR identity key.
-    pub identity: tandem_hybrid::keys::PrivateKey,
+    pub identity: tandem_hybrid::PrivateKey,
     /// The QR secret.
-    pub secret: tandem_hybrid::secrets::QrSecret,
+    pub secret: tandem_hybrid::QrSecret,
     /// The `FIDO:/…` URL for the phone.
     pub url: String,
 }
@@ -255,8 +255,8 @@ pub struct RawDesktop {
 impl RawDesktop {
     /// A fresh QR code (hint `"ga"`, linking as given).
     pub fn new(linking: bool) -> Self {
-        let identity = tandem_hybrid::keys::PrivateKey::generate().expect("randomness");
-        let secret = tandem_hybrid::secrets::QrSecret::generate().expect("randomness");
+        let identity = tandem_hybrid::PrivateKey::generate().expect("randomness");
+        let secret = tandem_hybrid::QrSecret::generate().expect("randomness");
         let url = tandem_desktop::proto::qr_url(&identity.public_key(), &secret, "ga", linking);
         RawDesktop {
             identity,

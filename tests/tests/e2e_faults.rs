@@ -7,8 +7,7 @@ use std::time::Duration;
 
 use tandem_desktop::{DesktopError, DesktopStep, QrSession};
 use tandem_engine::store::CredentialStore;
-use tandem_hybrid::noise::InitiatorHandshake;
-use tandem_hybrid::secrets::QrSecret;
+use tandem_hybrid::{InitiatorHandshake, QrSecret};
 use tandem_phone::ble::BleAdvertiser;
 use tandem_phone::{Phone, ProgressEvent, SessionError, SessionOutcome, Step, Timeouts};
 use tandem_radio::SimRadio;
@@ -302,12 +301,11 @@ async fn silent_phone_times_out_on_the_desktop() {
         tandem_phone::ws::TunnelSocket::connect(&new_url, &[], &tls, Duration::from_secs(5))
             .await
             .unwrap();
-    let routing = tandem_hybrid::ids::RoutingId::from_hex(
-        tandem_phone::ws::header(&headers, "x-cable-routing-id").unwrap(),
-    )
-    .unwrap();
-    let domain = tandem_hybrid::domain::DomainId::new(TEST_DOMAIN_ID).unwrap();
-    let plaintext = tandem_hybrid::eid::EidPlaintext::generate(&routing, domain).unwrap();
+    let routing =
+        tandem_hybrid::RoutingId::from_hex(tandem_phone::ws::header(&headers, "x-cable-routing-id").unwrap())
+            .unwrap();
+    let domain = tandem_hybrid::DomainId::new(TEST_DOMAIN_ID).unwrap();
+    let plaintext = tandem_hybrid::EidPlaintext::generate(&routing, domain).unwrap();
     let advertiser = radio.advertiser();
     advertiser
         .start(secret_tunnel.eid_key().encrypt(&plaintext).as_bytes())
@@ -361,9 +359,9 @@ async fn foreign_and_replayed_adverts_are_ignored() {
         .unwrap();
     let foreign = w.radio.advertiser();
     let other = QrSecret::generate().unwrap();
-    let domain = tandem_hybrid::domain::DomainId::new(TEST_DOMAIN_ID).unwrap();
-    let routing = tandem_hybrid::ids::RoutingId::from_bytes([1, 2, 3]);
-    let p = tandem_hybrid::eid::EidPlaintext::generate(&routing, domain).unwrap();
+    let domain = tandem_hybrid::DomainId::new(TEST_DOMAIN_ID).unwrap();
+    let routing = tandem_hybrid::RoutingId::from_bytes([1, 2, 3]);
+    let p = tandem_hybrid::EidPlaintext::generate(&routing, domain).unwrap();
     foreign.start(other.eid_key().encrypt(&p).as_bytes()).unwrap();
 
     // Only foreign adverts on the air: the desktop finds nothing (a scan timeout, not an error per advert).
@@ -490,7 +488,7 @@ async fn digital_credential_qr_is_refused_before_the_tunnel() {
         Arc::new(AutoApprove),
         recorder.clone(),
     );
-    let identity = tandem_hybrid::keys::PrivateKey::generate().unwrap();
+    let identity = tandem_hybrid::PrivateKey::generate().unwrap();
     let secret = QrSecret::generate().unwrap();
     let qr = tandem_desktop::proto::qr_url(&identity.public_key(), &secret, "dcp", true);
     let err = phone.run_qr(&qr).await.unwrap_err();

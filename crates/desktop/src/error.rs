@@ -2,13 +2,8 @@
 
 use std::fmt;
 
-pub use tandem_hybrid::crypter::FrameError;
-use tandem_hybrid::linking::LinkingError;
-use tandem_hybrid::messages::MessageError;
-use tandem_hybrid::noise::NoiseError;
-use tandem_hybrid::post_handshake::PostHandshakeError;
-use tandem_hybrid::random::RandomError;
-use tandem_hybrid::update::UpdateError;
+pub use tandem_hybrid::FrameError;
+use tandem_hybrid::{LinkingError, MessageError, NoiseError, PostHandshakeError, RandomError, UpdateError};
 
 use crate::ble::ScanError;
 use crate::get_info::GetInfoRejected;

@@ -4,24 +4,17 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use tandem_hybrid::client_payload::ClientPayload;
-use tandem_hybrid::domain::DomainId;
-use tandem_hybrid::ids::{ClientNonce, LinkId};
-use tandem_hybrid::keys::{PrivateKey, PublicKey};
-use tandem_hybrid::linking::LinkingInfo;
-use tandem_hybrid::messages::{AuthenticatorMessage, ClientMessage, CtapRequest, MessageError};
-use tandem_hybrid::noise::HandshakeHash;
-use tandem_hybrid::post_handshake::{Feature, PostHandshakeMessage};
-use tandem_hybrid::qr::QrData;
-use tandem_hybrid::request_type::RequestType;
-use tandem_hybrid::role::InitiatorError;
-use tandem_hybrid::secrets::QrSecret;
+use tandem_hybrid::{
+    AuthenticatorMessage, ClientMessage, ClientNonce, ClientPayload, CtapRequest, DomainId, Feature,
+    HandshakeHash, InitiatorError, LinkId, LinkingInfo, MessageError, PostHandshakeMessage, PrivateKey,
+    PublicKey, QrData, QrSecret, RequestType,
+};
 
 use crate::error::{DesktopError, DesktopStep, FrameError, LinkingFault, MessageRefusal, PostHandshakeFault};
 use crate::link::StoredLink;
 
 /// Number of assigned tunnel domains this desktop knows (QR key 2).
-pub const KNOWN_ASSIGNED_DOMAINS: u64 = tandem_hybrid::qr::KNOWN_ASSIGNED_DOMAINS;
+pub const KNOWN_ASSIGNED_DOMAINS: u64 = tandem_hybrid::KNOWN_ASSIGNED_DOMAINS;
 
 /// The `FIDO:/…` URL: CBOR `{0: compressed key, 1: secret, 2: 2, 3: now, 4: linking, 5: hint}` in digits.
 pub fn qr_url(identity: &PublicKey, secret: &QrSecret, hint: &str, linking: bool) -> String {

@@ -6,13 +6,10 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use tandem_hybrid::domain::DomainId;
-use tandem_hybrid::eid::EidPlaintext;
-use tandem_hybrid::ids::{ClientNonce, LinkId};
-use tandem_hybrid::keys::{PrivateKey, PublicKey};
-use tandem_hybrid::messages::ClientMessage;
-use tandem_hybrid::role::{InitiatorAwaitingMsg2, InitiatorAwaitingPostHandshake, InitiatorServing};
-use tandem_hybrid::secrets::{EidKey, PairedSecret, QrSecret};
+use tandem_hybrid::{
+    ClientMessage, ClientNonce, DomainId, EidKey, EidPlaintext, InitiatorAwaitingMsg2,
+    InitiatorAwaitingPostHandshake, InitiatorServing, LinkId, PairedSecret, PrivateKey, PublicKey, QrSecret,
+};
 
 use crate::ble::AdvertScanner;
 use crate::error::{DesktopError, DesktopStep, FrameError, LinkingFault, MessageRefusal};
@@ -231,10 +228,7 @@ impl Channel {
     }
 
     /// Verifies and keeps the linking information of an update message (QR sessions that asked for it).
-    fn accept_update(
-        &mut self,
-        linking: Option<tandem_hybrid::linking::LinkingInfo>,
-    ) -> Result<(), DesktopError> {
+    fn accept_update(&mut self, linking: Option<tandem_hybrid::LinkingInfo>) -> Result<(), DesktopError> {
         let (Some(linking), Some((qr_key, domain))) = (linking, self.link_check.as_ref()) else {
             return Ok(());
         };

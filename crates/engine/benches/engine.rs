@@ -6,12 +6,12 @@ use std::sync::Arc;
 use criterion::{Criterion, criterion_group, criterion_main};
 use p256::ecdsa::signature::Signer;
 use tandem_cbor::Value;
-use tandem_engine::keys::{COSE_ES256, CredentialKey, CredentialSecret};
 use tandem_engine::platform::{
     AccountChooser, AccountInfo, UserVerifier, UvKey, VerificationError, VerificationPrompt,
 };
 use tandem_engine::store::{CredentialMeta, CredentialStore, StoredCredential};
 use tandem_engine::{Authenticator, AuthenticatorConfig};
+use tandem_engine::{COSE_ES256, CredentialKey, CredentialSecret};
 use tandem_store::{SoftwareKeyProtector, SqliteStore};
 
 struct Approve;

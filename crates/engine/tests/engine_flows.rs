@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use common::*;
 use tandem_cbor::Value;
-use tandem_engine::pin::{KeyAgreementKey, PinProtocol};
 use tandem_engine::platform::{Operation, VerificationError};
 use tandem_engine::store::CredentialStore;
 use tandem_engine::{AttestationConfig, AuthenticatorConfig, BackupPolicy, CtapStatus};
+use tandem_engine::{KeyAgreementKey, PinProtocol};
 
 const RP: &str = "example.com";
 
@@ -502,7 +502,7 @@ fn silent_multi_credential_uses_get_next_assertion() {
 struct Platform {
     key: KeyAgreementKey,
     protocol: PinProtocol,
-    shared: tandem_engine::pin::SharedSecret,
+    shared: tandem_engine::SharedSecret,
 }
 
 fn platform(h: &Harness, protocol: PinProtocol) -> Platform {

@@ -9,11 +9,10 @@ use std::time::Duration;
 use common::*;
 use tandem_cbor::Value;
 use tandem_engine::ManualClock;
-use tandem_engine::cancel::Cancellation;
-use tandem_engine::pin::{KeyAgreementKey, PinProtocol};
 use tandem_engine::platform::{UserVerifier, UvKey, VerificationError, VerificationPrompt};
 use tandem_engine::store::CredentialStore;
 use tandem_engine::{Authenticator, AuthenticatorConfig, CtapStatus};
+use tandem_engine::{Cancellation, KeyAgreementKey, PinProtocol};
 use tandem_engine::{INITIAL_USAGE_TIME_LIMIT, MAX_USAGE_TIME_PERIOD};
 
 const RP: &str = "example.com";
@@ -73,7 +72,7 @@ fn harness_with_clock(clock: Arc<ManualClock>) -> Harness {
 
 struct Client {
     key: KeyAgreementKey,
-    shared: tandem_engine::pin::SharedSecret,
+    shared: tandem_engine::SharedSecret,
 }
 
 fn client(h: &Harness) -> Client {

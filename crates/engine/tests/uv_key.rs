@@ -6,7 +6,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use common::*;
-use tandem_engine::keys::CredentialSecret;
+use tandem_engine::CredentialSecret;
 use tandem_engine::platform::{UserVerifier, UvKey, VerificationError, VerificationPrompt};
 use tandem_engine::store::CredentialStore;
 use tandem_engine::{Authenticator, AuthenticatorConfig, CtapStatus};

@@ -12,8 +12,8 @@ use std::time::Duration;
 use common::*;
 use tandem_engine::AuthenticatorConfig;
 use tandem_engine::assetlinks::{AssetLinksSource, NoAssetLinks};
-use tandem_engine::caller::{AndroidApp, AppSigning, Caller, CallerError, CertDigest, PrivilegedAllowlist};
 use tandem_engine::webauthn::{self, CallerPolicy, WebAuthnError};
+use tandem_engine::{AndroidApp, AppSigning, Caller, CallerError, CertDigest, PrivilegedAllowlist};
 use webauthn_rs_core::WebauthnCore;
 use webauthn_rs_core::proto::{
     COSEAlgorithm, PublicKeyCredential, RegisterPublicKeyCredential, UserVerificationPolicy,

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use common::*;
 use tandem_engine::assetlinks::NoAssetLinks;
-use tandem_engine::caller::{Caller, PrivilegedAllowlist};
 use tandem_engine::webauthn::{self, CallerPolicy, WebAuthnError};
 use tandem_engine::{AttestationConfig, AuthenticatorConfig, BackupPolicy, CtapStatus};
+use tandem_engine::{Caller, PrivilegedAllowlist};
 use webauthn_attestation_ca::{AttestationCaList, AttestationCaListBuilder};
 use webauthn_rs_core::WebauthnCore;
 use webauthn_rs_core::proto::{

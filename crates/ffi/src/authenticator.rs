@@ -7,10 +7,9 @@
 use std::sync::Arc;
 
 use tandem_engine::assetlinks::AssetLinksSource;
-use tandem_engine::caller::PrivilegedAllowlist;
-use tandem_engine::cancel::{CancelOnDrop, Cancellation};
 use tandem_engine::webauthn::{self, CallerPolicy, WebAuthnError};
 use tandem_engine::{AuthenticatorConfig, BackupPolicy as CoreBackup, EngineError};
+use tandem_engine::{CancelOnDrop, Cancellation, PrivilegedAllowlist};
 
 use crate::TandemError;
 use crate::callbacks::{AccountChooser, ChooserAdapter, UserVerifier, VerifierAdapter};

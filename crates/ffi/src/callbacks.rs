@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use tandem_engine::cancel::Cancellation;
+use tandem_engine::Cancellation;
 use tandem_engine::platform as core;
 use tandem_store::SqliteStore;
 use zeroize::Zeroizing;

@@ -1,11 +1,11 @@
-//! Who is calling, as the platform reports it: the FFI form of [`tandem_engine::caller::Caller`], and the typed
+//! Who is calling, as the platform reports it: the FFI form of [`tandem_engine::Caller`], and the typed
 //! refusals ([`CallerRefusal`]) an app maps to its platform's security errors.
 //!
 //! The rules (allowlist, RP ID, asset links) live in the core; this module only carries the platform's facts
 //! across. On Android pass what `android.service.credentials.CallingAppInfo` says (package name, the raw signing
 //! certificates, `origin`) and the request's clientDataHash; on iOS the OS has already verified the request.
 
-use tandem_engine::caller::{AndroidApp, AppSigning, Caller, CallerError, PrivilegedAllowlist};
+use tandem_engine::{AndroidApp, AppSigning, Caller, CallerError, PrivilegedAllowlist};
 
 use crate::TandemError;
 

@@ -429,7 +429,7 @@ mod tests {
     #[test]
     fn session_errors_keep_their_kind_and_step() {
         assert_eq!(
-            TandemError::from(SessionError::InvalidQr(tandem_hybrid::qr::QrError::Prefix.into())),
+            TandemError::from(SessionError::InvalidQr(tandem_hybrid::QrError::Prefix.into())),
             TandemError::InvalidQr {
                 reason: "QR code does not start with FIDO:/".into()
             }

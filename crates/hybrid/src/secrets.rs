@@ -9,7 +9,7 @@
 //! ```
 
 // The advert key lives with the advert it encrypts; re-exported here beside the secrets it derives from.
-pub use crate::eid::EidKey;
+pub(crate) use crate::eid::EidKey;
 use crate::eid::EidPlaintext;
 use crate::ids::{ClientNonce, ContactId, LinkId, TunnelId};
 use crate::kdf::{Purpose, derive};

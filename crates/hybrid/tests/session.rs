@@ -1,18 +1,11 @@
 //! Both roles talking to each other in memory: a QR-initiated session that links, then a state-assisted
 //! session over that link. Every value crosses the "wire" only as bytes or strings.
 
-use tandem_hybrid::client_payload::ClientPayload;
-use tandem_hybrid::domain::{DomainId, select_domain};
-use tandem_hybrid::eid::EidPlaintext;
-use tandem_hybrid::ids::{ContactId, LinkId, RoutingId};
-use tandem_hybrid::linking::LinkingInfo;
-use tandem_hybrid::messages::{AuthenticatorMessage, ClientMessage, CtapRequest, CtapResponse};
-use tandem_hybrid::noise::{InitiatorHandshake, ResponderHandshake};
-use tandem_hybrid::post_handshake::PostHandshakeMessage;
-use tandem_hybrid::qr::{DesktopQr, QrData};
-use tandem_hybrid::request_type::RequestType;
-use tandem_hybrid::secrets::RootSecret;
-use tandem_hybrid::update::UpdateMessage;
+use tandem_hybrid::{
+    AuthenticatorMessage, ClientMessage, ClientPayload, ContactId, CtapRequest, CtapResponse, DesktopQr,
+    DomainId, EidPlaintext, InitiatorHandshake, LinkId, LinkingInfo, PostHandshakeMessage, QrData,
+    RequestType, ResponderHandshake, RootSecret, RoutingId, UpdateMessage, select_domain,
+};
 
 const GET_INFO: &[u8] = &[
     0xa1, 0x01, 0x81, 0x68, b'F', b'I', b'D', b'O', b'_', b'2', b'_', b'0',

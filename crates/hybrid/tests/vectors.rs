@@ -2,15 +2,14 @@
 
 use serde_json::Value as Json;
 use std::sync::OnceLock;
-use tandem_hybrid::crypter::Crypter;
 use tandem_hybrid::digits;
-use tandem_hybrid::domain::DomainId;
-use tandem_hybrid::eid::EidPlaintext;
-use tandem_hybrid::ids::{ConnectionNonce, RoutingId};
 use tandem_hybrid::kdf::{Purpose, derive};
-use tandem_hybrid::keys::{PrivateKey, PublicKey};
-use tandem_hybrid::noise::{HandshakeHash, InitiatorHandshake, ResponderHandshake};
-use tandem_hybrid::secrets::{QrSecret, TrafficKey};
+use tandem_hybrid::{
+    AuthenticatorMessage, ClientMessage, ClientNonce, ClientPayload, ConnectionNonce, ContactId, Crypter,
+    CtapRequest, CtapResponse, DomainId, EidPlaintext, Feature, HandshakeHash, InitiatorHandshake, LinkId,
+    LinkingInfo, PostHandshakeMessage, PrivateKey, PublicKey, QrData, QrKey6, QrSecret, RequestType,
+    ResponderHandshake, RootSecret, RoutingId, TrafficKey, TunnelId, UpdateMessage, handshake_signature,
+};
 
 fn vectors() -> &'static Json {
     static V: OnceLock<Json> = OnceLock::new();
@@ -124,7 +123,7 @@ fn chromium_transport_ciphertext() {
     let read = TrafficKey::from_bytes(arr(v, "desktop_read_key"));
     let hash = HandshakeHash::from_bytes([0; 32]);
     assert_eq!(
-        tandem_hybrid::crypter::pad(&h(v, "plaintext_frame")).to_vec(),
+        tandem_hybrid::pad(&h(v, "plaintext_frame")).to_vec(),
         h(v, "padded")
     );
     let mut desktop = Crypter::from_keys(&write, &read, hash);
@@ -183,7 +182,7 @@ fn derived_session_advert_and_psk() {
 fn qr_handshake() -> (Crypter, Crypter) {
     let v = session();
     let desktop_id = key(v, "desktop_identity_private");
-    let psk = tandem_hybrid::secrets::Psk::from_bytes(arr(v, "psk"));
+    let psk = tandem_hybrid::Psk::from_bytes(arr(v, "psk"));
     let (init, msg1) =
         InitiatorHandshake::qr_with_ephemeral(&desktop_id, &psk, key(v, "desktop_ephemeral_private"));
     assert_eq!(msg1.to_vec(), h(v, "handshake_msg1_desktop_to_phone"));
@@ -250,7 +249,7 @@ fn derived_state_assisted_handshake() {
         phone_id.public_key().to_uncompressed().to_vec(),
         h(q, "phone_identity_public")
     );
-    let psk = tandem_hybrid::secrets::Psk::from_bytes(arr(v, "psk"));
+    let psk = tandem_hybrid::Psk::from_bytes(arr(v, "psk"));
     let (init, msg1) = InitiatorHandshake::state_assisted_with_ephemeral(
         &phone_id.public_key(),
         &psk,
@@ -287,16 +286,16 @@ fn derived_state_assisted_handshake() {
 fn derived_state_assisted_secrets_and_advert() {
     let q = session();
     let v = state_assisted();
-    let root = tandem_hybrid::secrets::RootSecret::from_bytes(arr(q, "root_secret"));
-    let contact = tandem_hybrid::ids::ContactId::new(h(q, "contact_id")).unwrap();
-    let link = tandem_hybrid::ids::LinkId::from_bytes(arr(q, "pairing_id"));
+    let root = tandem_hybrid::RootSecret::from_bytes(arr(q, "root_secret"));
+    let contact = tandem_hybrid::ContactId::new(h(q, "contact_id")).unwrap();
+    let link = tandem_hybrid::LinkId::from_bytes(arr(q, "pairing_id"));
     assert_eq!(
         root.per_contact_secret(&contact).as_bytes().to_vec(),
         h(q, "per_contact_id_secret")
     );
     let paired = root.paired_secret(&contact, &link);
     assert_eq!(paired.as_bytes().to_vec(), h(q, "paired_secret"));
-    let nonce = tandem_hybrid::ids::ClientNonce::from_bytes(arr(v, "client_nonce"));
+    let nonce = tandem_hybrid::ClientNonce::from_bytes(arr(v, "client_nonce"));
     let eid_key = paired.eid_key(&nonce);
     assert_eq!(eid_key.to_bytes().to_vec(), h(v, "eid_key"));
     let plaintext = EidPlaintext::from_bytes(arr(v, "eid_plaintext")).unwrap();
@@ -305,16 +304,7 @@ fn derived_state_assisted_secrets_and_advert() {
     assert_eq!(paired.psk(&plaintext).as_bytes().to_vec(), h(v, "psk"));
 }
 
-use tandem_hybrid::client_payload::ClientPayload;
-use tandem_hybrid::ids::{ClientNonce, ContactId, LinkId, TunnelId};
-use tandem_hybrid::linking::{LinkingInfo, handshake_signature};
-use tandem_hybrid::messages::{AuthenticatorMessage, ClientMessage, CtapRequest, CtapResponse};
-use tandem_hybrid::post_handshake::{Feature, PostHandshakeMessage};
-use tandem_hybrid::qr::{QrData, QrKey6};
-use tandem_hybrid::request_type::RequestType;
-use tandem_hybrid::secrets::RootSecret;
 use tandem_hybrid::tunnel;
-use tandem_hybrid::update::UpdateMessage;
 
 fn check_qr_fields(qr: &QrData, fields: &Json) {
     assert_eq!(qr.identity_key.to_compressed().to_vec(), h(fields, "0"));
@@ -481,7 +471,7 @@ fn derived_session_linking_update() {
     });
     let bytes = update.to_bytes();
     assert_eq!(bytes, h(v, "update_plaintext_with_type_byte"));
-    assert_eq!(tandem_hybrid::crypter::pad(&bytes).len(), 512);
+    assert_eq!(tandem_hybrid::pad(&bytes).len(), 512);
 
     // Desktop side: parse and verify with the QR private key.
     let AuthenticatorMessage::Update(parsed) = AuthenticatorMessage::parse(&bytes).unwrap() else {

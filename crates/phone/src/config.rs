@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tandem_hybrid::domain::{DomainId, DomainKind, select_domain};
+use tandem_hybrid::{DomainId, DomainKind, select_domain};
 
 use crate::error::SessionError;
 use crate::ws::{TlsOptions, WebSocketConnector};

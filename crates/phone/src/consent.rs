@@ -6,7 +6,7 @@
 //! with [`crate::SessionError::LinkedSessionRefused`] and no CTAP is served. Every ceremony in an accepted
 //! session still needs user verification (the engine prompts for each).
 
-use tandem_engine::cancel::Cancellation;
+use tandem_engine::Cancellation;
 
 /// Asks the user whether a linked desktop may start a session. Blocks until the user answers; runs on a
 /// blocking thread.

@@ -11,11 +11,7 @@ pub trait CtapEngine: Send + Sync + 'static {
     /// Answers one CTAP message (command byte ‖ CBOR) with status byte ‖ CBOR, plus the typed error
     /// behind a failure. May block on the user. Once `cancel` is raised (the driver stopped waiting), a late
     /// approval must store and sign nothing.
-    fn handle_ctap(
-        &self,
-        request: &[u8],
-        cancel: &tandem_engine::cancel::Cancellation,
-    ) -> tandem_engine::authenticator::CtapAnswer;
+    fn handle_ctap(&self, request: &[u8], cancel: &tandem_engine::Cancellation) -> tandem_engine::CtapAnswer;
 }
 
 impl CtapEngine for tandem_engine::Authenticator {
@@ -23,11 +19,7 @@ impl CtapEngine for tandem_engine::Authenticator {
         self.get_info_cbor()
     }
 
-    fn handle_ctap(
-        &self,
-        request: &[u8],
-        cancel: &tandem_engine::cancel::Cancellation,
-    ) -> tandem_engine::authenticator::CtapAnswer {
+    fn handle_ctap(&self, request: &[u8], cancel: &tandem_engine::Cancellation) -> tandem_engine::CtapAnswer {
         self.answer_ctap(request, cancel)
     }
 }

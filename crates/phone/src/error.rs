@@ -4,14 +4,10 @@ use std::fmt;
 
 use tandem_engine::store::StoreError;
 
-use tandem_hybrid::client_payload::ClientPayloadError;
-pub use tandem_hybrid::crypter::FrameError;
-use tandem_hybrid::messages::MessageError;
-use tandem_hybrid::noise::NoiseError;
-use tandem_hybrid::qr::QrError;
-use tandem_hybrid::random::RandomError;
-use tandem_hybrid::request_type::RequestType;
-use tandem_hybrid::wake::WakeError;
+pub use tandem_hybrid::FrameError;
+use tandem_hybrid::{
+    ClientPayloadError, MessageError, NoiseError, QrError, RandomError, RequestType, WakeError,
+};
 
 use crate::ble::AdvertiseError;
 

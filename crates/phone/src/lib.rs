@@ -26,6 +26,6 @@ pub use error::{FrameError, MessageRefusal, QrRejection, SessionError, Step, Wak
 pub use linking::LinkIdentity;
 pub use progress::{NoProgress, ProgressEvent, ProgressListener};
 pub use session::{Phone, SessionOutcome};
-pub use tandem_hybrid::client_payload::ClientPayload;
+pub use tandem_hybrid::ClientPayload;
 pub use wake::{WakeChannel, WakeRequest};
 pub use ws::TlsOptions;

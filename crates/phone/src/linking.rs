@@ -11,11 +11,9 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tandem_engine::store::StoreError;
-use tandem_hybrid::ids::{ContactId, LinkId};
-use tandem_hybrid::keys::{PrivateKey, PublicKey};
-use tandem_hybrid::linking::LinkingInfo;
-use tandem_hybrid::noise::HandshakeHash;
-use tandem_hybrid::secrets::{PairedSecret, RootSecret};
+use tandem_hybrid::{
+    ContactId, HandshakeHash, LinkId, LinkingInfo, PairedSecret, PrivateKey, PublicKey, RootSecret,
+};
 use tandem_store::{HybridStateStore, LinkedDesktop};
 
 use crate::config::ResolvedTunnel;

@@ -9,20 +9,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tandem_engine::EngineError;
-use tandem_engine::authenticator::CtapAnswer;
-use tandem_engine::cancel::{CancelOnDrop, Cancellation};
 use tandem_engine::store::StoreError;
-use tandem_hybrid::client_payload::ClientPayload;
-use tandem_hybrid::eid::{Advert, EidPlaintext};
-use tandem_hybrid::ids::RoutingId;
-use tandem_hybrid::keys::PublicKey;
-use tandem_hybrid::messages::{AuthenticatorMessage, ClientMessage, CtapResponse, MessageError};
-use tandem_hybrid::noise::{HandshakeHash, NoiseError};
-use tandem_hybrid::post_handshake::PostHandshakeMessage;
-use tandem_hybrid::qr::QrData;
-use tandem_hybrid::role::{ResponderAwaitingMsg1, ResponderError, ResponderServing};
-use tandem_hybrid::update::UpdateMessage;
-use tandem_hybrid::wake::WakeMessage;
+use tandem_engine::{CancelOnDrop, Cancellation, CtapAnswer};
+use tandem_hybrid::{
+    Advert, AuthenticatorMessage, ClientMessage, ClientPayload, CtapResponse, EidPlaintext, HandshakeHash,
+    MessageError, NoiseError, PostHandshakeMessage, PublicKey, QrData, ResponderAwaitingMsg1, ResponderError,
+    ResponderServing, RoutingId, UpdateMessage, WakeMessage,
+};
 use tandem_store::HybridStateStore;
 
 use crate::ble::BleAdvertiser;
@@ -569,10 +562,7 @@ fn role_error(step: Step, e: ResponderError) -> SessionError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tandem_hybrid::ids::{ContactId, LinkId};
-    use tandem_hybrid::keys::PrivateKey;
-    use tandem_hybrid::linking::LinkingInfo;
-    use tandem_hybrid::secrets::RootSecret;
+    use tandem_hybrid::{ContactId, LinkId, LinkingInfo, PrivateKey, RootSecret};
 
     fn vectors() -> serde_json::Value {
         let text = include_str!("../../../tests/data/hybrid-vectors.json");
@@ -605,8 +595,7 @@ mod tests {
 
     #[test]
     fn digital_credential_qr_is_refused() {
-        use tandem_hybrid::qr::DesktopQr;
-        use tandem_hybrid::request_type::RequestType;
+        use tandem_hybrid::{DesktopQr, RequestType};
         for hint in ["dcp", "dci"] {
             let qr = DesktopQr::generate(1_700_000_000, true, RequestType::parse(hint)).unwrap();
             let err = parse_qr(&qr.url()).expect_err("refused");
@@ -628,7 +617,7 @@ mod tests {
         let identity = PrivateKey::from_bytes(&h(v, "phone_identity_private").try_into().unwrap()).unwrap();
         let desktop = PublicKey::from_uncompressed(&h(v, "desktop_identity_public_uncompressed")).unwrap();
         let hh = HandshakeHash::from_bytes(h(v, "handshake_hash").try_into().unwrap());
-        let sig = tandem_hybrid::linking::handshake_signature(&identity, &desktop, &hh);
+        let sig = tandem_hybrid::handshake_signature(&identity, &desktop, &hh);
         assert_eq!(sig.to_vec(), h(v, "linking_signature"));
         let secret = root.paired_secret(&contact, &link_id);
         assert_eq!(secret.as_bytes().to_vec(), h(v, "paired_secret"));
@@ -646,8 +635,8 @@ mod tests {
         assert_eq!(update, expected);
         // Padding-only: 512 bytes after Crypter padding, like the linked one.
         let plain = AuthenticatorMessage::Update(UpdateMessage { linking: None }).to_bytes();
-        assert_eq!(tandem_hybrid::crypter::pad(&plain).len(), 512);
-        assert_eq!(tandem_hybrid::crypter::pad(&expected).len(), 512);
+        assert_eq!(tandem_hybrid::pad(&plain).len(), 512);
+        assert_eq!(tandem_hybrid::pad(&expected).len(), 512);
     }
 
     /// How a desktop message the responder machine refuses becomes a session error.
@@ -672,11 +661,11 @@ mod tests {
         assert_eq!(
             role_error(
                 Step::Update,
-                ResponderError::Transport(tandem_hybrid::crypter::CrypterError::Decrypt)
+                ResponderError::Transport(tandem_hybrid::CrypterError::Decrypt)
             ),
             SessionError::BadFrame {
                 step: Step::Update,
-                reason: tandem_hybrid::crypter::CrypterError::Decrypt.into()
+                reason: tandem_hybrid::CrypterError::Decrypt.into()
             }
         );
     }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use tandem_hybrid::wake::WakeMessage;
+use tandem_hybrid::WakeMessage;
 
 use crate::error::{SessionError, Step};
 use crate::linking::LinkIdentity;

@@ -10,12 +10,12 @@ use common::{open, raw, set_column};
 use rusqlite::params;
 use rusqlite::types::Value as Sql;
 use tandem_cbor::Value;
-use tandem_engine::keys::{COSE_ES256, CredentialKey, CredentialSecret};
 use tandem_engine::platform::{
     AccountChooser, AccountInfo, UserVerifier, UvKey, VerificationError, VerificationPrompt,
 };
 use tandem_engine::store::{CredentialMeta, CredentialStore, StoredCredential};
 use tandem_engine::{Authenticator, AuthenticatorConfig};
+use tandem_engine::{COSE_ES256, CredentialKey, CredentialSecret};
 use tandem_store::SqliteStore;
 
 const RP: &str = "a.example";

@@ -2,7 +2,7 @@
 //! `tandem_hybrid::wake` (the phone decodes with the same code); this module only holds a pending wake-up
 //! in the server's own identifier types.
 
-pub use tandem_hybrid::wake::{MAX_CLIENT_PAYLOAD, WakeError, WakeMessage};
+pub use tandem_hybrid::{MAX_CLIENT_PAYLOAD, WakeError, WakeMessage};
 
 use crate::ids::{RoutingId, TunnelId};
 
@@ -21,8 +21,8 @@ impl PendingWake {
     /// The wire message ([`WakeMessage::encode`] gives its bytes).
     pub(crate) fn to_message(&self) -> WakeMessage {
         WakeMessage {
-            tunnel_id: tandem_hybrid::ids::TunnelId::from_bytes(self.tunnel.0),
-            routing_id: tandem_hybrid::ids::RoutingId::from_bytes(self.routing.0),
+            tunnel_id: tandem_hybrid::TunnelId::from_bytes(self.tunnel.0),
+            routing_id: tandem_hybrid::RoutingId::from_bytes(self.routing.0),
             client_payload: self.client_payload.clone(),
         }
     }
