@@ -11,7 +11,8 @@ use tandem_engine::platform::{UserVerifier, UvKey, VerificationError, Verificati
 use tandem_engine::store::CredentialStore;
 use tandem_engine::{Authenticator, AuthenticatorConfig};
 use tandem_phone::{
-    LinkedSessionApprover, Phone, PhoneConfig, SessionError, SessionOutcome, Step, Timeouts, WakeChannel,
+    LinkedSessionApprover, Phone, PhoneConfig, SessionError, SessionOutcome, SessionStep, Timeouts,
+    WakeChannel,
 };
 use tandem_radio::SimRadio;
 use tandem_store::{HybridStateStore, SqliteStore};
@@ -303,7 +304,7 @@ async fn approval_after_the_session_timed_out_stores_nothing() {
     assert_eq!(
         err,
         SessionError::Timeout {
-            step: Step::ProcessRequest
+            step: SessionStep::ProcessRequest
         }
     );
     // The user approves now.

@@ -9,7 +9,7 @@ use tandem_desktop::{DesktopError, DesktopStep, QrSession};
 use tandem_engine::store::CredentialStore;
 use tandem_hybrid::{InitiatorHandshake, QrSecret};
 use tandem_phone::ble::BleAdvertiser;
-use tandem_phone::{Phone, ProgressEvent, SessionError, SessionOutcome, Step, Timeouts};
+use tandem_phone::{Phone, ProgressEvent, SessionError, SessionOutcome, SessionStep, Timeouts};
 use tandem_radio::SimRadio;
 use tandem_store::{HybridStateStore, SqliteStore};
 use tandem_tests::*;
@@ -77,7 +77,7 @@ async fn tunnel_closed_before_handshake() {
     assert_eq!(
         err,
         SessionError::TunnelClosed {
-            step: Step::Handshake
+            step: SessionStep::Handshake
         }
     );
     assert!(w.radio.on_air().is_empty(), "advert stopped after the failure");
@@ -99,7 +99,7 @@ async fn tunnel_closed_after_handshake() {
     assert_eq!(
         err,
         SessionError::TunnelClosed {
-            step: Step::AwaitRequest
+            step: SessionStep::AwaitRequest
         }
     );
     w.server.shutdown().await;
@@ -167,7 +167,7 @@ async fn truncated_transport_frame() {
         matches!(
             err,
             SessionError::BadFrame {
-                step: Step::AwaitRequest,
+                step: SessionStep::AwaitRequest,
                 ..
             }
         ),
@@ -190,7 +190,7 @@ async fn badly_padded_frame() {
     let err = phone.await.unwrap().unwrap_err();
     match &err {
         SessionError::BadFrame {
-            step: Step::AwaitRequest,
+            step: SessionStep::AwaitRequest,
             reason,
         } => assert!(reason.to_string().contains("padding"), "{reason}"),
         other => panic!("expected a padding error, got {other:?}"),
@@ -220,7 +220,7 @@ async fn oversized_frame() {
     assert_eq!(
         err,
         SessionError::BadFrame {
-            step: Step::AwaitRequest,
+            step: SessionStep::AwaitRequest,
             reason: tandem_phone::FrameError::TooLarge
         }
     );
@@ -253,7 +253,7 @@ async fn silent_desktop_times_out_at_handshake() {
     assert_eq!(
         err,
         SessionError::Timeout {
-            step: Step::Handshake
+            step: SessionStep::Handshake
         }
     );
     drop(socket);
@@ -272,7 +272,7 @@ async fn silent_desktop_times_out_waiting_for_a_request() {
     assert_eq!(
         err,
         SessionError::Timeout {
-            step: Step::AwaitRequest
+            step: SessionStep::AwaitRequest
         }
     );
     drop(channel);

@@ -3,8 +3,8 @@
 //! Each variant says which layer refused and why, with the CTAP status or protocol step where there is one, so
 //! an app can branch on the kind and still show the reason.
 
-use crate::session::SessionStep;
 use crate::types::CtapStatus;
+use tandem_phone::SessionStep;
 
 /// Why a Tandem call failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]

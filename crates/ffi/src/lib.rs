@@ -44,10 +44,9 @@ pub use error::TandemError;
 pub use extensions::{ClientExtensionResults, CredPropsOutput, PrfOutput, PrfValues};
 pub use identities::{PasskeyIdentity, passkey_identities};
 pub use outcome::{ExtensionOutcome, extension_outcome, silent_assertion_outcome, silent_failure_outcome};
-pub use session::{
-    HybridSession, ProgressEvent, ProgressListener, SessionOptions, SessionOutcome, SessionStep, Tunnel,
-};
+pub use session::{HybridSession, ProgressEvent, ProgressListener, SessionOptions, SessionOutcome, Tunnel};
 pub use store::{Credential, CredentialStore, LinkedDesktop, UnreadableCredential, delete_store_files};
+pub use tandem_phone::SessionStep;
 pub use transport::{HttpHeader, WebSocket, WebSocketClient, WebSocketError};
 pub use types::{
     AccountInfo, CtapCommand, CtapStatus, Operation, VerificationPrompt, ctap_status_code,

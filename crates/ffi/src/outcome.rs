@@ -91,7 +91,7 @@ pub fn silent_failure_outcome(error: TandemError) -> ExtensionOutcome {
 mod tests {
     use super::*;
     use crate::identities::tests::credential;
-    use crate::session::SessionStep;
+    use tandem_phone::SessionStep;
 
     fn ctap(status: CtapStatus) -> TandemError {
         TandemError::Ctap {

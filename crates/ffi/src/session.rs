@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use tandem_phone::ble as phone_ble;
 use tandem_phone::{
-    Phone, PhoneConfig, ProgressEvent as CoreEvent, SessionError, SessionOutcome as CoreOutcome, Step,
+    Phone, PhoneConfig, ProgressEvent as CoreEvent, SessionError, SessionOutcome as CoreOutcome, SessionStep,
     Timeouts, TlsOptions, TunnelChoice, WakeChannel, WakeRequest,
 };
 
@@ -79,8 +79,8 @@ pub struct SessionOptions {
     pub step_timeout_secs: u32,
 }
 
-/// The step of a session where something failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+/// The step of a session where something failed: `tandem_phone::SessionStep`, derived.
+#[uniffi::remote(Enum)]
 pub enum SessionStep {
     /// Parsing the QR code.
     ParseQr,
@@ -104,28 +104,11 @@ pub enum SessionStep {
     WakeChannel,
 }
 
-impl From<Step> for SessionStep {
-    fn from(s: Step) -> Self {
-        match s {
-            Step::ParseQr => SessionStep::ParseQr,
-            Step::ConnectTunnel => SessionStep::ConnectTunnel,
-            Step::Advertise => SessionStep::Advertise,
-            Step::Handshake => SessionStep::Handshake,
-            Step::PostHandshake => SessionStep::PostHandshake,
-            Step::Update => SessionStep::Update,
-            Step::AwaitRequest => SessionStep::AwaitRequest,
-            Step::ProcessRequest => SessionStep::ProcessRequest,
-            Step::SendResponse => SessionStep::SendResponse,
-            Step::WakeChannel => SessionStep::WakeChannel,
-        }
-    }
-}
-
 impl From<SessionError> for TandemError {
     fn from(e: SessionError) -> Self {
         let reason = e.to_string();
-        let protocol = |step: Step| TandemError::Protocol {
-            step: step.into(),
+        let protocol = |step: SessionStep| TandemError::Protocol {
+            step,
             reason: reason.clone(),
         };
         match e {
@@ -135,7 +118,7 @@ impl From<SessionError> for TandemError {
             SessionError::Advertise(e) => TandemError::Advertise {
                 reason: e.to_string(),
             },
-            SessionError::Timeout { step } => TandemError::Timeout { step: step.into() },
+            SessionError::Timeout { step } => TandemError::Timeout { step },
             // Linking state failures keep the store's kind (a key-protector refusal stays one).
             SessionError::Store(e) => e.into(),
             SessionError::Randomness(_) => TandemError::Internal { reason },
@@ -151,15 +134,15 @@ impl From<SessionError> for TandemError {
             | SessionError::TunnelRejected { .. }
             | SessionError::MissingSubprotocol
             | SessionError::MissingRoutingId
-            | SessionError::InvalidRoutingId(_) => protocol(Step::ConnectTunnel),
-            SessionError::Handshake(_) => protocol(Step::Handshake),
+            | SessionError::InvalidRoutingId(_) => protocol(SessionStep::ConnectTunnel),
+            SessionError::Handshake(_) => protocol(SessionStep::Handshake),
             SessionError::TunnelClosed { step }
             | SessionError::BadFrame { step, .. }
             | SessionError::WebSocket { step, .. } => protocol(step),
             SessionError::UnknownMessageType(_) | SessionError::UnexpectedMessage(_) => {
-                protocol(Step::AwaitRequest)
+                protocol(SessionStep::AwaitRequest)
             }
-            SessionError::BadWake(_) | SessionError::UnknownLink(_) => protocol(Step::WakeChannel),
+            SessionError::BadWake(_) | SessionError::UnknownLink(_) => protocol(SessionStep::WakeChannel),
         }
     }
 }
@@ -436,7 +419,7 @@ mod tests {
         );
         assert_eq!(
             TandemError::from(SessionError::Timeout {
-                step: Step::Handshake
+                step: SessionStep::Handshake
             }),
             TandemError::Timeout {
                 step: SessionStep::Handshake

@@ -13,7 +13,7 @@ use crate::ble::AdvertiseError;
 
 /// The step of a session at which something happened; used in errors to say where.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
+pub enum SessionStep {
     /// Parsing the QR code.
     ParseQr,
     /// Opening the WebSocket to the tunnel service.
@@ -36,19 +36,19 @@ pub enum Step {
     WakeChannel,
 }
 
-impl fmt::Display for Step {
+impl fmt::Display for SessionStep {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Step::ParseQr => "parsing the QR code",
-            Step::ConnectTunnel => "connecting to the tunnel service",
-            Step::Advertise => "advertising",
-            Step::Handshake => "the Noise handshake",
-            Step::PostHandshake => "sending the post-handshake message",
-            Step::Update => "sending the update message",
-            Step::AwaitRequest => "waiting for a request",
-            Step::ProcessRequest => "processing a request",
-            Step::SendResponse => "sending a response",
-            Step::WakeChannel => "the wake channel",
+            SessionStep::ParseQr => "parsing the QR code",
+            SessionStep::ConnectTunnel => "connecting to the tunnel service",
+            SessionStep::Advertise => "advertising",
+            SessionStep::Handshake => "the Noise handshake",
+            SessionStep::PostHandshake => "sending the post-handshake message",
+            SessionStep::Update => "sending the update message",
+            SessionStep::AwaitRequest => "waiting for a request",
+            SessionStep::ProcessRequest => "processing a request",
+            SessionStep::SendResponse => "sending a response",
+            SessionStep::WakeChannel => "the wake channel",
         })
     }
 }
@@ -92,13 +92,13 @@ pub enum SessionError {
     #[error("tunnel closed during {step}")]
     TunnelClosed {
         /// Where the session was.
-        step: Step,
+        step: SessionStep,
     },
     /// A step did not finish within its configured time.
     #[error("timed out during {step}")]
     Timeout {
         /// The step that took too long.
-        step: Step,
+        step: SessionStep,
     },
     /// The desktop's handshake message was malformed or did not authenticate (e.g. wrong PSK / wrong QR).
     #[error("Noise handshake failed: {0}")]
@@ -107,7 +107,7 @@ pub enum SessionError {
     #[error("bad frame during {step}: {reason}")]
     BadFrame {
         /// Where the session was.
-        step: Step,
+        step: SessionStep,
         /// What was wrong.
         reason: FrameError,
     },
@@ -135,7 +135,7 @@ pub enum SessionError {
     #[error("WebSocket error during {step}: {reason}")]
     WebSocket {
         /// Where the session was.
-        step: Step,
+        step: SessionStep,
         /// What the WebSocket layer reported.
         reason: String,
     },

@@ -22,7 +22,7 @@ pub use tandem_tunnel_client as ws;
 pub use config::{PhoneConfig, ResolvedTunnel, Timeouts, TunnelChoice};
 pub use consent::{LinkedSessionApprover, RefuseLinkedSessions};
 pub use engine::CtapEngine;
-pub use error::{FrameError, MessageRefusal, QrRejection, SessionError, Step, WakeFault};
+pub use error::{FrameError, MessageRefusal, QrRejection, SessionError, SessionStep, WakeFault};
 pub use linking::LinkIdentity;
 pub use progress::{NoProgress, ProgressEvent, ProgressListener};
 pub use session::{Phone, SessionOutcome};

@@ -23,7 +23,7 @@ use crate::ceremony::{self, CeremonySlot, Completed};
 use crate::config::{PhoneConfig, ResolvedTunnel};
 use crate::consent::{LinkedSessionApprover, RefuseLinkedSessions};
 use crate::engine::CtapEngine;
-use crate::error::{FrameError, MessageRefusal, QrRejection, SessionError, Step};
+use crate::error::{FrameError, MessageRefusal, QrRejection, SessionError, SessionStep};
 use crate::linking::{self, LinkIdentity};
 use crate::progress::{ProgressEvent, ProgressListener};
 use crate::ws::{self, TunnelSocket, WsError};
@@ -85,7 +85,7 @@ pub(crate) fn parse_qr(text: &str) -> Result<QrData, QrRejection> {
 }
 
 /// Maps a WebSocket-edge error to the session error for `step`.
-pub(crate) fn ws_error(step: Step, e: WsError) -> SessionError {
+pub(crate) fn ws_error(step: SessionStep, e: WsError) -> SessionError {
     match e {
         WsError::BadUrl(u) => SessionError::TunnelConfig(format!("bad tunnel URL {u}")),
         WsError::Insecure(u) => SessionError::InsecureTunnelUrl(u),
@@ -202,7 +202,7 @@ impl Phone {
         let (socket, headers) =
             TunnelSocket::open(&*self.config.connector, &url, &[], &self.config.tls, t.connect)
                 .await
-                .map_err(|e| ws_error(Step::ConnectTunnel, e))?;
+                .map_err(|e| ws_error(SessionStep::ConnectTunnel, e))?;
         let routing = match ws::header(&headers, "x-cable-routing-id") {
             None => return Err(SessionError::MissingRoutingId),
             Some(v) => {
@@ -257,14 +257,26 @@ impl Phone {
         guard.1 = true;
         self.emit(ProgressEvent::Advertising);
 
-        let msg1 = recv_or_closed(&mut socket, Step::Handshake, t.handshake).await?;
+        let msg1 = recv_or_closed(&mut socket, SessionStep::Handshake, t.handshake).await?;
         let (established, greeting) = responder
             .read_msg1(&msg1)
-            .map_err(|e| role_error(Step::PostHandshake, e))?;
+            .map_err(|e| role_error(SessionStep::PostHandshake, e))?;
         guard.stop();
-        send(&mut socket, greeting.msg2.to_vec(), Step::Handshake, t.send).await?;
+        send(
+            &mut socket,
+            greeting.msg2.to_vec(),
+            SessionStep::Handshake,
+            t.send,
+        )
+        .await?;
         self.emit(ProgressEvent::HandshakeDone);
-        send(&mut socket, greeting.post_handshake, Step::PostHandshake, t.send).await?;
+        send(
+            &mut socket,
+            greeting.post_handshake,
+            SessionStep::PostHandshake,
+            t.send,
+        )
+        .await?;
 
         let (update, offer) = match kind {
             SessionKind::Linked => (None, None),
@@ -279,9 +291,9 @@ impl Phone {
         };
         let (mut serving, frame) = established
             .serve(update)
-            .map_err(|e| role_error(Step::Update, e))?;
+            .map_err(|e| role_error(SessionStep::Update, e))?;
         if let Some(frame) = frame {
-            send(&mut socket, frame, Step::Update, t.send).await?;
+            send(&mut socket, frame, SessionStep::Update, t.send).await?;
         }
 
         let outcome = self.serve(&mut socket, &mut serving, offer).await?;
@@ -305,7 +317,14 @@ impl Phone {
         let update = AuthenticatorMessage::Update(UpdateMessage {
             linking: Some(link.info),
         });
-        send_message(socket, serving, &update, Step::Update, self.config.timeouts.send).await
+        send_message(
+            socket,
+            serving,
+            &update,
+            SessionStep::Update,
+            self.config.timeouts.send,
+        )
+        .await
     }
 
     fn prepare_link(
@@ -347,7 +366,7 @@ impl Phone {
         );
         let (socket, _) = TunnelSocket::open(&*self.config.connector, &url, &[], &self.config.tls, t.connect)
             .await
-            .map_err(|e| ws_error(Step::ConnectTunnel, e))?;
+            .map_err(|e| ws_error(SessionStep::ConnectTunnel, e))?;
         self.emit(ProgressEvent::TunnelConnected {
             routing_id: wake.routing_id.to_hex(),
         });
@@ -402,19 +421,19 @@ impl Phone {
             let frame = match socket
                 .recv(t.request)
                 .await
-                .map_err(|e| ws_error(Step::AwaitRequest, e))?
+                .map_err(|e| ws_error(SessionStep::AwaitRequest, e))?
             {
                 Some(frame) => frame,
                 None if outcome.requests_served > 0 => return Ok(outcome),
                 None => {
                     return Err(SessionError::TunnelClosed {
-                        step: Step::AwaitRequest,
+                        step: SessionStep::AwaitRequest,
                     });
                 }
             };
             match serving
                 .receive(&frame)
-                .map_err(|e| role_error(Step::AwaitRequest, e))?
+                .map_err(|e| role_error(SessionStep::AwaitRequest, e))?
             {
                 ClientMessage::Shutdown => {
                     outcome.shutdown_received = true;
@@ -463,7 +482,7 @@ impl Phone {
                         status,
                         body: body.to_vec(),
                     });
-                    send_message(socket, serving, &message, Step::SendResponse, t.send).await?;
+                    send_message(socket, serving, &message, SessionStep::SendResponse, t.send).await?;
                     if let Some(EngineError::Store(StoreError::KeyInvalidated(why))) = response.error {
                         // The desktop has its failure status; the phone's app must hear why.
                         return Err(SessionError::KeyInvalidated(why));
@@ -485,7 +504,7 @@ impl Phone {
         let task = tokio::task::spawn_blocking(move || engine.handle_ctap(&request, &cancel));
         match tokio::time::timeout(limit, task).await {
             Err(_) => Err(SessionError::Timeout {
-                step: Step::ProcessRequest,
+                step: SessionStep::ProcessRequest,
             }),
             Ok(Err(join)) => Err(SessionError::Engine(join.to_string())),
             Ok(Ok(answer)) if answer.response.is_empty() => {
@@ -507,7 +526,7 @@ pub(crate) fn no_wake_service() -> SessionError {
 
 pub(crate) async fn recv_or_closed(
     socket: &mut TunnelSocket,
-    step: Step,
+    step: SessionStep,
     limit: Duration,
 ) -> Result<Vec<u8>, SessionError> {
     socket
@@ -520,7 +539,7 @@ pub(crate) async fn recv_or_closed(
 async fn send(
     socket: &mut TunnelSocket,
     data: Vec<u8>,
-    step: Step,
+    step: SessionStep,
     limit: Duration,
 ) -> Result<(), SessionError> {
     socket.send(data, limit).await.map_err(|e| match e {
@@ -534,7 +553,7 @@ async fn send_message(
     socket: &mut TunnelSocket,
     serving: &mut ResponderServing,
     message: &AuthenticatorMessage,
-    step: Step,
+    step: SessionStep,
     limit: Duration,
 ) -> Result<(), SessionError> {
     let frame = serving.send(message).map_err(|e| role_error(step, e))?;
@@ -543,7 +562,7 @@ async fn send_message(
 
 /// The session error for a refusal of the responder machine at `step`. A frame that does not decrypt or
 /// is empty is a bad frame, an unknown type byte its own error (Chromium closes the connection on both).
-fn role_error(step: Step, e: ResponderError) -> SessionError {
+fn role_error(step: SessionStep, e: ResponderError) -> SessionError {
     match e {
         ResponderError::Noise(e) => SessionError::Handshake(e),
         ResponderError::Transport(e) => SessionError::BadFrame {
@@ -644,7 +663,7 @@ mod tests {
     fn refused_messages() {
         let refusal = |bytes: &[u8]| {
             let e = ClientMessage::parse(bytes).expect_err("refused");
-            role_error(Step::AwaitRequest, ResponderError::Message(e))
+            role_error(SessionStep::AwaitRequest, ResponderError::Message(e))
         };
         assert_eq!(
             refusal(&[1]),
@@ -654,17 +673,17 @@ mod tests {
         assert_eq!(
             refusal(&[]),
             SessionError::BadFrame {
-                step: Step::AwaitRequest,
+                step: SessionStep::AwaitRequest,
                 reason: FrameError::Empty
             }
         );
         assert_eq!(
             role_error(
-                Step::Update,
+                SessionStep::Update,
                 ResponderError::Transport(tandem_hybrid::CrypterError::Decrypt)
             ),
             SessionError::BadFrame {
-                step: Step::Update,
+                step: SessionStep::Update,
                 reason: tandem_hybrid::CrypterError::Decrypt.into()
             }
         );

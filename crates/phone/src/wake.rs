@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tandem_hybrid::WakeMessage;
 
-use crate::error::{SessionError, Step};
+use crate::error::{SessionError, SessionStep};
 use crate::linking::LinkIdentity;
 use crate::progress::ProgressEvent;
 use crate::session::{Phone, no_wake_service, ws_error};
@@ -40,7 +40,7 @@ impl WakeChannel {
             phone.config().timeouts.connect,
         )
         .await
-        .map_err(|e| ws_error(Step::WakeChannel, e))?;
+        .map_err(|e| ws_error(SessionStep::WakeChannel, e))?;
         phone.emit(ProgressEvent::WaitingForDesktop);
         Ok(WakeChannel { socket })
     }
@@ -51,9 +51,9 @@ impl WakeChannel {
             .socket
             .recv(limit)
             .await
-            .map_err(|e| ws_error(Step::WakeChannel, e))?
+            .map_err(|e| ws_error(SessionStep::WakeChannel, e))?
             .ok_or(SessionError::TunnelClosed {
-                step: Step::WakeChannel,
+                step: SessionStep::WakeChannel,
             })?;
         Ok(WakeMessage::decode(&frame)?)
     }
