@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use tandem_engine::assetlinks::AssetLinksSource;
 use tandem_engine::webauthn::{self, CallerPolicy, WebAuthnError};
+pub use tandem_engine::webauthn::{AssertionResult, RegistrationResult};
 use tandem_engine::{AuthenticatorConfig, BackupPolicy as CoreBackup, EngineError};
 use tandem_engine::{CancelOnDrop, Cancellation, PrivilegedAllowlist};
 
@@ -45,10 +46,10 @@ pub struct AuthenticatorOptions {
     pub backup: BackupPolicy,
 }
 
-/// The result of a WebAuthn-level registration.
+/// The result of a WebAuthn-level registration: `tandem_engine::webauthn::RegistrationResult`, derived.
 ///
 /// `Debug` redacts PRF outputs (the RP's key material), as [`ClientExtensionResults`] does.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::remote(Record)]
 pub struct RegistrationResult {
     /// Credential ID (rawId).
     pub credential_id: Vec<u8>,
@@ -69,10 +70,10 @@ pub struct RegistrationResult {
     pub client_data_json: Option<Vec<u8>>,
 }
 
-/// The result of a WebAuthn-level authentication.
+/// The result of a WebAuthn-level authentication: `tandem_engine::webauthn::AssertionResult`, derived.
 ///
 /// `Debug` redacts PRF outputs (the RP's key material), as [`ClientExtensionResults`] does.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::remote(Record)]
 pub struct AssertionResult {
     /// Credential ID (rawId).
     pub credential_id: Vec<u8>,
@@ -190,17 +191,13 @@ impl Authenticator {
                 allowlist: list.as_ref().unwrap_or_else(|| PrivilegedAllowlist::bundled()),
                 asset_links: links.as_ref(),
             };
-            let r = webauthn::register_cancellable(&engine, &options_json, &caller, &policy, &cancel)?;
-            Ok(RegistrationResult {
-                credential_id: r.credential_id,
-                attestation_object: r.attestation_object,
-                authenticator_data: r.authenticator_data,
-                public_key_spki_der: r.public_key_spki_der,
-                public_key_algorithm: r.public_key_algorithm,
-                transports: r.transports,
-                client_extension_results: r.client_extension_results,
-                client_data_json: r.client_data_json,
-            })
+            Ok(webauthn::register_cancellable(
+                &engine,
+                &options_json,
+                &caller,
+                &policy,
+                &cancel,
+            )?)
         })
         .await
     }
@@ -225,15 +222,13 @@ impl Authenticator {
                 allowlist: list.as_ref().unwrap_or_else(|| PrivilegedAllowlist::bundled()),
                 asset_links: links.as_ref(),
             };
-            let r = webauthn::authenticate_cancellable(&engine, &options_json, &caller, &policy, &cancel)?;
-            Ok(AssertionResult {
-                credential_id: r.credential_id,
-                authenticator_data: r.authenticator_data,
-                signature: r.signature,
-                user_handle: r.user_handle,
-                client_extension_results: r.client_extension_results,
-                client_data_json: r.client_data_json,
-            })
+            Ok(webauthn::authenticate_cancellable(
+                &engine,
+                &options_json,
+                &caller,
+                &policy,
+                &cancel,
+            )?)
         })
         .await
     }
@@ -260,19 +255,7 @@ pub fn registration_response_json(
     result: RegistrationResult,
     client_data_json: Vec<u8>,
 ) -> Result<String, TandemError> {
-    guard(|| {
-        let r = webauthn::RegistrationResult {
-            credential_id: result.credential_id,
-            attestation_object: result.attestation_object,
-            authenticator_data: result.authenticator_data,
-            public_key_spki_der: result.public_key_spki_der,
-            public_key_algorithm: result.public_key_algorithm,
-            transports: result.transports,
-            client_extension_results: result.client_extension_results,
-            client_data_json: result.client_data_json,
-        };
-        Ok(webauthn::registration_response_json(&r, &client_data_json))
-    })
+    guard(|| Ok(webauthn::registration_response_json(&result, &client_data_json)))
 }
 
 /// The W3C `AuthenticationResponseJSON` for `result` and the clientDataJSON the platform built: what an
@@ -282,17 +265,7 @@ pub fn assertion_response_json(
     result: AssertionResult,
     client_data_json: Vec<u8>,
 ) -> Result<String, TandemError> {
-    guard(|| {
-        let r = webauthn::AssertionResult {
-            credential_id: result.credential_id,
-            authenticator_data: result.authenticator_data,
-            signature: result.signature,
-            user_handle: result.user_handle,
-            client_extension_results: result.client_extension_results,
-            client_data_json: result.client_data_json,
-        };
-        Ok(webauthn::assertion_response_json(&r, &client_data_json))
-    })
+    guard(|| Ok(webauthn::assertion_response_json(&result, &client_data_json)))
 }
 
 /// Where native apps' asset-links files come from: the built-in HTTPS fetcher when the library has it (feature
