@@ -8,6 +8,7 @@
 
 use std::sync::Arc;
 
+pub use tandem_engine::store::UnreadableCredential;
 use tandem_engine::store::{CredentialMeta, CredentialStore as _};
 use tandem_store::{HybridStateStore as _, LINK_ID_LEN, LinkedDesktop as CoreLink, SqliteStore};
 
@@ -60,9 +61,9 @@ impl From<CredentialMeta> for Credential {
     }
 }
 
-/// A stored passkey that cannot be read (damaged or tampered). `list` skips it and sign-in passes it over;
-/// the app shows it so the user can delete it.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+/// A stored passkey that cannot be read (damaged or tampered): `tandem_engine::store::UnreadableCredential`,
+/// derived. `list` skips it and sign-in passes it over; the app shows it so the user can delete it.
+#[uniffi::remote(Record)]
 pub struct UnreadableCredential {
     /// The credential ID to pass to `delete` (empty when even the ID is damaged: only `delete_all` removes
     /// such a row).
@@ -71,16 +72,6 @@ pub struct UnreadableCredential {
     pub rp_id: Option<String>,
     /// Why it cannot be read.
     pub reason: String,
-}
-
-impl From<tandem_engine::store::UnreadableCredential> for UnreadableCredential {
-    fn from(u: tandem_engine::store::UnreadableCredential) -> Self {
-        UnreadableCredential {
-            id: u.id,
-            rp_id: u.rp_id,
-            reason: u.reason,
-        }
-    }
 }
 
 /// A desktop this phone is linked with (hybrid "remember this device").
@@ -178,14 +169,7 @@ impl CredentialStore {
     /// Every stored credential that cannot be read, for the user to see and delete.
     pub async fn unreadable(&self) -> Result<Vec<UnreadableCredential>, TandemError> {
         let inner = Arc::clone(&self.inner);
-        spawn_blocking(move || {
-            Ok(inner
-                .unreadable()?
-                .into_iter()
-                .map(UnreadableCredential::from)
-                .collect())
-        })
-        .await
+        spawn_blocking(move || Ok(inner.unreadable()?)).await
     }
 
     /// The readable credentials of one relying party, newest first.
