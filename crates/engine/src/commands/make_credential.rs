@@ -79,7 +79,7 @@ impl Authenticator {
             ));
         }
 
-        // Step 8: enterpriseAttestation and the attestation format, decided before any prompt.
+        // Step 9: enterpriseAttestation and the attestation format, decided before any prompt.
         let attestation = attestation::choose(
             &self.config.attestation,
             &req.rp.id,
@@ -252,7 +252,7 @@ impl Authenticator {
             self.spend_token();
         }
 
-        // Step 20: the response.
+        // The response (the end of step 19).
         let created = CreatedCredential {
             id: stored.meta.id.clone(),
             algorithm: alg,
