@@ -10,7 +10,7 @@ use tandem_engine::assetlinks::AssetLinksSource;
 use tandem_engine::webauthn::{self, CallerPolicy, WebAuthnError};
 pub use tandem_engine::webauthn::{AssertionResult, RegistrationResult};
 use tandem_engine::{AuthenticatorConfig, BackupPolicy as CoreBackup, EngineError};
-use tandem_engine::{CancelOnDrop, Cancellation, PrivilegedAllowlist};
+use tandem_engine::{Caller, CancelOnDrop, Cancellation, PrivilegedAllowlist};
 
 use crate::TandemError;
 use crate::callbacks::{AccountChooser, ChooserAdapter, UserVerifier, VerifierAdapter};
@@ -132,6 +132,37 @@ impl Authenticator {
     pub(crate) fn engine(&self) -> Arc<tandem_engine::Authenticator> {
         Arc::clone(&self.inner)
     }
+
+    /// Runs one WebAuthn-level ceremony (`run` is the engine's register or authenticate) for `caller`, under
+    /// the caller policy (the app's allowlist or the bundled one, and this engine's asset-links source), on
+    /// the blocking pool. Dropping the future (the caller's coroutine or task cancelled) dismisses the
+    /// prompt, and nothing is stored or signed.
+    async fn ceremony<T: Send + 'static>(
+        &self,
+        options_json: String,
+        caller: CallerContext,
+        run: fn(
+            &tandem_engine::Authenticator,
+            &str,
+            &Caller,
+            &CallerPolicy<'_>,
+            &Cancellation,
+        ) -> Result<T, WebAuthnError>,
+    ) -> Result<T, TandemError> {
+        let (caller, list) = caller.into_core()?;
+        let engine = self.engine();
+        let links = Arc::clone(&self.asset_links);
+        let cancel = Cancellation::new();
+        let _abandon = CancelOnDrop(cancel.clone());
+        spawn_blocking(move || {
+            let policy = CallerPolicy {
+                allowlist: list.as_ref().unwrap_or_else(|| PrivilegedAllowlist::bundled()),
+                asset_links: links.as_ref(),
+            };
+            Ok(run(&engine, &options_json, &caller, &policy, &cancel)?)
+        })
+        .await
+    }
 }
 
 #[uniffi::export]
@@ -179,27 +210,8 @@ impl Authenticator {
         options_json: String,
         caller: CallerContext,
     ) -> Result<RegistrationResult, TandemError> {
-        let (caller, list) = caller.into_core()?;
-        let engine = self.engine();
-        let links = Arc::clone(&self.asset_links);
-        // Dropped with this future (the caller's coroutine or task cancelled): the prompt is dismissed and
-        // nothing is stored or signed.
-        let cancel = Cancellation::new();
-        let _abandon = CancelOnDrop(cancel.clone());
-        spawn_blocking(move || {
-            let policy = CallerPolicy {
-                allowlist: list.as_ref().unwrap_or_else(|| PrivilegedAllowlist::bundled()),
-                asset_links: links.as_ref(),
-            };
-            Ok(webauthn::register_cancellable(
-                &engine,
-                &options_json,
-                &caller,
-                &policy,
-                &cancel,
-            )?)
-        })
-        .await
+        self.ceremony(options_json, caller, webauthn::register_cancellable)
+            .await
     }
 
     /// Signs in from W3C `PublicKeyCredentialRequestOptions` JSON (with `rpId` filled in) for `caller`, after
@@ -210,27 +222,8 @@ impl Authenticator {
         options_json: String,
         caller: CallerContext,
     ) -> Result<AssertionResult, TandemError> {
-        let (caller, list) = caller.into_core()?;
-        let engine = self.engine();
-        let links = Arc::clone(&self.asset_links);
-        // Dropped with this future (the caller's coroutine or task cancelled): the prompt is dismissed and
-        // nothing is stored or signed.
-        let cancel = Cancellation::new();
-        let _abandon = CancelOnDrop(cancel.clone());
-        spawn_blocking(move || {
-            let policy = CallerPolicy {
-                allowlist: list.as_ref().unwrap_or_else(|| PrivilegedAllowlist::bundled()),
-                asset_links: links.as_ref(),
-            };
-            Ok(webauthn::authenticate_cancellable(
-                &engine,
-                &options_json,
-                &caller,
-                &policy,
-                &cancel,
-            )?)
-        })
-        .await
+        self.ceremony(options_json, caller, webauthn::authenticate_cancellable)
+            .await
     }
 
     /// Handles one raw CTAP2 message (command byte ‖ CBOR); returns status byte ‖ CBOR. CTAP failures are
