@@ -6,10 +6,11 @@
 
 use std::sync::Arc;
 
+pub use tandem_engine::BackupPolicy;
 use tandem_engine::assetlinks::AssetLinksSource;
 use tandem_engine::webauthn::{self, CallerPolicy, WebAuthnError};
 pub use tandem_engine::webauthn::{AssertionResult, RegistrationResult};
-use tandem_engine::{AuthenticatorConfig, BackupPolicy as CoreBackup, EngineError};
+use tandem_engine::{AuthenticatorConfig, EngineError};
 use tandem_engine::{Caller, CancelOnDrop, Cancellation, PrivilegedAllowlist};
 
 use crate::TandemError;
@@ -19,22 +20,14 @@ use crate::extensions::ClientExtensionResults;
 use crate::runtime::{guard, spawn_blocking};
 use crate::store::CredentialStore;
 
-/// How new credentials relate to backup (the WebAuthn BE/BS flags), fixed at creation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+/// How new credentials relate to backup (the WebAuthn BE/BS flags), fixed at creation:
+/// `tandem_engine::BackupPolicy`, derived.
+#[uniffi::remote(Enum)]
 pub enum BackupPolicy {
     /// Keys never leave this device: BE=0, and every credential keeps a signature counter.
     DeviceBound,
     /// Keys are synced by the platform's passkey backup: BE=1, BS=1, counter always 0.
     Synced,
-}
-
-impl From<BackupPolicy> for CoreBackup {
-    fn from(p: BackupPolicy) -> Self {
-        match p {
-            BackupPolicy::DeviceBound => CoreBackup::DeviceBound,
-            BackupPolicy::Synced => CoreBackup::Synced,
-        }
-    }
 }
 
 /// Engine settings an app chooses.
@@ -177,7 +170,7 @@ impl Authenticator {
     ) -> Result<Arc<Self>, TandemError> {
         guard(|| {
             let mut config = AuthenticatorConfig::hybrid();
-            config.backup = options.backup.into();
+            config.backup = options.backup;
             if !options.aaguid.is_empty() {
                 config.aaguid = <[u8; 16]>::try_from(options.aaguid.as_slice()).map_err(|_| {
                     TandemError::InvalidInput {
