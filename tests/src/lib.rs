@@ -15,7 +15,7 @@ use tandem_engine::platform::{
     AccountChooser, AccountInfo, UserVerifier, UvKey, VerificationError, VerificationPrompt,
 };
 use tandem_engine::{Authenticator, AuthenticatorConfig};
-use tandem_phone::{Phone, PhoneConfig, ProgressEvent, ProgressListener, Timeouts, TlsOptions, TunnelChoice};
+use tandem_phone::{Phone, PhoneConfig, ProgressEvent, ProgressListener, Timeouts, TlsOptions, Tunnel};
 use tandem_radio::SimRadio;
 use tandem_store::{SoftwareKeyProtector, SqliteStore};
 use tandem_tunnel::{RunningServer, ServerConfig, TunnelServer};
@@ -95,7 +95,7 @@ pub async fn start_tunnel() -> RunningServer {
 
 /// Phone configuration for a loopback tunnel at `ws_url`.
 pub fn phone_config(ws_url: &str, timeouts: Timeouts) -> PhoneConfig {
-    let mut config = PhoneConfig::new(TunnelChoice::Url {
+    let mut config = PhoneConfig::new(Tunnel::Url {
         base_url: ws_url.to_string(),
         domain_id: TEST_DOMAIN_ID,
     });

@@ -180,7 +180,7 @@ async fn refused_ceremony_never_links_even_after_selection() {
 /// ceremony's response, and a later linked sign-in through it is honoured once the user accepts it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn linking_needs_the_users_choice_and_a_linked_session_needs_acceptance() {
-    assert!(!PhoneConfig::new(tandem_phone::TunnelChoice::Hashed(266)).linking);
+    assert!(!PhoneConfig::new(tandem_phone::Tunnel::Hashed { id: 266 }).linking);
     let approver = Arc::new(Approver::default());
     let w = world(
         |c| c.linking = false,

@@ -434,7 +434,7 @@ async fn no_linking_through_googles_or_apples_domain() {
         let store = open_store(&dir.path().join("phone.sqlite"));
         let radio = SimRadio::new();
         let mut config = phone_config(&url, Timeouts::all(Duration::from_secs(20)));
-        config.tunnel = tandem_phone::TunnelChoice::Url {
+        config.tunnel = tandem_phone::Tunnel::Url {
             base_url: url.clone(),
             domain_id,
         };

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use tandem_desktop::{DesktopConfig, QrSession, WebAuthnRequest};
 use tandem_engine::{Authenticator, AuthenticatorConfig};
-use tandem_phone::{Phone, PhoneConfig, ProgressEvent, ProgressListener, TlsOptions, TunnelChoice};
+use tandem_phone::{Phone, PhoneConfig, ProgressEvent, ProgressListener, TlsOptions, Tunnel};
 use tandem_radio::SimRadio;
 use tandem_tunnel::{ServerConfig, TunnelServer};
 
@@ -70,7 +70,7 @@ pub(crate) async fn run(store_path: Option<PathBuf>, verbose: bool) -> Result<()
         user.clone(),
         user.clone(),
     );
-    let mut config = PhoneConfig::new(TunnelChoice::Url {
+    let mut config = PhoneConfig::new(Tunnel::Url {
         base_url: url.clone(),
         domain_id: 256,
     });

@@ -9,7 +9,7 @@ use tandem_engine::platform::{AccountChooser, UserVerifier};
 use tandem_engine::{Authenticator, AuthenticatorConfig};
 use tandem_phone::ble::BleAdvertiser;
 use tandem_phone::{
-    Phone, PhoneConfig, ProgressEvent, ProgressListener, Timeouts, TlsOptions, TunnelChoice, WakeChannel,
+    Phone, PhoneConfig, ProgressEvent, ProgressListener, Timeouts, TlsOptions, Tunnel, WakeChannel,
 };
 
 use crate::support::{AutoApprove, PrintingAdvertiser, TerminalPrompt, open_store, software_uv_key};
@@ -146,12 +146,12 @@ pub(crate) async fn run(args: PhoneArgs) -> Result<(), String> {
     };
     let engine = Authenticator::new(AuthenticatorConfig::hybrid(), store.clone(), user.0, user.1);
     let tunnel = match &args.tunnel_url {
-        Some(url) => TunnelChoice::Url {
+        Some(url) => Tunnel::Url {
             base_url: url.clone(),
             domain_id: args.domain_id,
         },
-        None if args.domain_id >= 256 => TunnelChoice::Hashed(args.domain_id),
-        None => TunnelChoice::Assigned {
+        None if args.domain_id >= 256 => Tunnel::Hashed { id: args.domain_id },
+        None => Tunnel::Assigned {
             id: args.domain_id,
             fallback: 256,
         },

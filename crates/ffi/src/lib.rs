@@ -44,9 +44,10 @@ pub use error::TandemError;
 pub use extensions::{ClientExtensionResults, CredPropsOutput, PrfOutput, PrfValues};
 pub use identities::{PasskeyIdentity, passkey_identities};
 pub use outcome::{ExtensionOutcome, extension_outcome, silent_assertion_outcome, silent_failure_outcome};
-pub use session::{HybridSession, ProgressEvent, ProgressListener, SessionOptions, SessionOutcome, Tunnel};
+pub use session::{HybridSession, ProgressEvent, ProgressListener, SessionOptions, SessionOutcome};
 pub use store::{Credential, CredentialStore, LinkedDesktop, UnreadableCredential, delete_store_files};
 pub use tandem_phone::SessionStep;
+pub use tandem_phone::Tunnel;
 pub use transport::{HttpHeader, WebSocket, WebSocketClient, WebSocketError};
 pub use types::{
     AccountInfo, CtapCommand, CtapStatus, Operation, VerificationPrompt, ctap_status_code,

@@ -12,7 +12,7 @@ use std::time::Duration;
 use tandem_phone::ble as phone_ble;
 use tandem_phone::{
     Phone, PhoneConfig, ProgressEvent as CoreEvent, SessionError, SessionOutcome as CoreOutcome, SessionStep,
-    Timeouts, TlsOptions, TunnelChoice, WakeChannel, WakeRequest,
+    Timeouts, TlsOptions, Tunnel, WakeChannel, WakeRequest,
 };
 
 use crate::TandemError;
@@ -23,8 +23,8 @@ use crate::store::CredentialStore;
 use crate::transport::{PlatformConnector, WebSocketClient};
 use crate::types::{CtapCommand, CtapStatus};
 
-/// Which tunnel service the phone uses.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+/// Which tunnel service the phone uses: `tandem_phone::Tunnel`, derived.
+#[uniffi::remote(Enum)]
 pub enum Tunnel {
     /// An assigned domain (0 = cable.ua5v.com, 1 = cable.auth.com), with a hashed domain ID (≥ 256) to
     /// fall back to when the desktop does not know `id`. Google's and Apple's services cannot wake this
@@ -49,16 +49,6 @@ pub enum Tunnel {
         /// Domain ID to advertise (0, 1 or ≥ 256).
         domain_id: u16,
     },
-}
-
-impl From<Tunnel> for TunnelChoice {
-    fn from(t: Tunnel) -> Self {
-        match t {
-            Tunnel::Assigned { id, fallback } => TunnelChoice::Assigned { id, fallback },
-            Tunnel::Hashed { id } => TunnelChoice::Hashed(id),
-            Tunnel::Url { base_url, domain_id } => TunnelChoice::Url { base_url, domain_id },
-        }
-    }
 }
 
 /// Session settings.
@@ -312,7 +302,7 @@ impl HybridSession {
                 });
             }
             let mut config =
-                PhoneConfig::with_connector(options.tunnel.into(), Arc::new(PlatformConnector(web_sockets)));
+                PhoneConfig::with_connector(options.tunnel, Arc::new(PlatformConnector(web_sockets)));
             config.tls = TlsOptions {
                 allow_insecure_loopback: options.allow_insecure_loopback,
                 extra_roots_der: Vec::new(),

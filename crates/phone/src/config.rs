@@ -10,7 +10,7 @@ use crate::ws::{TlsOptions, WebSocketConnector};
 
 /// Which tunnel service the phone uses (the phone chooses; the desktop learns it from the advert).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TunnelChoice {
+pub enum Tunnel {
     /// An assigned domain (0 = `cable.ua5v.com`, 1 = `cable.auth.com`), falling back to the hashed domain
     /// `fallback` when QR key 2 says the desktop does not know `id` (docs/hybrid-protocol.md#tunnel-domains,
     /// docs/hybrid-protocol.md#pitfall-unknown-assigned-domain). Those services cannot wake this phone: no
@@ -22,7 +22,10 @@ pub enum TunnelChoice {
         fallback: u16,
     },
     /// A hashed domain ID (≥ 256): the service must run at the host name the ID derives to.
-    Hashed(u16),
+    Hashed {
+        /// The domain ID.
+        id: u16,
+    },
     /// An explicit base URL (`wss://host[:port]`, or `ws://` on loopback when allowed) for self-hosted or
     /// test services. `domain_id` is what the advert carries; a desktop using the same service by URL
     /// override ignores it, any other desktop derives the host from it.
@@ -70,33 +73,33 @@ impl ResolvedTunnel {
     }
 }
 
-impl TunnelChoice {
+impl Tunnel {
     /// The service this phone can be woken through for linked sessions — its own, as configured — or
     /// `None` when the choice is Google's or Apple's service (an assigned domain ID or host), which can
     /// only wake their own phones. A linked desktop contacts the service whose domain ID was in the
     /// QR session's advert, so linking is offered only when that session ran on this service too.
     pub fn wake_service(&self) -> Option<ResolvedTunnel> {
         let own = match self {
-            TunnelChoice::Assigned { .. } => return None,
-            TunnelChoice::Hashed(_) | TunnelChoice::Url { .. } => self.resolve(u64::MAX).ok()?,
+            Tunnel::Assigned { .. } => return None,
+            Tunnel::Hashed { .. } | Tunnel::Url { .. } => self.resolve(u64::MAX).ok()?,
         };
         (!own.is_third_party()).then_some(own)
     }
 
     /// Whether a QR session on `resolved` may offer linking: only when it is this phone's own wake
-    /// service ([`TunnelChoice::wake_service`]).
+    /// service ([`Tunnel::wake_service`]).
     pub fn can_link_through(&self, resolved: &ResolvedTunnel) -> bool {
         self.wake_service().as_ref() == Some(resolved)
     }
 
     /// Resolves the choice for a desktop that knows `known_assigned` assigned domains (from QR key 2; 1
-    /// when absent). Linked sessions use [`TunnelChoice::wake_service`] instead.
+    /// when absent). Linked sessions use [`Tunnel::wake_service`] instead.
     pub fn resolve(&self, known_assigned: u64) -> Result<ResolvedTunnel, SessionError> {
         let bad = |raw: u16| {
             SessionError::TunnelConfig(format!("domain ID {raw} is in the unassigned range 2..=255"))
         };
         match self {
-            TunnelChoice::Assigned { id, fallback } => {
+            Tunnel::Assigned { id, fallback } => {
                 let preferred = DomainId::new(*id).map_err(|_| bad(*id))?;
                 let fallback_id = DomainId::new(*fallback).map_err(|_| bad(*fallback))?;
                 let domain = select_domain(preferred, fallback_id, known_assigned).ok_or_else(|| {
@@ -109,7 +112,7 @@ impl TunnelChoice {
                     domain,
                 })
             }
-            TunnelChoice::Hashed(raw) => {
+            Tunnel::Hashed { id: raw } => {
                 let domain = DomainId::new(*raw).map_err(|_| bad(*raw))?;
                 if *raw < 256 {
                     return Err(SessionError::TunnelConfig(format!(
@@ -121,7 +124,7 @@ impl TunnelChoice {
                     domain,
                 })
             }
-            TunnelChoice::Url { base_url, domain_id } => {
+            Tunnel::Url { base_url, domain_id } => {
                 let domain = DomainId::new(*domain_id).map_err(|_| bad(*domain_id))?;
                 if !domain.accepted_by(known_assigned) {
                     return Err(SessionError::TunnelConfig(format!(
@@ -202,7 +205,7 @@ impl Timeouts {
 #[derive(Debug, Clone)]
 pub struct PhoneConfig {
     /// The tunnel service.
-    pub tunnel: TunnelChoice,
+    pub tunnel: Tunnel,
     /// Transport security options (plain ws:// on loopback, extra roots for the built-in client).
     pub tls: TlsOptions,
     /// Who carries the tunnel WebSocket: the built-in rustls client or the app's platform client.
@@ -211,7 +214,7 @@ pub struct PhoneConfig {
     pub timeouts: Timeouts,
     /// The user's app setting "link computers" (default off): offer linking (state-assisted sign-in later)
     /// in every QR session where the QR says the desktop can store it (key 4) and the session runs on this
-    /// phone's own tunnel service ([`TunnelChoice::wake_service`]); never through Google's or Apple's
+    /// phone's own tunnel service ([`Tunnel::wake_service`]); never through Google's or Apple's
     /// service, which cannot wake this phone. Without it, only a session started with "remember this
     /// computer" ([`crate::Phone::run_qr_remembering`]) links. Either way the link is sent only after the
     /// session's ceremony succeeded.
@@ -223,13 +226,13 @@ pub struct PhoneConfig {
 impl PhoneConfig {
     /// `tunnel` over the built-in rustls client, secure transport, default timeouts, linking off.
     #[cfg(feature = "rustls")]
-    pub fn new(tunnel: TunnelChoice) -> Self {
+    pub fn new(tunnel: Tunnel) -> Self {
         Self::with_connector(tunnel, Arc::new(crate::ws::RustlsConnector))
     }
 
     /// `tunnel` over `connector` (e.g. the platform's WebSocket client), secure transport, default
     /// timeouts, linking off (the user turns it on, or chooses "remember this computer" per scan).
-    pub fn with_connector(tunnel: TunnelChoice, connector: Arc<dyn WebSocketConnector>) -> Self {
+    pub fn with_connector(tunnel: Tunnel, connector: Arc<dyn WebSocketConnector>) -> Self {
         PhoneConfig {
             tunnel,
             tls: TlsOptions::default(),
@@ -247,7 +250,7 @@ mod tests {
 
     #[test]
     fn assigned_falls_back_when_desktop_does_not_know_it() {
-        let choice = TunnelChoice::Assigned { id: 1, fallback: 266 };
+        let choice = Tunnel::Assigned { id: 1, fallback: 266 };
         let r = choice.resolve(2).unwrap();
         assert_eq!(
             r,
@@ -259,7 +262,7 @@ mod tests {
         let r = choice.resolve(1).unwrap();
         assert_eq!(r.base_url, "wss://cable.wufkweyy3uaxb.com");
         assert_eq!(r.domain.raw(), 266);
-        let both_assigned = TunnelChoice::Assigned { id: 1, fallback: 0 };
+        let both_assigned = Tunnel::Assigned { id: 1, fallback: 0 };
         assert!(matches!(
             both_assigned.resolve(0),
             Err(SessionError::TunnelConfig(_))
@@ -269,7 +272,7 @@ mod tests {
     #[test]
     fn linking_only_through_the_phones_own_service() {
         // Google's / Apple's services (assigned IDs) can never wake this phone.
-        let assigned = TunnelChoice::Assigned { id: 0, fallback: 266 };
+        let assigned = Tunnel::Assigned { id: 0, fallback: 266 };
         assert_eq!(assigned.wake_service(), None);
         for known in [0, 1, 2] {
             assert!(
@@ -281,14 +284,14 @@ mod tests {
         assert_eq!(assigned.resolve(0).unwrap().domain.raw(), 266);
 
         // A hashed domain is the phone's own service.
-        let hashed = TunnelChoice::Hashed(266);
+        let hashed = Tunnel::Hashed { id: 266 };
         let own = hashed.wake_service().expect("own service");
         assert_eq!(own.base_url, "wss://cable.wufkweyy3uaxb.com");
         assert!(hashed.can_link_through(&hashed.resolve(0).unwrap()));
         assert!(hashed.can_link_through(&hashed.resolve(2).unwrap()));
 
         // A URL with a hashed ID is too; with an assigned ID, or at Google's/Apple's host, it is not.
-        let url = |base: &str, id: u16| TunnelChoice::Url {
+        let url = |base: &str, id: u16| Tunnel::Url {
             base_url: base.into(),
             domain_id: id,
         };
@@ -356,17 +359,17 @@ mod tests {
     #[test]
     fn hashed_and_url() {
         assert_eq!(
-            TunnelChoice::Hashed(0xF980).resolve(0).unwrap().base_url,
+            Tunnel::Hashed { id: 0xF980 }.resolve(0).unwrap().base_url,
             "wss://cable.my4kstlhndi4c.net"
         );
-        assert!(TunnelChoice::Hashed(1).resolve(2).is_err());
-        assert!(TunnelChoice::Hashed(7).resolve(2).is_err());
-        let url = TunnelChoice::Url {
+        assert!(Tunnel::Hashed { id: 1 }.resolve(2).is_err());
+        assert!(Tunnel::Hashed { id: 7 }.resolve(2).is_err());
+        let url = Tunnel::Url {
             base_url: "ws://127.0.0.1:9/".into(),
             domain_id: 300,
         };
         assert_eq!(url.resolve(0).unwrap().base_url, "ws://127.0.0.1:9");
-        let url0 = TunnelChoice::Url {
+        let url0 = Tunnel::Url {
             base_url: "ws://127.0.0.1:9".into(),
             domain_id: 0,
         };

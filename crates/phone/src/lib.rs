@@ -19,7 +19,7 @@ pub mod wake;
 /// The tunnel WebSocket edge, shared with the desktop peer.
 pub use tandem_tunnel_client as ws;
 
-pub use config::{PhoneConfig, ResolvedTunnel, Timeouts, TunnelChoice};
+pub use config::{PhoneConfig, ResolvedTunnel, Timeouts, Tunnel};
 pub use consent::{LinkedSessionApprover, RefuseLinkedSessions};
 pub use engine::CtapEngine;
 pub use error::{FrameError, MessageRefusal, QrRejection, SessionError, SessionStep, WakeFault};
