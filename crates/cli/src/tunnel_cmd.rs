@@ -33,6 +33,16 @@ pub(crate) struct TunnelArgs {
     /// Close a tunnel this many seconds after it was created.
     #[arg(long)]
     pub tunnel_lifetime: Option<u64>,
+    /// New connections one client address (IPv4, or IPv6 /64) may open per second; its burst is three
+    /// times this. Behind a reverse proxy every connection comes from the proxy: raise it there.
+    #[arg(long)]
+    pub client_accept_rate: Option<u32>,
+    /// Most tunnels one client address may hold at once.
+    #[arg(long)]
+    pub client_max_tunnels: Option<usize>,
+    /// Most wake listeners one client address may hold at once.
+    #[arg(long)]
+    pub client_max_wake_listeners: Option<usize>,
 }
 
 /// Runs the server until Ctrl-C.
@@ -49,6 +59,16 @@ pub(crate) async fn run(args: TunnelArgs) -> Result<(), String> {
     }
     if let Some(v) = args.tunnel_lifetime {
         limits.tunnel_lifetime = Duration::from_secs(v);
+    }
+    if let Some(v) = args.client_accept_rate {
+        limits.per_client.accept_rate = v;
+        limits.per_client.accept_burst = v.saturating_mul(3);
+    }
+    if let Some(v) = args.client_max_tunnels {
+        limits.per_client.max_tunnels = v;
+    }
+    if let Some(v) = args.client_max_wake_listeners {
+        limits.per_client.max_wake_listeners = v;
     }
     let mut config = ServerConfig::plain(args.listen);
     config.instance_id = args.instance_id;

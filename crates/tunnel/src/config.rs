@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use zeroize::Zeroizing;
 
+use crate::clients::ClientLimits;
+
 /// Everything [`crate::TunnelServer::bind`] needs.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -95,6 +97,11 @@ pub struct Limits {
     pub max_pending_handshakes: usize,
     /// Time a connection gets to finish TLS and the WebSocket upgrade.
     pub handshake_timeout: Duration,
+    /// Time a connection gets to finish TLS and send its whole upgrade request head; shorter than
+    /// `handshake_timeout`, so slow or silent sockets give their place back early.
+    pub header_timeout: Duration,
+    /// What each client (an IPv4 address or an IPv6 /64) may hold at once, and how fast it may connect.
+    pub per_client: ClientLimits,
     /// Most phones listening on wake channels at once. More ⇒ HTTP 503.
     pub max_wake_listeners: usize,
     /// Most contact IDs remembered (listening or not). More ⇒ HTTP 503 on a new wake registration.
@@ -122,6 +129,8 @@ impl Default for Limits {
             max_tunnels: 10_000,
             max_pending_handshakes: 512,
             handshake_timeout: Duration::from_secs(10),
+            header_timeout: Duration::from_secs(4),
+            per_client: ClientLimits::default(),
             max_wake_listeners: 10_000,
             max_contacts: 100_000,
             contact_ttl: Duration::from_secs(30 * 24 * 3600),
@@ -140,6 +149,10 @@ impl Limits {
         if self.max_pending_handshakes == 0 {
             return Err("max_pending_handshakes must be > 0");
         }
+        let c = &self.per_client;
+        if c.max_pending_handshakes == 0 || c.accept_rate == 0 || c.accept_burst == 0 {
+            return Err("per-client pending handshakes, accept rate and accept burst must be > 0");
+        }
         if self.wake_ping_interval.is_zero() {
             return Err("wake_ping_interval must be > 0");
         }
@@ -148,6 +161,7 @@ impl Limits {
             self.join_timeout,
             self.tunnel_lifetime,
             self.handshake_timeout,
+            self.header_timeout,
         ] {
             if d.is_zero() {
                 return Err("timeouts must be > 0");

@@ -100,12 +100,23 @@
 //! | `join_timeout` | 60 s | — | close `1008` |
 //! | `tunnel_lifetime` (from creation) | 300 s | 120 s (from phone connect) | close both `1008` |
 //! | `max_tunnels` | 10 000 | — | `503` |
-//! | `max_pending_handshakes` | 512 | — | connection dropped on accept |
+//! | `max_pending_handshakes` | 512 | — | the busiest client's newest handshake is dropped for a client holding fewer; else the new connection is dropped |
 //! | `handshake_timeout` (TLS + upgrade) | 10 s | — | connection dropped |
+//! | `header_timeout` (TLS + request head) | 4 s | — | connection dropped |
+//! | `per_client.max_pending_handshakes` | 32 | — | connection dropped on accept |
+//! | `per_client.accept_rate` / `accept_burst` | 20/s, burst 60 | — | connection dropped on accept |
+//! | `per_client.max_tunnels` | 256 | — | `503` |
+//! | `per_client.max_wake_listeners` | 1 024 | — | `503` |
 //! | `max_wake_listeners` / `max_contacts` | 10 000 / 100 000 | — | `503` |
 //! | `contact_ttl` | 30 days | — | `410` afterwards |
 //! | `wake_ping_interval` | 30 s | — | close `1008` after 2 silent intervals |
 //! | `close_timeout` | 5 s | — | connection dropped |
+//!
+//! A client is an IPv4 address or an IPv6 /64 (see [`ClientKey`]); the per-client defaults leave room for
+//! carrier-grade NAT, where many honest phones share one address. Behind a reverse proxy every connection
+//! comes from the proxy's address, so per-client limits then count the proxy as one client: raise them, or
+//! keep the proxy's own per-address limits (e.g. nginx `limit_conn`). Reading the client address from the
+//! PROXY protocol or a forwarded header is not implemented yet.
 //!
 //! A caBLE session relays about 4–6 messages per direction (Noise handshake, post-handshake, update,
 //! request/response, shutdown). Most are a few KiB, but Chromium's desktop sends a whole allow list in one
@@ -128,6 +139,7 @@
 
 #![deny(missing_docs)]
 
+mod clients;
 mod config;
 mod conn;
 mod error;
@@ -150,6 +162,7 @@ pub mod fuzzing {
     pub use tokio_tungstenite::tungstenite::http;
 }
 
+pub use clients::{ClientKey, ClientLimits};
 pub use config::{DEFAULT_MAX_MESSAGE_SIZE, Limits, ServerConfig, TlsConfig};
 pub use error::TunnelError;
 pub use ids::{ContactId, IdError, RoutingId, TunnelId};

@@ -36,8 +36,11 @@ pub struct Stats {
     pub buffered_bytes: usize,
     /// TCP connections accepted since start.
     pub connections_accepted: u64,
-    /// TCP connections dropped at once because too many handshakes were pending.
+    /// TCP connections dropped at once: the client connected too fast or held its share of pending
+    /// handshakes, or every pending slot was taken by clients holding no more than it.
     pub connections_refused: u64,
+    /// Pending handshakes dropped to make room for a client holding fewer (the busiest client's newest).
+    pub connections_evicted: u64,
     /// Upgrade requests answered with an HTTP error status.
     pub requests_rejected: u64,
     /// Tunnels created since start.
@@ -48,7 +51,6 @@ pub struct Stats {
 
 #[derive(Default)]
 pub(crate) struct Counters {
-    pub pending_handshakes: AtomicUsize,
     pub buffered_bytes: AtomicUsize,
     pub wake_listeners: AtomicUsize,
     pub connections_accepted: AtomicU64,
@@ -246,7 +248,9 @@ impl Registry {
         Stats {
             tunnels: inner.tunnels.len(),
             waiting_tunnels: waiting,
-            pending_handshakes: c.pending_handshakes.load(Ordering::Relaxed),
+            // Admission's figures: the server fills them in.
+            pending_handshakes: 0,
+            connections_evicted: 0,
             wake_listeners: c.wake_listeners.load(Ordering::Relaxed),
             known_contacts: inner.contacts.len(),
             buffered_bytes: c.buffered_bytes.load(Ordering::Relaxed),

@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
+use tokio::sync::{mpsc, watch};
 use tokio::time::timeout;
 use tokio_rustls::TlsAcceptor;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
@@ -17,6 +17,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use zeroize::Zeroizing;
 
+use crate::clients::{ClientHold, ClientKey, Clients, Hold, PendingSlot, Refusal};
 use crate::config::{ServerConfig, TlsConfig};
 use crate::conn::{Conn, Ws};
 use crate::error::TunnelError;
@@ -60,28 +61,23 @@ impl TunnelServer {
             .max_write_buffer_size(limits.max_message_size + 64 * 1024)
             .max_message_size(Some(limits.max_message_size))
             .max_frame_size(Some(limits.max_message_size));
-        let handshakes = Arc::new(Semaphore::new(limits.max_pending_handshakes));
+        let clients = Arc::new(Clients::new(limits.per_client, limits.max_pending_handshakes));
         let registry = Arc::new(Registry::new(config.instance_id, limits));
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let (done_tx, done_rx) = mpsc::channel(1);
         let ctx = Arc::new(Context {
             registry: Arc::clone(&registry),
+            clients: Arc::clone(&clients),
             tls,
             ws_config,
         });
-        tokio::spawn(accept_loop(
-            listener,
-            ctx,
-            Arc::clone(&handshakes),
-            shutdown_rx,
-            done_tx,
-        ));
+        tokio::spawn(accept_loop(listener, ctx, shutdown_rx, done_tx));
         tracing::info!(%local_addr, tls = config.tls.is_some(), instance = config.instance_id, "tunnel server listening");
         Ok(RunningServer {
             local_addr,
             tls: config.tls.is_some(),
             registry,
-            handshakes,
+            clients,
             shutdown_tx,
             done_rx,
         })
@@ -94,7 +90,7 @@ pub struct RunningServer {
     local_addr: SocketAddr,
     tls: bool,
     registry: Arc<Registry>,
-    handshakes: Arc<Semaphore>,
+    clients: Arc<Clients>,
     shutdown_tx: watch::Sender<bool>,
     done_rx: mpsc::Receiver<()>,
 }
@@ -113,11 +109,8 @@ impl RunningServer {
     /// Current counters.
     pub fn stats(&self) -> Stats {
         let mut stats = self.registry.stats();
-        stats.pending_handshakes = self
-            .registry
-            .limits
-            .max_pending_handshakes
-            .saturating_sub(self.handshakes.available_permits());
+        stats.pending_handshakes = self.clients.pending();
+        stats.connections_evicted = self.clients.evicted();
         stats
     }
 
@@ -174,6 +167,7 @@ fn tls_acceptor(config: &TlsConfig) -> Result<TlsAcceptor, TunnelError> {
 /// What every connection task needs.
 struct Context {
     registry: Arc<Registry>,
+    clients: Arc<Clients>,
     tls: Option<TlsAcceptor>,
     ws_config: WebSocketConfig,
 }
@@ -197,7 +191,6 @@ enum Admission {
 async fn accept_loop(
     listener: TcpListener,
     ctx: Arc<Context>,
-    handshakes: Arc<Semaphore>,
     mut shutdown: watch::Receiver<bool>,
     done: mpsc::Sender<()>,
 ) {
@@ -209,14 +202,15 @@ async fn accept_loop(
             accepted = listener.accept() => match accepted {
                 Ok((tcp, peer)) => {
                     counters.connections_accepted.fetch_add(1, Ordering::Relaxed);
-                    match Arc::clone(&handshakes).try_acquire_owned() {
-                        Ok(permit) => {
-                            let task = handle_connection(Arc::clone(&ctx), tcp, peer, permit, shutdown.clone(), done.clone());
+                    let client = ClientKey::of(peer.ip());
+                    match ctx.clients.admit_connection(client) {
+                        Ok(slot) => {
+                            let task = handle_connection(Arc::clone(&ctx), tcp, peer, client, slot, shutdown.clone(), done.clone());
                             tokio::spawn(task);
                         }
-                        Err(_) => {
+                        Err(refusal) => {
                             counters.connections_refused.fetch_add(1, Ordering::Relaxed);
-                            tracing::debug!(%peer, "too many pending handshakes; connection dropped");
+                            tracing::debug!(%peer, ?refusal, "connection refused at admission");
                         }
                     }
                 }
@@ -231,17 +225,27 @@ async fn accept_loop(
     tracing::debug!("accept loop stopped");
 }
 
-async fn handshake(ctx: &Context, tcp: TcpStream, admission: &mut Option<Admission>) -> Result<Ws, String> {
+/// TLS and the WebSocket upgrade. `head_read` turns true once the request head arrived (the upgrade
+/// callback ran), which ends the header deadline.
+async fn handshake(
+    ctx: &Context,
+    tcp: TcpStream,
+    client: ClientKey,
+    admission: &mut Option<(Admission, Option<ClientHold>)>,
+    head_read: &watch::Sender<bool>,
+) -> Result<Ws, String> {
     let conn = match &ctx.tls {
         Some(acceptor) => Conn::Tls(Box::new(
             acceptor.accept(tcp).await.map_err(|e| format!("TLS: {e}"))?,
         )),
         None => Conn::Plain(tcp),
     };
-    let registry = &ctx.registry;
     // The Result shape is fixed by tungstenite's `Callback` trait.
     #[allow(clippy::result_large_err)]
-    let callback = |req: &Request, resp: Response| admit(registry, req, resp, admission);
+    let callback = |req: &Request, resp: Response| {
+        let _ = head_read.send(true);
+        admit(ctx, client, req, resp, admission)
+    };
     tokio_tungstenite::accept_hdr_async_with_config(conn, callback, Some(ctx.ws_config))
         .await
         .map_err(|e| format!("WebSocket: {e}"))
@@ -251,7 +255,8 @@ async fn handle_connection(
     ctx: Arc<Context>,
     tcp: TcpStream,
     peer: SocketAddr,
-    permit: OwnedSemaphorePermit,
+    client: ClientKey,
+    mut slot: PendingSlot,
     mut shutdown: watch::Receiver<bool>,
     _done: mpsc::Sender<()>,
 ) {
@@ -259,10 +264,27 @@ async fn handle_connection(
     let registry = &ctx.registry;
     let limits = &registry.limits;
     let mut admission = None;
+    let (head_tx, head_rx) = watch::channel(false);
+    let header_deadline = async {
+        tokio::time::sleep(limits.header_timeout).await;
+        if !*head_rx.borrow() {
+            return;
+        }
+        // The head arrived in time: no further deadline here (`handshake_timeout` still bounds the rest).
+        std::future::pending::<()>().await;
+    };
     let ws = tokio::select! {
         biased;
         _ = shutdown_signal(&mut shutdown) => return,
-        result = timeout(limits.handshake_timeout, handshake(&ctx, tcp, &mut admission)) => match result {
+        _ = slot.evicted.wait_for(|evicted| *evicted) => {
+            tracing::debug!(%peer, "handshake evicted for a less busy client");
+            return;
+        }
+        _ = header_deadline => {
+            tracing::debug!(%peer, "request head not received in time");
+            return;
+        }
+        result = timeout(limits.handshake_timeout, handshake(&ctx, tcp, client, &mut admission, &head_tx)) => match result {
             Ok(Ok(ws)) => ws,
             Ok(Err(e)) => {
                 tracing::debug!(%peer, error = %e, "handshake failed");
@@ -274,7 +296,12 @@ async fn handle_connection(
             }
         },
     };
-    drop(permit);
+    drop(slot);
+    // Held until this connection ends: the client's share of tunnels or wake listeners.
+    let (admission, _hold) = match admission {
+        Some((admission, hold)) => (Some(admission), hold),
+        None => (None, None),
+    };
     let Some(admission) = admission else {
         // Cannot happen: a successful upgrade always went through `admit`.
         finish(
@@ -339,11 +366,13 @@ async fn handle_connection(
 /// The upgrade callback: validates the request and reserves what it needs, or answers with an HTTP error.
 #[allow(clippy::result_large_err)] // the Result shape is fixed by tungstenite's `Callback` trait
 fn admit(
-    registry: &Arc<Registry>,
+    ctx: &Context,
+    client: ClientKey,
     req: &Request,
     mut resp: Response,
-    out: &mut Option<Admission>,
+    out: &mut Option<(Admission, Option<ClientHold>)>,
 ) -> Result<Response, ErrorResponse> {
+    let registry = &ctx.registry;
     let reject = |rejection: Rejection| {
         registry
             .counters
@@ -358,8 +387,18 @@ fn admit(
         header::SEC_WEBSOCKET_PROTOCOL,
         HeaderValue::from_static(SUBPROTOCOL),
     );
+    let hold = |kind: Hold| {
+        ctx.clients.hold(client, kind).map_err(|refusal| {
+            let what = match refusal {
+                Refusal::Listeners => "too many wake listeners from this address",
+                _ => "too many tunnels from this address",
+            };
+            reject(Rejection::new(StatusCode::SERVICE_UNAVAILABLE, what))
+        })
+    };
     let admission = match endpoint {
         Endpoint::New(tunnel) => {
+            let held = hold(Hold::Tunnel)?;
             let handle = registry
                 .create_tunnel(tunnel)
                 .map_err(|e| reject(create_rejection(e)))?;
@@ -370,7 +409,7 @@ fn admit(
                 ))
             })?;
             headers.insert(ROUTING_ID_HEADER, routing);
-            Admission::NewTunnel(handle)
+            (Admission::NewTunnel(handle), Some(held))
         }
         Endpoint::Connect(routing, tunnel) => {
             let ticket = registry.claim(routing, tunnel).map_err(|e| {
@@ -379,7 +418,7 @@ fn admit(
                     ClaimError::Busy => Rejection::new(StatusCode::CONFLICT, "tunnel already joined"),
                 })
             })?;
-            Admission::Join(ticket)
+            (Admission::Join(ticket), None)
         }
         Endpoint::Contact {
             contact,
@@ -389,6 +428,7 @@ fn admit(
             if !registry.contact_known(&contact) {
                 return Err(reject(Rejection::new(StatusCode::GONE, "unknown contact")));
             }
+            let held = hold(Hold::Tunnel)?;
             let handle = registry
                 .create_random_tunnel()
                 .map_err(|e| reject(create_rejection(e)))?;
@@ -400,12 +440,15 @@ fn admit(
             if signal {
                 headers.insert(SIGNAL_CONNECTION_HEADER, HeaderValue::from_static("true"));
             }
-            Admission::Contact {
-                handle,
-                contact,
-                wake,
-                signal,
-            }
+            (
+                Admission::Contact {
+                    handle,
+                    contact,
+                    wake,
+                    signal,
+                },
+                Some(held),
+            )
         }
         Endpoint::Wake(contact) => {
             if !registry.contact_room(&contact) {
@@ -414,13 +457,14 @@ fn admit(
                     "too many contacts",
                 )));
             }
+            let held = hold(Hold::WakeListener)?;
             let reservation = registry.reserve_wake_listener().ok_or_else(|| {
                 reject(Rejection::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "too many listeners",
                 ))
             })?;
-            Admission::Wake { contact, reservation }
+            (Admission::Wake { contact, reservation }, Some(held))
         }
     };
     *out = Some(admission);

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::*;
 use futures_util::SinkExt;
-use tandem_tunnel::{Limits, RunningServer};
+use tandem_tunnel::{ClientLimits, Limits, RunningServer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::http::StatusCode;
@@ -28,6 +28,16 @@ async fn honest_exchange(server: &RunningServer, round: u8) {
     assert_eq!(recv(&mut desktop).await, vec![round; 300]);
     desktop.close(None).await.unwrap();
     assert_eq!(closed_with(&mut phone).await, Some(CloseCode::Normal));
+}
+
+/// Per-client limits with an accept rate no test loop reaches, for tests about other limits where one
+/// loopback address plays every client.
+fn unlimited_rate() -> ClientLimits {
+    ClientLimits {
+        accept_rate: 100_000,
+        accept_burst: 100_000,
+        ..ClientLimits::default()
+    }
 }
 
 /// Waits until the server has closed a raw connection (EOF or reset), reading and discarding.
@@ -120,6 +130,8 @@ async fn half_open_clients_cannot_exhaust_handshake_slots_forever() {
 async fn flood_of_new_tunnels_is_capped() {
     let limits = Limits {
         max_tunnels: 50,
+        // One address plays every client here: the global cap is under test, not the per-client rate.
+        per_client: unlimited_rate(),
         ..Limits::default()
     };
     let server = start(limits).await;
@@ -154,7 +166,11 @@ async fn flood_of_new_tunnels_is_capped() {
 
 #[tokio::test]
 async fn connects_to_unknown_tunnels_are_refused() {
-    let server = start(Limits::default()).await;
+    let server = start(Limits {
+        per_client: unlimited_rate(),
+        ..Limits::default()
+    })
+    .await;
     let tid = tunnel_id();
     let (mut phone, routing) = new_tunnel(&server, &tid).await;
     let attack = async {
