@@ -6,7 +6,11 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(value) = tandem_cbor::decode_canonical(data) {
-        assert_eq!(value.to_vec(), data, "canonical decode must round-trip byte for byte");
+        assert_eq!(
+            value.to_vec(),
+            data,
+            "canonical decode must round-trip byte for byte"
+        );
     }
     if let Ok(value) = tandem_cbor::decode(data) {
         // Whatever the lenient decoder accepts, the encoder makes canonical and the strict decoder takes back

@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use libfuzzer_sys::fuzz_target;
-use tandem_engine::platform::{AccountChooser, AccountInfo, UserVerifier, UvKey, VerificationError, VerificationPrompt};
+use tandem_engine::platform::{
+    AccountChooser, AccountInfo, UserVerifier, UvKey, VerificationError, VerificationPrompt,
+};
 use tandem_engine::store::CredentialStore;
 use tandem_engine::{Authenticator, AuthenticatorConfig};
 use tandem_store::{SoftwareKeyProtector, SqliteStore};
@@ -52,7 +54,9 @@ fuzz_target!(|data: &[u8]| {
         store.delete_all().expect("in-memory store wipe");
     }
     let reply = engine.handle_ctap(data);
-    let (&status, body) = reply.split_first().expect("handle_ctap always answers a status byte");
+    let (&status, body) = reply
+        .split_first()
+        .expect("handle_ctap always answers a status byte");
     if status == 0 && !body.is_empty() {
         tandem_cbor::decode_canonical(body).expect("success bodies are canonical CBOR");
     } else if status != 0 {

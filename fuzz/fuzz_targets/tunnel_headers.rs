@@ -13,11 +13,13 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use std::net::IpAddr;
 use tandem_tunnel::fuzzing::http::{HeaderMap, HeaderName, HeaderValue, Method, header};
 use tandem_tunnel::fuzzing::{Endpoint, Request, parse_request};
+
 use tandem_tunnel::{
-    CLIENT_PAYLOAD_HEADER, MAX_CLIENT_PAYLOAD, Route, RouteError, SIGNAL_CONNECTION_HEADER, SUBPROTOCOL,
-    parse_path,
+    CLIENT_PAYLOAD_HEADER, FORWARDED_FOR_HEADER, MAX_CLIENT_PAYLOAD, ProxyNet, REAL_IP_HEADER, Route,
+    RouteError, SIGNAL_CONNECTION_HEADER, SUBPROTOCOL, client_address, parse_path,
 };
 
 fn request(data: &[u8]) -> Option<Request> {
@@ -55,12 +57,39 @@ fn offers_fido_cable(headers: &HeaderMap) -> bool {
         .any(|v| v.split(',').any(|p| p.trim_matches([' ', '\t']) == SUBPROTOCOL))
 }
 
+/// The client address behind a trusted proxy (127.0.0.0/8 here) is the peer or an address the forwarding
+/// headers spell out; an untrusted peer is always itself.
+fn check_client_address(headers: &HeaderMap) {
+    let proxy: IpAddr = "127.0.0.1".parse().expect("ip");
+    let trusted: [ProxyNet; 1] = ["127.0.0.0/8".parse().expect("net")];
+    let got = client_address(headers, proxy, &trusted);
+    if got != proxy {
+        let written = [FORWARDED_FOR_HEADER, REAL_IP_HEADER]
+            .iter()
+            .flat_map(|h| headers.get_all(*h).iter())
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|hop| {
+                hop.contains(&got.to_string()) || hop.parse::<IpAddr>() == Ok(got) || {
+                    let inner = hop.trim().trim_start_matches('[');
+                    inner.split(']').next().and_then(|a| a.parse::<IpAddr>().ok()) == Some(got)
+                        || inner.rsplit_once(':').and_then(|(a, _)| a.parse::<IpAddr>().ok()) == Some(got)
+                        || inner.parse::<IpAddr>() == Ok(got)
+                }
+            });
+        assert!(written, "{got} is neither the peer nor in the forwarding headers");
+    }
+    let outsider: IpAddr = "192.0.2.1".parse().expect("ip");
+    assert_eq!(client_address(headers, outsider, &trusted), outsider);
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some(req) = request(data) else {
         return;
     };
     let route = parse_path(req.uri().path());
     let headers = req.headers();
+    check_client_address(headers);
     match parse_request(&req) {
         Ok(endpoint) => {
             assert!(

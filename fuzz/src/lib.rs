@@ -28,9 +28,13 @@ pub struct Session {
 }
 
 fn field<const N: usize>(v: &serde_json::Value, name: &str) -> [u8; N] {
-    let text = v[name].as_str().unwrap_or_else(|| panic!("vector field {name} missing"));
+    let text = v[name]
+        .as_str()
+        .unwrap_or_else(|| panic!("vector field {name} missing"));
     let bytes = hex::decode(text).unwrap_or_else(|e| panic!("vector field {name}: {e}"));
-    bytes.try_into().unwrap_or_else(|_| panic!("vector field {name} has the wrong length"))
+    bytes
+        .try_into()
+        .unwrap_or_else(|_| panic!("vector field {name} has the wrong length"))
 }
 
 /// The fixture, parsed once per process.
@@ -38,7 +42,8 @@ pub fn session() -> &'static Session {
     static SESSION: OnceLock<Session> = OnceLock::new();
     SESSION.get_or_init(|| {
         let all: serde_json::Value =
-            serde_json::from_str(include_str!("../../tests/data/hybrid-vectors.json")).expect("vectors parse");
+            serde_json::from_str(include_str!("../../tests/data/hybrid-vectors.json"))
+                .expect("vectors parse");
         let s = &all["derived_qr_initiated_session"];
         Session {
             desktop_identity_private: field(s, "desktop_identity_private"),

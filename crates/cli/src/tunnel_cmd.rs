@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use tandem_tunnel::{Limits, ServerConfig, TlsConfig, TunnelServer};
+use tandem_tunnel::{Limits, ProxyNet, ServerConfig, TlsConfig, TunnelServer};
 
 /// Options of `tandem tunnel`.
 #[derive(Debug, clap::Args)]
@@ -43,6 +43,10 @@ pub(crate) struct TunnelArgs {
     /// Most wake listeners one client address may hold at once.
     #[arg(long)]
     pub client_max_wake_listeners: Option<usize>,
+    /// A reverse proxy (address or network, e.g. `127.0.0.1` or `10.0.0.0/8`) whose `X-Forwarded-For` /
+    /// `X-Real-IP` headers name the client. Repeat for several.
+    #[arg(long = "trusted-proxy")]
+    pub trusted_proxies: Vec<ProxyNet>,
 }
 
 /// Runs the server until Ctrl-C.
@@ -73,6 +77,7 @@ pub(crate) async fn run(args: TunnelArgs) -> Result<(), String> {
     let mut config = ServerConfig::plain(args.listen);
     config.instance_id = args.instance_id;
     config.limits = limits;
+    config.trusted_proxies = args.trusted_proxies;
     if let (Some(cert), Some(key)) = (args.tls_cert, args.tls_key) {
         config.tls = Some(TlsConfig::PemFiles {
             cert_chain: cert,

@@ -108,6 +108,8 @@ struct Usage {
     /// Token bucket for new connections.
     tokens: f64,
     refilled: Instant,
+    /// A trusted proxy: its handshakes speak for many clients and are never evicted.
+    proxy: bool,
 }
 
 impl Usage {
@@ -118,6 +120,7 @@ impl Usage {
             listeners: 0,
             tokens: f64::from(limits.accept_burst),
             refilled: now,
+            proxy: false,
         }
     }
 
@@ -126,6 +129,14 @@ impl Usage {
             && self.tunnels == 0
             && self.listeners == 0
             && self.refill(limits, now) >= f64::from(limits.accept_burst)
+    }
+
+    /// Takes one token for a new connection, if there is one.
+    fn take_token(&mut self, limits: &ClientLimits, now: Instant) -> bool {
+        let tokens = self.refill(limits, now);
+        self.refilled = now;
+        self.tokens = if tokens >= 1.0 { tokens - 1.0 } else { tokens };
+        tokens >= 1.0
     }
 
     fn refill(&self, limits: &ClientLimits, now: Instant) -> f64 {
@@ -234,11 +245,22 @@ impl Clients {
     /// Admits a new connection from `key` into the handshake phase, or says why not. When every global
     /// slot is taken, the newest pending handshake of the busiest client is evicted for it, provided that
     /// client holds more pending handshakes than `key` will.
-    pub(crate) fn admit_connection(self: &Arc<Self>, key: ClientKey) -> Result<PendingSlot, Refusal> {
-        self.admit_connection_at(key, Instant::now())
+    /// A trusted proxy (`proxy`) is exempt from the per-client rate and pending caps: it speaks for many
+    /// clients, each charged when its request head names it ([`Clients::charge`]).
+    pub(crate) fn admit_connection(
+        self: &Arc<Self>,
+        key: ClientKey,
+        proxy: bool,
+    ) -> Result<PendingSlot, Refusal> {
+        self.admit_connection_at(key, proxy, Instant::now())
     }
 
-    fn admit_connection_at(self: &Arc<Self>, key: ClientKey, now: Instant) -> Result<PendingSlot, Refusal> {
+    fn admit_connection_at(
+        self: &Arc<Self>,
+        key: ClientKey,
+        proxy: bool,
+        now: Instant,
+    ) -> Result<PendingSlot, Refusal> {
         let limits = self.limits;
         let mut guard = self.lock();
         let inner = &mut *guard;
@@ -246,22 +268,21 @@ impl Clients {
             .clients
             .entry(key)
             .or_insert_with(|| Usage::new(&limits, now));
-        let tokens = usage.refill(&limits, now);
-        usage.refilled = now;
-        if tokens < 1.0 {
-            usage.tokens = tokens;
-            return Err(Refusal::Rate);
-        }
-        usage.tokens = tokens - 1.0;
-        if usage.pending.len() >= limits.max_pending_handshakes {
-            return Err(Refusal::ClientPending);
+        usage.proxy = proxy;
+        if !proxy {
+            if !usage.take_token(&limits, now) {
+                return Err(Refusal::Rate);
+            }
+            if usage.pending.len() >= limits.max_pending_handshakes {
+                return Err(Refusal::ClientPending);
+            }
         }
         let mine = usage.pending.len();
         if inner.pending_total >= self.max_pending_total {
             let busiest = inner
                 .clients
                 .iter()
-                .filter(|(k, u)| **k != key && !u.pending.is_empty())
+                .filter(|(k, u)| **k != key && !u.proxy && !u.pending.is_empty())
                 .max_by_key(|(_, u)| u.pending.len())
                 .map(|(k, u)| (*k, u.pending.len()));
             match busiest {
@@ -294,6 +315,22 @@ impl Clients {
         })
     }
 
+    /// Charges `key` one connection of its accept rate: for a client a trusted proxy forwarded, known only
+    /// once its request head arrived.
+    pub(crate) fn charge(&self, key: ClientKey) -> Result<(), Refusal> {
+        let limits = self.limits;
+        let now = Instant::now();
+        let mut inner = self.lock();
+        let inner = &mut *inner;
+        let usage = inner
+            .clients
+            .entry(key)
+            .or_insert_with(|| Usage::new(&limits, now));
+        let ok = usage.take_token(&limits, now);
+        self.forget_if_idle(inner, key);
+        if ok { Ok(()) } else { Err(Refusal::Rate) }
+    }
+
     /// Lets `key` hold one more tunnel or wake listener, within its share.
     pub(crate) fn hold(self: &Arc<Self>, key: ClientKey, kind: Hold) -> Result<ClientHold, Refusal> {
         let limits = self.limits;
@@ -316,6 +353,12 @@ impl Clients {
             key,
             kind,
         })
+    }
+
+    /// [`Clients::admit_connection`] for a direct (not proxied) client.
+    #[cfg(test)]
+    fn admit_connection_test(self: &Arc<Self>, key: ClientKey) -> Result<PendingSlot, Refusal> {
+        self.admit_connection(key, false)
     }
 
     /// Clients the table currently tracks (for tests: idle clients are forgotten).
@@ -362,22 +405,27 @@ mod tests {
     fn a_client_gets_its_share_of_pending_handshakes() {
         let clients = Arc::new(Clients::new(limits(2), 100));
         let a = key("192.0.2.1");
-        let first = clients.admit_connection(a).unwrap();
-        let _second = clients.admit_connection(a).unwrap();
-        assert_eq!(clients.admit_connection(a).err(), Some(Refusal::ClientPending));
+        let first = clients.admit_connection_test(a).unwrap();
+        let _second = clients.admit_connection_test(a).unwrap();
+        assert_eq!(
+            clients.admit_connection_test(a).err(),
+            Some(Refusal::ClientPending)
+        );
         // Another client is unaffected.
-        assert!(clients.admit_connection(key("192.0.2.2")).is_ok());
+        assert!(clients.admit_connection_test(key("192.0.2.2")).is_ok());
         drop(first);
-        assert!(clients.admit_connection(a).is_ok());
+        assert!(clients.admit_connection_test(a).is_ok());
     }
 
     #[test]
     fn when_full_the_busiest_clients_newest_handshake_gives_way() {
         let clients = Arc::new(Clients::new(limits(10), 4));
         let flood = key("192.0.2.1");
-        let slots: Vec<_> = (0..4).map(|_| clients.admit_connection(flood).unwrap()).collect();
+        let slots: Vec<_> = (0..4)
+            .map(|_| clients.admit_connection_test(flood).unwrap())
+            .collect();
         assert_eq!(clients.pending(), 4);
-        let honest = clients.admit_connection(key("192.0.2.2")).unwrap();
+        let honest = clients.admit_connection_test(key("192.0.2.2")).unwrap();
         assert!(!*honest.evicted.borrow());
         // The flood's newest was evicted, its older ones were not.
         assert!(*slots[3].evicted.borrow());
@@ -386,7 +434,7 @@ mod tests {
         assert_eq!(clients.evicted(), 1);
         // The flood itself cannot evict anyone: it is the busiest.
         assert_eq!(
-            clients.admit_connection(flood).err(),
+            clients.admit_connection_test(flood).err(),
             Some(Refusal::GlobalPending)
         );
         // Dropping the evicted slot does not free a second place.
@@ -397,10 +445,10 @@ mod tests {
     #[test]
     fn equal_clients_do_not_evict_each_other() {
         let clients = Arc::new(Clients::new(limits(10), 2));
-        let _a = clients.admit_connection(key("192.0.2.1")).unwrap();
-        let _b = clients.admit_connection(key("192.0.2.2")).unwrap();
+        let _a = clients.admit_connection_test(key("192.0.2.1")).unwrap();
+        let _b = clients.admit_connection_test(key("192.0.2.2")).unwrap();
         assert_eq!(
-            clients.admit_connection(key("192.0.2.3")).err(),
+            clients.admit_connection_test(key("192.0.2.3")).err(),
             Some(Refusal::GlobalPending)
         );
     }
@@ -417,11 +465,14 @@ mod tests {
         let a = key("192.0.2.1");
         let start = Instant::now();
         let held: Vec<_> = (0..3)
-            .map(|_| clients.admit_connection_at(a, start).unwrap())
+            .map(|_| clients.admit_connection_at(a, false, start).unwrap())
             .collect();
-        assert_eq!(clients.admit_connection_at(a, start).err(), Some(Refusal::Rate));
+        assert_eq!(
+            clients.admit_connection_at(a, false, start).err(),
+            Some(Refusal::Rate)
+        );
         let later = start + token_period(10);
-        assert!(clients.admit_connection_at(a, later).is_ok());
+        assert!(clients.admit_connection_at(a, false, later).is_ok());
         drop(held);
     }
 

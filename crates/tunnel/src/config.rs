@@ -7,6 +7,7 @@ use std::time::Duration;
 use zeroize::Zeroizing;
 
 use crate::clients::ClientLimits;
+use crate::forwarded::ProxyNet;
 
 /// Everything [`crate::TunnelServer::bind`] needs.
 #[derive(Debug, Clone)]
@@ -20,6 +21,10 @@ pub struct ServerConfig {
     pub tls: Option<TlsConfig>,
     /// Resource limits.
     pub limits: Limits,
+    /// Reverse proxies whose `X-Forwarded-For` / `X-Real-IP` headers name the client (see
+    /// [`crate::client_address`]); connections from anywhere else count as their own address. Empty by
+    /// default: a forwarded header from an undeclared peer is never believed.
+    pub trusted_proxies: Vec<ProxyNet>,
 }
 
 impl ServerConfig {
@@ -30,6 +35,7 @@ impl ServerConfig {
             instance_id: 0,
             tls: None,
             limits: Limits::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 }

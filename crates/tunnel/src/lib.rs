@@ -114,9 +114,11 @@
 //!
 //! A client is an IPv4 address or an IPv6 /64 (see [`ClientKey`]); the per-client defaults leave room for
 //! carrier-grade NAT, where many honest phones share one address. Behind a reverse proxy every connection
-//! comes from the proxy's address, so per-client limits then count the proxy as one client: raise them, or
-//! keep the proxy's own per-address limits (e.g. nginx `limit_conn`). Reading the client address from the
-//! PROXY protocol or a forwarded header is not implemented yet.
+//! comes from the proxy's address: declare the proxy in [`ServerConfig::trusted_proxies`] (CLI
+//! `--trusted-proxy`) and have it send `X-Forwarded-For` (nginx: `proxy_set_header X-Forwarded-For
+//! $proxy_add_x_forwarded_for;`). Connections from a trusted proxy share the pending-handshake pool without
+//! a per-client cap of their own; their tunnels, wake listeners and request rate count against the client
+//! the header names ([`client_address`]). The PROXY protocol is not supported.
 //!
 //! A caBLE session relays about 4–6 messages per direction (Noise handshake, post-handshake, update,
 //! request/response, shutdown). Most are a few KiB, but Chromium's desktop sends a whole allow list in one
@@ -143,6 +145,7 @@ mod clients;
 mod config;
 mod conn;
 mod error;
+mod forwarded;
 mod ids;
 mod registry;
 mod relay;
@@ -165,6 +168,7 @@ pub mod fuzzing {
 pub use clients::{ClientKey, ClientLimits};
 pub use config::{DEFAULT_MAX_MESSAGE_SIZE, Limits, ServerConfig, TlsConfig};
 pub use error::TunnelError;
+pub use forwarded::{FORWARDED_FOR_HEADER, ProxyNet, ProxyNetError, REAL_IP_HEADER, client_address};
 pub use ids::{ContactId, IdError, RoutingId, TunnelId};
 pub use registry::Stats;
 pub use request::{CLIENT_PAYLOAD_HEADER, ROUTING_ID_HEADER, SIGNAL_CONNECTION_HEADER, SUBPROTOCOL};

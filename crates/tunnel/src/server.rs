@@ -1,7 +1,7 @@
 //! The listening server: accept loop, TLS, WebSocket upgrade with admission control, and the handle
 //! used to inspect and stop it.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -21,6 +21,7 @@ use crate::clients::{ClientHold, ClientKey, Clients, Hold, PendingSlot, Refusal}
 use crate::config::{ServerConfig, TlsConfig};
 use crate::conn::{Conn, Ws};
 use crate::error::TunnelError;
+use crate::forwarded::{ProxyNet, client_address};
 use crate::ids::ContactId;
 use crate::registry::{ClaimError, CreateError, JoinTicket, Registry, Stats, TunnelHandle, WakeReservation};
 use crate::relay::{TunnelTask, finish, shutdown_signal};
@@ -68,6 +69,7 @@ impl TunnelServer {
         let ctx = Arc::new(Context {
             registry: Arc::clone(&registry),
             clients: Arc::clone(&clients),
+            trusted_proxies: config.trusted_proxies.clone(),
             tls,
             ws_config,
         });
@@ -168,6 +170,7 @@ fn tls_acceptor(config: &TlsConfig) -> Result<TlsAcceptor, TunnelError> {
 struct Context {
     registry: Arc<Registry>,
     clients: Arc<Clients>,
+    trusted_proxies: Vec<ProxyNet>,
     tls: Option<TlsAcceptor>,
     ws_config: WebSocketConfig,
 }
@@ -202,10 +205,10 @@ async fn accept_loop(
             accepted = listener.accept() => match accepted {
                 Ok((tcp, peer)) => {
                     counters.connections_accepted.fetch_add(1, Ordering::Relaxed);
-                    let client = ClientKey::of(peer.ip());
-                    match ctx.clients.admit_connection(client) {
+                    let proxy = ctx.trusted_proxies.iter().any(|net| net.contains(peer.ip()));
+                    match ctx.clients.admit_connection(ClientKey::of(peer.ip()), proxy) {
                         Ok(slot) => {
-                            let task = handle_connection(Arc::clone(&ctx), tcp, peer, client, slot, shutdown.clone(), done.clone());
+                            let task = handle_connection(Arc::clone(&ctx), tcp, peer, slot, shutdown.clone(), done.clone());
                             tokio::spawn(task);
                         }
                         Err(refusal) => {
@@ -230,7 +233,7 @@ async fn accept_loop(
 async fn handshake(
     ctx: &Context,
     tcp: TcpStream,
-    client: ClientKey,
+    peer: IpAddr,
     admission: &mut Option<(Admission, Option<ClientHold>)>,
     head_read: &watch::Sender<bool>,
 ) -> Result<Ws, String> {
@@ -244,7 +247,7 @@ async fn handshake(
     #[allow(clippy::result_large_err)]
     let callback = |req: &Request, resp: Response| {
         let _ = head_read.send(true);
-        admit(ctx, client, req, resp, admission)
+        admit(ctx, peer, req, resp, admission)
     };
     tokio_tungstenite::accept_hdr_async_with_config(conn, callback, Some(ctx.ws_config))
         .await
@@ -255,7 +258,6 @@ async fn handle_connection(
     ctx: Arc<Context>,
     tcp: TcpStream,
     peer: SocketAddr,
-    client: ClientKey,
     mut slot: PendingSlot,
     mut shutdown: watch::Receiver<bool>,
     _done: mpsc::Sender<()>,
@@ -284,7 +286,7 @@ async fn handle_connection(
             tracing::debug!(%peer, "request head not received in time");
             return;
         }
-        result = timeout(limits.handshake_timeout, handshake(&ctx, tcp, client, &mut admission, &head_tx)) => match result {
+        result = timeout(limits.handshake_timeout, handshake(&ctx, tcp, peer.ip(), &mut admission, &head_tx)) => match result {
             Ok(Ok(ws)) => ws,
             Ok(Err(e)) => {
                 tracing::debug!(%peer, error = %e, "handshake failed");
@@ -367,7 +369,7 @@ async fn handle_connection(
 #[allow(clippy::result_large_err)] // the Result shape is fixed by tungstenite's `Callback` trait
 fn admit(
     ctx: &Context,
-    client: ClientKey,
+    peer: IpAddr,
     req: &Request,
     mut resp: Response,
     out: &mut Option<(Admission, Option<ClientHold>)>,
@@ -381,6 +383,17 @@ fn admit(
         tracing::debug!(path_kind = path_kind(req.uri().path()), status = %rejection.status, reason = %rejection.reason, "request rejected");
         rejection.into_response()
     };
+    // Behind a trusted proxy the request head names the client; it is charged for this connection now.
+    let forwarded = client_address(req.headers(), peer, &ctx.trusted_proxies);
+    let client = ClientKey::of(forwarded);
+    if forwarded != peer {
+        ctx.clients.charge(client).map_err(|_| {
+            reject(Rejection::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "too many connections from this address",
+            ))
+        })?;
+    }
     let endpoint = parse_request(req).map_err(reject)?;
     let headers = resp.headers_mut();
     headers.insert(

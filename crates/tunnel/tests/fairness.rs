@@ -181,3 +181,73 @@ async fn a_silent_socket_is_dropped_at_the_header_deadline() {
         .expect("honest upgrade");
     ws.send(Message::Ping(Vec::new().into())).await.expect("ping");
 }
+
+/// `/cable/new/<random>` from `source` with an `X-Forwarded-For` header: the socket or the HTTP status.
+async fn new_tunnel_forwarded(
+    server: &RunningServer,
+    source: &str,
+    forwarded_for: &str,
+) -> Result<WebSocketStream<MaybeTlsStream<TcpStream>>, Option<StatusCode>> {
+    let tcp = tcp_from(server, source).await.map_err(|_| None)?;
+    let url = format!("{}/cable/new/{}", server.ws_url(), tunnel_id());
+    let mut req = url.into_client_request().expect("request");
+    let headers = req.headers_mut();
+    headers.insert("Sec-WebSocket-Protocol", "fido.cable".parse().expect("header"));
+    headers.insert("X-Forwarded-For", forwarded_for.parse().expect("header"));
+    match tokio::time::timeout(
+        WAIT,
+        tokio_tungstenite::client_async(req, MaybeTlsStream::Plain(tcp)),
+    )
+    .await
+    {
+        Ok(Ok((ws, _))) => Ok(ws),
+        Ok(Err(WsError::Http(resp))) => Err(Some(resp.status())),
+        Ok(Err(_)) | Err(_) => Err(None),
+    }
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_share() {
+    let mut config = tandem_tunnel::ServerConfig::plain("127.0.0.1:0".parse().expect("addr"));
+    config.limits.per_client.max_tunnels = 2;
+    // 127.0.0.1 plays the proxy; 127.0.0.2 is a direct client whose forwarded header must not count.
+    config.trusted_proxies = vec!["127.0.0.1".parse().expect("net")];
+    let server = tandem_tunnel::TunnelServer::bind(config).await.expect("bind");
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        held.push(
+            new_tunnel_forwarded(&server, "127.0.0.1", "198.51.100.1")
+                .await
+                .expect("a's share"),
+        );
+    }
+    assert_eq!(
+        new_tunnel_forwarded(&server, "127.0.0.1", "198.51.100.1")
+            .await
+            .err(),
+        Some(Some(StatusCode::SERVICE_UNAVAILABLE))
+    );
+    // Another client behind the same proxy is unaffected; a forged entry left of it changes nothing.
+    for _ in 0..2 {
+        held.push(
+            new_tunnel_forwarded(&server, "127.0.0.1", "198.51.100.1, 198.51.100.2")
+                .await
+                .expect("b's share"),
+        );
+    }
+    // An untrusted peer is itself, whatever it claims.
+    for i in 0..2 {
+        held.push(
+            new_tunnel_forwarded(&server, ATTACKER, &format!("203.0.113.{i}"))
+                .await
+                .expect("direct share"),
+        );
+    }
+    assert_eq!(
+        new_tunnel_forwarded(&server, ATTACKER, "203.0.113.99")
+            .await
+            .err(),
+        Some(Some(StatusCode::SERVICE_UNAVAILABLE))
+    );
+    assert_eq!(server.stats().tunnels, 6);
+}
