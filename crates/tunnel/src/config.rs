@@ -90,6 +90,10 @@ pub struct Limits {
     pub max_messages_per_direction: u32,
     /// Most bytes held for a peer that has not joined yet, per tunnel. More ⇒ 1008.
     pub max_buffered_bytes: usize,
+    /// Most bytes held for peers that have not joined yet, over all tunnels: the worst case of the
+    /// per-tunnel buffers stays bounded whatever `max_tunnels` is. More ⇒ the tunnel whose message did not
+    /// fit is closed with 1013 (try again later).
+    pub max_buffered_bytes_total: usize,
     /// A paired tunnel that relays nothing (in either direction) for this long is closed with 1008. A write
     /// blocked on a slow reader counts as no progress.
     pub idle_timeout: Duration,
@@ -126,6 +130,7 @@ impl Default for Limits {
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             max_messages_per_direction: 32,
             max_buffered_bytes: 64 * 1024,
+            max_buffered_bytes_total: 64 * 1024 * 1024,
             // Longer than a phone's longest silence: Tandem's phone allows 120 s of user verification
             // plus 10 s to send (tandem-phone checks this relation against its own defaults).
             idle_timeout: Duration::from_secs(180),

@@ -80,6 +80,7 @@
 //!     proxy_http_version 1.1;
 //!     proxy_set_header Upgrade $http_upgrade;
 //!     proxy_set_header Connection $connection_upgrade;
+//!     proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;   # with --trusted-proxy 127.0.0.1
 //!     proxy_read_timeout 300s;
 //!     location ~* ^/cable/connect/00 { proxy_pass http://tandem_i0; }
 //!     location ~* ^/cable/connect/01 { proxy_pass http://tandem_i1; }
@@ -96,6 +97,7 @@
 //! | `max_message_size` (message and frame) | 1 MiB | 16 KiB | close `1009`, checked from the frame header |
 //! | `max_messages_per_direction` | 32 | 16 per peer | close `1008` |
 //! | `max_buffered_bytes` (before the peer joins) | 64 KiB | — | close `1008` |
+//! | `max_buffered_bytes_total` (all tunnels) | 64 MiB | — | close `1013` |
 //! | `idle_timeout` (paired, nothing relayed) | 180 s | — | close both `1008` |
 //! | `join_timeout` | 60 s | — | close `1008` |
 //! | `tunnel_lifetime` (from creation) | 300 s | 120 s (from phone connect) | close both `1008` |

@@ -83,15 +83,29 @@ struct Pending<'a> {
     global: &'a AtomicUsize,
 }
 
+/// Why a message could not be held for a peer that has not joined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HoldError {
+    /// This tunnel's `max_buffered_bytes` would be exceeded.
+    Tunnel,
+    /// The server-wide `max_buffered_bytes_total` would be exceeded.
+    Server,
+}
+
 impl Pending<'_> {
-    fn push(&mut self, msg: Bytes, max: usize) -> bool {
+    fn push(&mut self, msg: Bytes, max: usize, max_total: usize) -> Result<(), HoldError> {
         if self.bytes + msg.len() > max {
-            return false;
+            return Err(HoldError::Tunnel);
         }
+        // Reserve in the global count first, so concurrent tunnels cannot overshoot it together.
+        self.global
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |held| {
+                held.checked_add(msg.len()).filter(|total| *total <= max_total)
+            })
+            .map_err(|_| HoldError::Server)?;
         self.bytes += msg.len();
-        self.global.fetch_add(msg.len(), Ordering::Relaxed);
         self.messages.push_back(msg);
-        true
+        Ok(())
     }
 
     fn take(&mut self) -> VecDeque<Bytes> {
@@ -280,10 +294,13 @@ impl TunnelTask {
                         creator_sent += 1;
                         if creator_sent > limits.max_messages_per_direction {
                             (CloseCode::Policy, "too many messages")
-                        } else if !pending.push(msg, limits.max_buffered_bytes) {
-                            (CloseCode::Policy, "too much data before the peer joined")
                         } else {
-                            continue;
+                            match pending.push(msg, limits.max_buffered_bytes, limits.max_buffered_bytes_total) {
+                                Ok(()) => continue,
+                                Err(HoldError::Tunnel) => (CloseCode::Policy, "too much data before the peer joined"),
+                                // The server as a whole holds too much for absent peers: try again later.
+                                Err(HoldError::Server) => (CloseCode::Again, "server buffers full"),
+                            }
                         }
                     }
                     Event::Skip => continue,

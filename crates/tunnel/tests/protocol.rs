@@ -231,6 +231,33 @@ async fn buffer_limit_before_join_closes_1008() {
     server.shutdown().await;
 }
 
+/// The server-wide cap on bytes held for absent peers: the tunnel whose message does not fit is closed
+/// with 1013 (try again later); the tunnels already holding theirs keep them and still deliver.
+#[tokio::test]
+async fn server_wide_buffer_cap_closes_1013() {
+    let limits = Limits {
+        max_buffered_bytes: 1000,
+        max_buffered_bytes_total: 1000,
+        ..Limits::default()
+    };
+    let server = start(limits).await;
+    let tid = tunnel_id();
+    let (mut first, routing) = new_tunnel(&server, &tid).await;
+    send(&mut first, &[1; 600]).await;
+    wait_stats(&server, |s| s.buffered_bytes == 600).await;
+    let (mut second, _) = new_tunnel(&server, &tunnel_id()).await;
+    send(&mut second, &[2; 600]).await;
+    assert_eq!(closed_with(&mut second).await, Some(CloseCode::Again));
+    assert_eq!(server.stats().buffered_bytes, 600);
+    // The first tunnel's backlog is intact.
+    let mut desktop = connect(&server, &routing, &tid).await;
+    assert_eq!(recv(&mut desktop).await, vec![1; 600]);
+    wait_stats(&server, |s| s.buffered_bytes == 0).await;
+    desktop.close(None).await.expect("close");
+    assert_eq!(closed_with(&mut first).await, Some(CloseCode::Normal));
+    server.shutdown().await;
+}
+
 #[tokio::test]
 async fn idle_and_join_timeouts_close_1008() {
     let limits = Limits {
