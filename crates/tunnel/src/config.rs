@@ -116,6 +116,9 @@ pub struct Limits {
     pub max_wake_listeners: usize,
     /// Most contact IDs remembered (listening or not). More ⇒ HTTP 503 on a new wake registration.
     pub max_contacts: usize,
+    /// Most bytes of wakes queued for phones not listening, over all contacts. More ⇒ the wake is dropped
+    /// (its tunnel ends at the join timeout).
+    pub max_queued_wake_bytes: usize,
     /// A contact ID whose phone has not listened for this long is forgotten (then `/cable/contact` ⇒ 410).
     pub contact_ttl: Duration,
     /// Interval of server pings on wake channels; a listener silent for two intervals is closed (1008).
@@ -144,6 +147,7 @@ impl Default for Limits {
             per_client: ClientLimits::default(),
             max_wake_listeners: 10_000,
             max_contacts: 100_000,
+            max_queued_wake_bytes: 4 * 1024 * 1024,
             contact_ttl: Duration::from_secs(30 * 24 * 3600),
             wake_ping_interval: Duration::from_secs(30),
             close_timeout: Duration::from_secs(5),

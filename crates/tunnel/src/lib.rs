@@ -53,7 +53,8 @@
 //! payload}` (see [`WakeMessage`]; e.g. `a3 01 50 <16 bytes> 02 43 <3 bytes> 03 41 a0`). The phone then
 //! connects to `/cable/connect/<HEX routing id>/<HEX tunnel id>` on the same service and proceeds as in
 //! docs/hybrid-protocol.md#state-assisted. If the phone is not listening at that moment, up to 4 wakes are
-//! held and delivered when it reconnects (if their tunnels are still waiting). A contact stays known for
+//! held and delivered when it reconnects (if their tunnels are still waiting); a held wake is dropped when its
+//! tunnel ends, and all held wakes together are capped by `max_queued_wake_bytes`. A contact stays known for
 //! `contact_ttl` after its phone last listened; after that (or if it never listened) `/cable/contact` answers
 //! `410`. Contacts are kept in memory only: after a restart every contact is unknown until its phone listens
 //! again, and desktops that contact it meanwhile get `410` and delete the link — keep phones connected before
@@ -111,6 +112,7 @@
 //! | `per_client.max_wake_listeners` | 1 024 | — | `503` |
 //! | `max_wake_listeners` / `max_contacts` | 10 000 / 100 000 | — | `503` |
 //! | `contact_ttl` | 30 days | — | `410` afterwards |
+//! | `max_queued_wake_bytes` (wakes held for absent phones; each dies with its tunnel) | 4 MiB | — | wake dropped |
 //! | `wake_ping_interval` | 30 s | — | close `1008` after 2 silent intervals |
 //! | `close_timeout` | 5 s | — | connection dropped |
 //!

@@ -34,6 +34,8 @@ pub struct Stats {
     pub known_contacts: usize,
     /// Bytes held for peers that have not joined yet, over all tunnels.
     pub buffered_bytes: usize,
+    /// Bytes of wakes queued for phones that were not listening.
+    pub queued_wake_bytes: usize,
     /// TCP connections accepted since start.
     pub connections_accepted: u64,
     /// TCP connections dropped at once: the client connected too fast or held its share of pending
@@ -72,6 +74,8 @@ enum JoinState {
 struct Slot {
     routing: RoutingId,
     state: JoinState,
+    /// The contact whose queue holds a wake for this tunnel: the wake goes when the tunnel goes.
+    queued_for: Option<ContactId>,
 }
 
 struct Listener {
@@ -90,6 +94,32 @@ struct Inner {
     tunnels: HashMap<TunnelId, Slot>,
     contacts: HashMap<ContactId, ContactEntry>,
     next_listener_id: u64,
+    /// Bytes of every queued wake (see [`queued_size`]), bounded by `max_queued_wake_bytes`.
+    queued_bytes: usize,
+}
+
+/// What a queued wake costs against `max_queued_wake_bytes`: its payload and IDs.
+fn queued_size(wake: &PendingWake) -> usize {
+    wake.client_payload.len() + 16 + 3
+}
+
+impl Inner {
+    /// Forgets a contact and its queued wakes.
+    fn remove_contact(&mut self, contact: &ContactId) {
+        if let Some(entry) = self.contacts.remove(contact) {
+            self.unqueue(entry.queued.iter());
+        }
+    }
+
+    /// Accounts for wakes leaving a queue.
+    fn unqueue<'a>(&mut self, wakes: impl Iterator<Item = &'a PendingWake>) {
+        for wake in wakes {
+            self.queued_bytes = self.queued_bytes.saturating_sub(queued_size(wake));
+            if let Some(slot) = self.tunnels.get_mut(&wake.tunnel) {
+                slot.queued_for = None;
+            }
+        }
+    }
 }
 
 /// The state shared by the accept loop and every connection task.
@@ -141,7 +171,21 @@ impl TunnelGuard {
 
 impl Drop for TunnelGuard {
     fn drop(&mut self) {
-        self.registry.lock().tunnels.remove(&self.tunnel);
+        let mut inner = self.registry.lock();
+        let inner = &mut *inner;
+        // A wake queued for this tunnel could only send the phone to a tunnel that no longer exists.
+        if let Some(contact) = inner.tunnels.remove(&self.tunnel).and_then(|s| s.queued_for)
+            && let Some(entry) = inner.contacts.get_mut(&contact)
+        {
+            let tunnel = self.tunnel;
+            let (gone, kept): (VecDeque<_>, VecDeque<_>) = std::mem::take(&mut entry.queued)
+                .into_iter()
+                .partition(|w| w.tunnel == tunnel);
+            entry.queued = kept;
+            inner.queued_bytes = gone
+                .iter()
+                .fold(inner.queued_bytes, |n, w| n.saturating_sub(queued_size(w)));
+        }
     }
 }
 
@@ -254,6 +298,7 @@ impl Registry {
             wake_listeners: c.wake_listeners.load(Ordering::Relaxed),
             known_contacts: inner.contacts.len(),
             buffered_bytes: c.buffered_bytes.load(Ordering::Relaxed),
+            queued_wake_bytes: inner.queued_bytes,
             connections_accepted: c.connections_accepted.load(Ordering::Relaxed),
             connections_refused: c.connections_refused.load(Ordering::Relaxed),
             requests_rejected: c.requests_rejected.load(Ordering::Relaxed),
@@ -278,6 +323,7 @@ impl Registry {
             Slot {
                 routing,
                 state: JoinState::Waiting(tx),
+                queued_for: None,
             },
         );
         drop(inner);
@@ -337,15 +383,18 @@ impl Registry {
             None => false,
             Some(e) if e.listener.is_some() || e.last_seen.elapsed() < ttl => true,
             Some(_) => {
-                inner.contacts.remove(contact);
+                inner.remove_contact(contact);
                 false
             }
         }
     }
 
-    /// Sends a wake to the contact's listener, or holds it until the phone listens again.
+    /// Sends a wake to the contact's listener, or holds it until the phone listens again: at most
+    /// `MAX_QUEUED_WAKES` per contact and `max_queued_wake_bytes` over all. A wake that does not fit is
+    /// dropped; its tunnel then ends at its join timeout, as if the phone never came.
     pub(crate) fn deliver_wake(&self, contact: &ContactId, wake: PendingWake) {
-        let mut inner = self.lock();
+        let mut guard = self.lock();
+        let inner = &mut *guard;
         let Some(entry) = inner.contacts.get_mut(contact) else {
             return;
         };
@@ -354,10 +403,24 @@ impl Registry {
         {
             return;
         }
-        if entry.queued.len() >= MAX_QUEUED_WAKES {
-            entry.queued.pop_front();
+        let oldest = (entry.queued.len() >= MAX_QUEUED_WAKES)
+            .then(|| entry.queued.pop_front())
+            .flatten();
+        if let Some(oldest) = oldest {
+            inner.unqueue(std::iter::once(&oldest));
         }
-        entry.queued.push_back(wake);
+        let size = queued_size(&wake);
+        if inner.queued_bytes + size > self.limits.max_queued_wake_bytes {
+            tracing::debug!(%contact, "wake queue full; wake dropped");
+            return;
+        }
+        if let Some(slot) = inner.tunnels.get_mut(&wake.tunnel) {
+            slot.queued_for = Some(contact.clone());
+        }
+        inner.queued_bytes += size;
+        if let Some(entry) = inner.contacts.get_mut(contact) {
+            entry.queued.push_back(wake);
+        }
     }
 
     /// Reserves a wake-listener place (checked during the upgrade so excess phones get HTTP 503).
@@ -381,9 +444,15 @@ impl Registry {
             return true;
         }
         let ttl = self.limits.contact_ttl;
-        inner
+        let expired: Vec<ContactId> = inner
             .contacts
-            .retain(|_, e| e.listener.is_some() || e.last_seen.elapsed() < ttl);
+            .iter()
+            .filter(|(_, e)| e.listener.is_none() && e.last_seen.elapsed() >= ttl)
+            .map(|(c, _)| c.clone())
+            .collect();
+        for contact in &expired {
+            inner.remove_contact(contact);
+        }
         inner.contacts.len() < self.limits.max_contacts
     }
 
@@ -409,6 +478,7 @@ impl Registry {
         let queued = std::mem::take(&mut entry.queued);
         entry.listener = Some(Listener { id, tx: tx.clone() });
         entry.last_seen = Instant::now();
+        inner.unqueue(queued.iter());
         for wake in queued {
             let waiting = inner
                 .tunnels
@@ -516,6 +586,60 @@ mod tests {
             listener.rx.try_recv().is_err(),
             "the wake for the ended tunnel is dropped"
         );
+    }
+
+    fn wake_for(h: &TunnelHandle, payload_len: usize) -> PendingWake {
+        PendingWake {
+            tunnel: h.guard.tunnel(),
+            routing: h.routing,
+            client_payload: vec![1; payload_len],
+        }
+    }
+
+    /// A remembered contact with no listener.
+    fn absent_contact(r: &Arc<Registry>, byte: u8) -> ContactId {
+        let c = ContactId::from_bytes(vec![byte; 16]).unwrap();
+        drop(r.register_listener(c.clone(), r.reserve_wake_listener().unwrap()));
+        c
+    }
+
+    #[test]
+    fn queued_wakes_die_with_their_tunnels() {
+        let r = registry(Limits::default());
+        let c = absent_contact(&r, 5);
+        let live = r.create_random_tunnel().unwrap();
+        let dead = r.create_random_tunnel().unwrap();
+        r.deliver_wake(&c, wake_for(&live, 100));
+        r.deliver_wake(&c, wake_for(&dead, 100));
+        assert_eq!(r.stats().queued_wake_bytes, 2 * 119);
+        drop(dead);
+        assert_eq!(r.stats().queued_wake_bytes, 119, "freed when its tunnel ended");
+        let mut listener = r.register_listener(c.clone(), r.reserve_wake_listener().unwrap());
+        assert_eq!(r.stats().queued_wake_bytes, 0, "handed over");
+        assert_eq!(listener.rx.try_recv().unwrap().tunnel, live.guard.tunnel());
+        assert!(listener.rx.try_recv().is_err());
+    }
+
+    #[test]
+    fn queued_wakes_have_a_global_byte_cap() {
+        let r = registry(Limits {
+            max_queued_wake_bytes: 300,
+            ..Limits::default()
+        });
+        let (a, b) = (absent_contact(&r, 1), absent_contact(&r, 2));
+        let tunnels: Vec<_> = (0..3).map(|_| r.create_random_tunnel().unwrap()).collect();
+        r.deliver_wake(&a, wake_for(&tunnels[0], 100));
+        r.deliver_wake(&b, wake_for(&tunnels[1], 100));
+        // A third would pass 300 bytes: dropped.
+        r.deliver_wake(&b, wake_for(&tunnels[2], 100));
+        assert_eq!(r.stats().queued_wake_bytes, 238);
+        let mut listener = r.register_listener(b.clone(), r.reserve_wake_listener().unwrap());
+        assert_eq!(listener.rx.try_recv().unwrap().tunnel, tunnels[1].guard.tunnel());
+        assert!(listener.rx.try_recv().is_err());
+        // Forgetting a contact frees its queue too.
+        let mut inner = r.lock();
+        inner.remove_contact(&a);
+        assert_eq!(inner.queued_bytes, 0);
     }
 
     #[test]
