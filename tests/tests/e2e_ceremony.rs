@@ -144,6 +144,9 @@ async fn linked_sign_in_after_qr_registration() {
             phone.run_linked(wake_request).await
         })
     };
+    // Anyone who learned the contact ID (every linked desktop holds it) can have the service send the
+    // phone a wake whose client payload is junk: the phone skips it and still answers its real desktop.
+    let stranger = stranger_wake(&url, &link.contact_id).await;
     let result = tandem_desktop::run_linked(&link, &radio.scanner(), &request, &desktop)
         .await
         .expect("linked sign-in");
@@ -153,7 +156,30 @@ async fn linked_sign_in_after_qr_registration() {
         .finish_authentication(&result.credential, &auth_state)
         .expect("RP accepts the linked assertion");
     assert!(auth.user_verified());
+    drop(stranger);
     server.shutdown().await;
+}
+
+/// `/cable/contact/<contact>` with a client payload that is valid hex but no client payload (an empty
+/// CBOR map): the service wakes the phone with it. Returns the stranger's socket, held open.
+async fn stranger_wake(
+    base_url: &str,
+    contact_hex: &str,
+) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+    use base64::Engine as _;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let contact = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(hex::decode(contact_hex).unwrap());
+    let mut req = format!("{base_url}/cable/contact/{contact}")
+        .into_client_request()
+        .unwrap();
+    req.headers_mut()
+        .insert("Sec-WebSocket-Protocol", "fido.cable".parse().unwrap());
+    req.headers_mut()
+        .insert("X-caBLE-Client-Payload", "A0".parse().unwrap());
+    let (ws, _) = tokio_tungstenite::connect_async(req)
+        .await
+        .expect("stranger's contact request");
+    ws
 }
 
 /// Chromium's desktop sends the whole allow list in one getAssertion request. With default limits on
