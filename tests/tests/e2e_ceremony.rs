@@ -44,7 +44,7 @@ async fn qr_register_then_sign_in_verified_by_relying_party() {
         .expect("desktop registration");
     let outcome = phone_task.await.unwrap().expect("phone session");
     assert_eq!(outcome.requests_served, 1);
-    assert_eq!(outcome.last_status, Some(0));
+    assert_eq!(outcome.last_status, Some(tandem_engine::ReportedStatus::Ok));
     assert!(outcome.shutdown_received);
     assert!(!outcome.linked);
     assert!(result.link.is_none());
@@ -59,9 +59,13 @@ async fn qr_register_then_sign_in_verified_by_relying_party() {
         ProgressEvent::QrParsed,
         ProgressEvent::Advertising,
         ProgressEvent::HandshakeDone,
-        ProgressEvent::RequestReceived { command: 1 },
+        ProgressEvent::RequestReceived {
+            command: tandem_engine::ReportedCommand::MakeCredential,
+        },
         ProgressEvent::AwaitingUser,
-        ProgressEvent::Responded { status: 0 },
+        ProgressEvent::Responded {
+            status: tandem_engine::ReportedStatus::Ok,
+        },
         ProgressEvent::Finished,
     ];
     let mut it = events.iter();
@@ -246,7 +250,7 @@ async fn sign_in_with_a_large_allow_list() {
         .await
         .expect("sign-in");
     let outcome = task.await.unwrap().expect("phone session");
-    assert_eq!(outcome.last_status, Some(0));
+    assert_eq!(outcome.last_status, Some(tandem_engine::ReportedStatus::Ok));
     rp.finish_authentication(&result.credential, &auth_state)
         .expect("RP accepts the assertion");
     server.shutdown().await;

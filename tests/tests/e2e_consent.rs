@@ -168,7 +168,7 @@ async fn refused_ceremony_never_links_even_after_selection() {
     assert!(channel.link.is_none(), "no linking information was sent");
     channel.shutdown().await.unwrap();
     let outcome = phone.await.unwrap().unwrap();
-    assert_eq!(outcome.last_status, Some(0));
+    assert_eq!(outcome.last_status, Some(tandem_engine::ReportedStatus::Ok));
     assert!(!outcome.linked);
     assert!(w.store.list_links().unwrap().is_empty());
     assert!(w.store.list_all().unwrap().is_empty());

@@ -416,7 +416,10 @@ async fn denied_registration_stores_nothing() {
         DesktopError::Response(tandem_desktop::webauthn::ResponseError::Status(0x27))
     );
     let outcome = phone.await.unwrap().expect("the phone session itself completes");
-    assert_eq!(outcome.last_status, Some(0x27));
+    assert_eq!(
+        outcome.last_status,
+        Some(tandem_engine::ReportedStatus::OperationDenied)
+    );
     assert!(!outcome.linked);
     assert!(w.store.list_all().unwrap().is_empty());
     assert!(w.store.list_links().unwrap().is_empty());

@@ -38,9 +38,11 @@ impl ProgressListener for PhoneSteps {
             ProgressEvent::TunnelConnected { routing_id } => format!("tunnel open, routing ID {routing_id}"),
             ProgressEvent::Advertising => "advertising over BLE (simulated radio)".to_string(),
             ProgressEvent::HandshakeDone => "Noise handshake done, advert stopped".to_string(),
-            ProgressEvent::RequestReceived { command } => format!("CTAP request {command:#04x} received"),
+            ProgressEvent::RequestReceived { command } => {
+                format!("CTAP request {:#04x} received", command.code())
+            }
             ProgressEvent::AwaitingUser => "user verification (auto-approve)".to_string(),
-            ProgressEvent::Responded { status } => format!("responded, CTAP status {status:#04x}"),
+            ProgressEvent::Responded { status } => format!("responded, CTAP status {:#04x}", status.code()),
             ProgressEvent::Finished => "session finished".to_string(),
             ProgressEvent::Failed { reason } => format!("session FAILED: {reason}"),
         };

@@ -37,6 +37,7 @@ mod pin;
 pub mod platform;
 #[cfg(test)]
 pub(crate) mod redaction;
+mod reported;
 pub mod rpid;
 mod status;
 pub mod store;
@@ -63,5 +64,6 @@ pub use keys::{
     COSE_EDDSA, COSE_ES256, CredentialKey, CredentialSecret, SUPPORTED_ALGORITHMS, cose_public_key, spki_der,
 };
 pub use pin::{KeyAgreementKey, PinProtocol, SharedSecret};
+pub use reported::{ReportedCommand, ReportedStatus};
 pub use status::{CtapStatus, EngineError};
 pub use token::{INITIAL_USAGE_TIME_LIMIT, MAX_USAGE_TIME_PERIOD, USER_PRESENT_TIME_LIMIT};

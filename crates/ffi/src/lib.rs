@@ -44,10 +44,11 @@ pub use error::TandemError;
 pub use extensions::{ClientExtensionResults, CredPropsOutput, PrfOutput, PrfValues};
 pub use identities::{PasskeyIdentity, passkey_identities};
 pub use outcome::{ExtensionOutcome, extension_outcome, silent_assertion_outcome, silent_failure_outcome};
-pub use session::{HybridSession, ProgressEvent, ProgressListener, SessionOptions, SessionOutcome};
+pub use session::{HybridSession, ProgressListener, SessionOptions};
 pub use store::{Credential, CredentialStore, LinkedDesktop, UnreadableCredential, delete_store_files};
 pub use tandem_phone::SessionStep;
 pub use tandem_phone::Tunnel;
+pub use tandem_phone::{ProgressEvent, SessionOutcome};
 pub use transport::{HttpHeader, WebSocket, WebSocketClient, WebSocketError};
 pub use types::{
     AccountInfo, CtapCommand, CtapStatus, Operation, VerificationPrompt, ctap_status_code,

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use tandem_phone::ble as phone_ble;
 use tandem_phone::{
-    Phone, PhoneConfig, ProgressEvent as CoreEvent, SessionError, SessionOutcome as CoreOutcome, SessionStep,
-    Timeouts, TlsOptions, Tunnel, WakeChannel, WakeRequest,
+    Phone, PhoneConfig, ProgressEvent, SessionError, SessionOutcome, SessionStep, Timeouts, TlsOptions,
+    Tunnel, WakeChannel, WakeRequest,
 };
 
 use crate::TandemError;
@@ -137,8 +137,8 @@ impl From<SessionError> for TandemError {
     }
 }
 
-/// What the session tells the UI as it goes.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+/// What the session tells the UI as it goes: `tandem_phone::ProgressEvent`, derived.
+#[uniffi::remote(Enum)]
 pub enum ProgressEvent {
     /// The QR code was parsed and is valid.
     QrParsed,
@@ -175,27 +175,6 @@ pub enum ProgressEvent {
     },
 }
 
-impl From<CoreEvent> for ProgressEvent {
-    fn from(e: CoreEvent) -> Self {
-        match e {
-            CoreEvent::QrParsed => ProgressEvent::QrParsed,
-            CoreEvent::WaitingForDesktop => ProgressEvent::WaitingForDesktop,
-            CoreEvent::TunnelConnected { routing_id } => ProgressEvent::TunnelConnected { routing_id },
-            CoreEvent::Advertising => ProgressEvent::Advertising,
-            CoreEvent::HandshakeDone => ProgressEvent::HandshakeDone,
-            CoreEvent::RequestReceived { command } => ProgressEvent::RequestReceived {
-                command: CtapCommand::from_code(command),
-            },
-            CoreEvent::AwaitingUser => ProgressEvent::AwaitingUser,
-            CoreEvent::Responded { status } => ProgressEvent::Responded {
-                status: CtapStatus::from_code(status),
-            },
-            CoreEvent::Finished => ProgressEvent::Finished,
-            CoreEvent::Failed { reason } => ProgressEvent::Failed { reason },
-        }
-    }
-}
-
 /// Receives progress events, in order, from the session's thread: return quickly (post to the UI thread).
 #[uniffi::export(foreign)]
 pub trait ProgressListener: Send + Sync {
@@ -203,8 +182,8 @@ pub trait ProgressListener: Send + Sync {
     fn on_event(&self, event: ProgressEvent);
 }
 
-/// How a session ended.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+/// How a session ended: `tandem_phone::SessionOutcome`, derived.
+#[uniffi::remote(Record)]
 pub struct SessionOutcome {
     /// How many CTAP requests were answered.
     pub requests_served: u32,
@@ -217,26 +196,18 @@ pub struct SessionOutcome {
     pub shutdown_received: bool,
 }
 
-impl From<CoreOutcome> for SessionOutcome {
-    fn from(o: CoreOutcome) -> Self {
-        SessionOutcome {
-            requests_served: o.requests_served,
-            last_status: o.last_status.map(CtapStatus::from_code),
-            linked: o.linked,
-            shutdown_received: o.shutdown_received,
-        }
-    }
-}
-
 /// A session that ran to its end is a success only if its last CTAP answer was; otherwise the refusal is
 /// reported with its status, as the WebAuthn-level calls do.
-fn completed(outcome: CoreOutcome) -> Result<SessionOutcome, TandemError> {
+fn completed(outcome: SessionOutcome) -> Result<SessionOutcome, TandemError> {
     match outcome.last_status {
-        Some(status) if status != 0 => Err(TandemError::Ctap {
-            status: CtapStatus::from_code(status),
-            reason: format!("the desktop's last request was refused with CTAP status 0x{status:02x}"),
+        Some(status) if status != CtapStatus::Ok => Err(TandemError::Ctap {
+            status,
+            reason: format!(
+                "the desktop's last request was refused with CTAP status 0x{:02x}",
+                status.code()
+            ),
         }),
-        _ => Ok(outcome.into()),
+        _ => Ok(outcome),
     }
 }
 
@@ -258,12 +229,10 @@ impl phone_ble::BleAdvertiser for AdvertiserAdapter {
 struct ListenerAdapter(Arc<dyn ProgressListener>);
 
 impl tandem_phone::ProgressListener for ListenerAdapter {
-    fn on_event(&self, event: CoreEvent) {
+    fn on_event(&self, event: ProgressEvent) {
         // A listener that throws must not end the session: uniffi reports it as a panic, which stays here.
         let listener = Arc::clone(&self.0);
-        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
-            listener.on_event(event.into())
-        }));
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || listener.on_event(event)));
     }
 }
 
@@ -377,10 +346,10 @@ impl HybridSession {
 mod tests {
     use super::*;
 
-    fn outcome(last_status: Option<u8>) -> CoreOutcome {
-        CoreOutcome {
+    fn outcome(last_status: Option<u8>) -> SessionOutcome {
+        SessionOutcome {
             requests_served: 1,
-            last_status,
+            last_status: last_status.map(CtapStatus::from_code),
             linked: false,
             shutdown_received: true,
         }
@@ -466,23 +435,6 @@ mod tests {
             TandemError::from(SessionError::Store(StoreError::Database("disk full".into()))),
             TandemError::Database {
                 reason: "disk full".into()
-            }
-        );
-    }
-
-    /// Progress events carry typed commands and statuses.
-    #[test]
-    fn progress_events_are_typed() {
-        assert_eq!(
-            ProgressEvent::from(CoreEvent::RequestReceived { command: 0x01 }),
-            ProgressEvent::RequestReceived {
-                command: CtapCommand::MakeCredential
-            }
-        );
-        assert_eq!(
-            ProgressEvent::from(CoreEvent::Responded { status: 0x27 }),
-            ProgressEvent::Responded {
-                status: CtapStatus::OperationDenied
             }
         );
     }

@@ -3,6 +3,7 @@
 use tandem_engine::platform as core;
 
 pub use tandem_engine::platform::{AccountInfo, Operation};
+pub use tandem_engine::{ReportedCommand as CtapCommand, ReportedStatus as CtapStatus};
 
 /// Which ceremony the user is asked to approve: the engine's own type, derived for the FFI.
 #[uniffi::remote(Enum)]
@@ -55,8 +56,8 @@ impl From<&core::VerificationPrompt> for VerificationPrompt {
     }
 }
 
-/// A CTAP2 command a desktop sent (the first byte of a request).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+/// A CTAP2 command a desktop sent (the first byte of a request): `tandem_engine::ReportedCommand`, derived.
+#[uniffi::remote(Enum)]
 pub enum CtapCommand {
     /// authenticatorMakeCredential (0x01): create a passkey.
     MakeCredential,
@@ -77,23 +78,9 @@ pub enum CtapCommand {
     },
 }
 
-impl CtapCommand {
-    /// The command for a request's first byte.
-    pub fn from_code(code: u8) -> Self {
-        match tandem_engine::ctap::Command::from_byte(code) {
-            Ok(tandem_engine::ctap::Command::MakeCredential) => CtapCommand::MakeCredential,
-            Ok(tandem_engine::ctap::Command::GetAssertion) => CtapCommand::GetAssertion,
-            Ok(tandem_engine::ctap::Command::GetInfo) => CtapCommand::GetInfo,
-            Ok(tandem_engine::ctap::Command::ClientPin) => CtapCommand::ClientPin,
-            Ok(tandem_engine::ctap::Command::GetNextAssertion) => CtapCommand::GetNextAssertion,
-            Ok(tandem_engine::ctap::Command::Selection) => CtapCommand::Selection,
-            Err(_) => CtapCommand::Other { code },
-        }
-    }
-}
-
-/// A CTAP status, named where an app acts on it; every other code is [`CtapStatus::Other`] with its byte.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+/// A CTAP status, named where an app acts on it; every other code is `Other` with its byte:
+/// `tandem_engine::ReportedStatus`, derived.
+#[uniffi::remote(Enum)]
 pub enum CtapStatus {
     /// CTAP2_OK (0x00): the request succeeded.
     Ok,
@@ -118,51 +105,6 @@ pub enum CtapStatus {
         /// The status byte.
         code: u8,
     },
-}
-
-impl CtapStatus {
-    /// The status for a response's first byte.
-    pub fn from_code(code: u8) -> Self {
-        use tandem_engine::CtapStatus as S;
-        const NAMED: [(S, CtapStatus); 9] = [
-            (S::Ok, CtapStatus::Ok),
-            (S::CredentialExcluded, CtapStatus::CredentialExcluded),
-            (S::UnsupportedAlgorithm, CtapStatus::UnsupportedAlgorithm),
-            (S::OperationDenied, CtapStatus::OperationDenied),
-            (S::KeepaliveCancel, CtapStatus::KeepaliveCancel),
-            (S::NoCredentials, CtapStatus::NoCredentials),
-            (S::UserActionTimeout, CtapStatus::UserActionTimeout),
-            (S::UvBlocked, CtapStatus::UvBlocked),
-            (S::UvInvalid, CtapStatus::UvInvalid),
-        ];
-        NAMED
-            .iter()
-            .find(|(s, _)| s.code() == code)
-            .map_or(CtapStatus::Other { code }, |&(_, named)| named)
-    }
-
-    /// The status byte.
-    pub fn code(self) -> u8 {
-        use tandem_engine::CtapStatus as S;
-        match self {
-            CtapStatus::Ok => S::Ok.code(),
-            CtapStatus::CredentialExcluded => S::CredentialExcluded.code(),
-            CtapStatus::UnsupportedAlgorithm => S::UnsupportedAlgorithm.code(),
-            CtapStatus::OperationDenied => S::OperationDenied.code(),
-            CtapStatus::KeepaliveCancel => S::KeepaliveCancel.code(),
-            CtapStatus::NoCredentials => S::NoCredentials.code(),
-            CtapStatus::UserActionTimeout => S::UserActionTimeout.code(),
-            CtapStatus::UvBlocked => S::UvBlocked.code(),
-            CtapStatus::UvInvalid => S::UvInvalid.code(),
-            CtapStatus::Other { code } => code,
-        }
-    }
-}
-
-impl From<tandem_engine::CtapStatus> for CtapStatus {
-    fn from(s: tandem_engine::CtapStatus) -> Self {
-        CtapStatus::from_code(s.code())
-    }
 }
 
 /// The byte of `status`, for logs and for apps that report the raw code.
@@ -194,22 +136,12 @@ mod tests {
         assert_eq!(p.subtitle.as_deref(), Some("named \"Google\""));
     }
 
-    /// Every byte round-trips through the typed status and command; the named ones keep their CTAP codes.
+    /// The exported helpers are the engine's codes.
     #[test]
-    fn ctap_codes_round_trip() {
+    fn exported_status_helpers_round_trip() {
         for code in 0..=u8::MAX {
-            assert_eq!(CtapStatus::from_code(code).code(), code);
             assert_eq!(ctap_status_code(ctap_status_from_code(code)), code);
         }
-        assert_eq!(CtapStatus::from_code(0x27), CtapStatus::OperationDenied);
-        assert_eq!(CtapStatus::from_code(0x00), CtapStatus::Ok);
-        assert_eq!(CtapStatus::from_code(0x12), CtapStatus::Other { code: 0x12 });
-        assert_eq!(
-            CtapStatus::from(tandem_engine::CtapStatus::UvInvalid),
-            CtapStatus::UvInvalid
-        );
-        assert_eq!(CtapCommand::from_code(0x01), CtapCommand::MakeCredential);
-        assert_eq!(CtapCommand::from_code(0x02), CtapCommand::GetAssertion);
-        assert_eq!(CtapCommand::from_code(0x7e), CtapCommand::Other { code: 0x7e });
+        assert_eq!(ctap_status_from_code(0x27), CtapStatus::OperationDenied);
     }
 }

@@ -2,6 +2,8 @@
 //!
 //! Events are plain owned values so a binding layer can forward them across an FFI boundary unchanged.
 
+use tandem_engine::{ReportedCommand, ReportedStatus};
+
 /// One step of a hybrid session, reported as it happens.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProgressEvent {
@@ -19,17 +21,18 @@ pub enum ProgressEvent {
     Advertising,
     /// The Noise handshake completed; the channel to the desktop is encrypted.
     HandshakeDone,
-    /// A CTAP request arrived (`command` is the CTAP command byte).
+    /// A CTAP request arrived.
     RequestReceived {
-        /// CTAP command byte (0x01 makeCredential, 0x02 getAssertion, 0x04 getInfo...).
-        command: u8,
+        /// The command ([`ReportedCommand::MakeCredential`] to create a passkey,
+        /// [`ReportedCommand::GetAssertion`] to sign in...).
+        command: ReportedCommand,
     },
     /// The engine is waiting for the user (biometric prompt / account choice).
     AwaitingUser,
-    /// The response to the last request was sent (`status` is the CTAP status byte).
+    /// The response to the last request was sent.
     Responded {
-        /// CTAP status byte of the response (0 = success).
-        status: u8,
+        /// The CTAP status sent ([`ReportedStatus::Ok`] on success).
+        status: ReportedStatus,
     },
     /// The session ended normally.
     Finished,

@@ -8,9 +8,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tandem_engine::EngineError;
 use tandem_engine::store::StoreError;
 use tandem_engine::{CancelOnDrop, Cancellation, CtapAnswer};
+use tandem_engine::{EngineError, ReportedCommand, ReportedStatus};
 use tandem_hybrid::{
     Advert, AuthenticatorMessage, ClientMessage, ClientPayload, CtapResponse, EidPlaintext, HandshakeHash,
     MessageError, NoiseError, PostHandshakeMessage, PublicKey, QrData, ResponderAwaitingMsg1, ResponderError,
@@ -33,8 +33,8 @@ use crate::ws::{self, TunnelSocket, WsError};
 pub struct SessionOutcome {
     /// How many CTAP requests were answered.
     pub requests_served: u32,
-    /// Status byte of the last response, if any.
-    pub last_status: Option<u8>,
+    /// Status of the last response, if any.
+    pub last_status: Option<ReportedStatus>,
     /// Whether this session sent the desktop linking information: QR sessions where the user allowed
     /// linking, only after the session's ceremony succeeded. The link is recorded just before it is sent,
     /// as Chrome stores it on arrival.
@@ -450,7 +450,9 @@ impl Phone {
                     let mut request = Vec::with_capacity(1 + ctap.params.len());
                     request.push(ctap.command);
                     request.extend_from_slice(&ctap.params);
-                    self.emit(ProgressEvent::RequestReceived { command });
+                    self.emit(ProgressEvent::RequestReceived {
+                        command: ReportedCommand::from_code(command),
+                    });
                     self.emit(ProgressEvent::AwaitingUser);
                     let response = if ceremony::is_ceremony(&request) {
                         match slot.take() {
@@ -488,6 +490,7 @@ impl Phone {
                         return Err(SessionError::KeyInvalidated(why));
                     }
                     outcome.requests_served += 1;
+                    let status = ReportedStatus::from_code(status);
                     outcome.last_status = Some(status);
                     self.emit(ProgressEvent::Responded { status });
                 }
