@@ -13,7 +13,6 @@ use tandem_tunnel::{ClientLimits, Limits, RunningServer};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::StatusCode;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
@@ -32,34 +31,7 @@ async fn new_tunnel_from(
     server: &RunningServer,
     source: &str,
 ) -> Result<WebSocketStream<MaybeTlsStream<TcpStream>>, Option<StatusCode>> {
-    let tcp = tcp_from(server, source).await.map_err(|_| None)?;
-    let url = format!("{}/cable/new/{}", server.ws_url(), tunnel_id());
-    let mut req = url.into_client_request().expect("request");
-    req.headers_mut()
-        .insert("Sec-WebSocket-Protocol", "fido.cable".parse().expect("header"));
-    match tokio::time::timeout(
-        WAIT,
-        tokio_tungstenite::client_async(req, MaybeTlsStream::Plain(tcp)),
-    )
-    .await
-    {
-        Ok(Ok((ws, _))) => Ok(ws),
-        Ok(Err(WsError::Http(resp))) => Err(Some(resp.status())),
-        Ok(Err(_)) | Err(_) => Err(None),
-    }
-}
-
-/// A complete honest exchange from 127.0.0.1: create, join, relay both ways, close.
-async fn honest_exchange(server: &RunningServer, round: u8) {
-    let tid = tunnel_id();
-    let (mut phone, routing) = new_tunnel(server, &tid).await;
-    let mut desktop = connect(server, &routing, &tid).await;
-    send(&mut desktop, &[round; 81]).await;
-    assert_eq!(recv(&mut phone).await, vec![round; 81]);
-    send(&mut phone, &[round ^ 0xff; 200]).await;
-    assert_eq!(recv(&mut desktop).await, vec![round ^ 0xff; 200]);
-    desktop.close(None).await.expect("close");
-    assert_eq!(closed_with(&mut phone).await, Some(CloseCode::Normal));
+    new_tunnel_forwarded(server, source, None).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -182,18 +154,21 @@ async fn a_silent_socket_is_dropped_at_the_header_deadline() {
     ws.send(Message::Ping(Vec::new().into())).await.expect("ping");
 }
 
-/// `/cable/new/<random>` from `source` with an `X-Forwarded-For` header: the socket or the HTTP status.
+/// `/cable/new/<random>` from `source`, with an `X-Forwarded-For` header if given: the socket, or the HTTP
+/// status (`None` when the server dropped the connection without answering).
 async fn new_tunnel_forwarded(
     server: &RunningServer,
     source: &str,
-    forwarded_for: &str,
+    forwarded_for: Option<&str>,
 ) -> Result<WebSocketStream<MaybeTlsStream<TcpStream>>, Option<StatusCode>> {
     let tcp = tcp_from(server, source).await.map_err(|_| None)?;
     let url = format!("{}/cable/new/{}", server.ws_url(), tunnel_id());
     let mut req = url.into_client_request().expect("request");
     let headers = req.headers_mut();
     headers.insert("Sec-WebSocket-Protocol", "fido.cable".parse().expect("header"));
-    headers.insert("X-Forwarded-For", forwarded_for.parse().expect("header"));
+    if let Some(hops) = forwarded_for {
+        headers.insert("X-Forwarded-For", hops.parse().expect("header"));
+    }
     match tokio::time::timeout(
         WAIT,
         tokio_tungstenite::client_async(req, MaybeTlsStream::Plain(tcp)),
@@ -216,13 +191,13 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_share() {
     let mut held = Vec::new();
     for _ in 0..2 {
         held.push(
-            new_tunnel_forwarded(&server, "127.0.0.1", "198.51.100.1")
+            new_tunnel_forwarded(&server, "127.0.0.1", Some("198.51.100.1"))
                 .await
                 .expect("a's share"),
         );
     }
     assert_eq!(
-        new_tunnel_forwarded(&server, "127.0.0.1", "198.51.100.1")
+        new_tunnel_forwarded(&server, "127.0.0.1", Some("198.51.100.1"))
             .await
             .err(),
         Some(Some(StatusCode::SERVICE_UNAVAILABLE))
@@ -230,7 +205,7 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_share() {
     // Another client behind the same proxy is unaffected; a forged entry left of it changes nothing.
     for _ in 0..2 {
         held.push(
-            new_tunnel_forwarded(&server, "127.0.0.1", "198.51.100.1, 198.51.100.2")
+            new_tunnel_forwarded(&server, "127.0.0.1", Some("198.51.100.1, 198.51.100.2"))
                 .await
                 .expect("b's share"),
         );
@@ -238,13 +213,13 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_share() {
     // An untrusted peer is itself, whatever it claims.
     for i in 0..2 {
         held.push(
-            new_tunnel_forwarded(&server, ATTACKER, &format!("203.0.113.{i}"))
+            new_tunnel_forwarded(&server, ATTACKER, Some(&format!("203.0.113.{i}")))
                 .await
                 .expect("direct share"),
         );
     }
     assert_eq!(
-        new_tunnel_forwarded(&server, ATTACKER, "203.0.113.99")
+        new_tunnel_forwarded(&server, ATTACKER, Some("203.0.113.99"))
             .await
             .err(),
         Some(Some(StatusCode::SERVICE_UNAVAILABLE))

@@ -8,27 +8,12 @@ use std::time::Duration;
 
 use common::*;
 use futures_util::SinkExt;
-use tandem_tunnel::{ClientLimits, Limits, RunningServer};
+use tandem_tunnel::{ClientLimits, Limits};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::http::StatusCode;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Bytes, Message};
-
-/// A complete honest QR-style exchange: create, join, relay both ways, close.
-async fn honest_exchange(server: &RunningServer, round: u8) {
-    let tid = tunnel_id();
-    let (mut phone, routing) = new_tunnel(server, &tid).await;
-    let mut desktop = connect(server, &routing, &tid).await;
-    send(&mut desktop, &[round; 81]).await;
-    assert_eq!(recv(&mut phone).await, vec![round; 81]);
-    send(&mut phone, &[round ^ 0xff; 81]).await;
-    send(&mut phone, &[round; 300]).await;
-    assert_eq!(recv(&mut desktop).await, vec![round ^ 0xff; 81]);
-    assert_eq!(recv(&mut desktop).await, vec![round; 300]);
-    desktop.close(None).await.unwrap();
-    assert_eq!(closed_with(&mut phone).await, Some(CloseCode::Normal));
-}
 
 /// Per-client limits with an accept rate no test loop reaches, for tests about other limits where one
 /// loopback address plays every client.

@@ -144,3 +144,18 @@ pub(crate) async fn wait_stats(server: &RunningServer, pred: impl Fn(&tandem_tun
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
+
+/// A complete honest QR-style exchange from 127.0.0.1: create, join, relay both ways, close.
+pub(crate) async fn honest_exchange(server: &RunningServer, round: u8) {
+    let tid = tunnel_id();
+    let (mut phone, routing) = new_tunnel(server, &tid).await;
+    let mut desktop = connect(server, &routing, &tid).await;
+    send(&mut desktop, &[round; 81]).await;
+    assert_eq!(recv(&mut phone).await, vec![round; 81]);
+    send(&mut phone, &[round ^ 0xff; 81]).await;
+    send(&mut phone, &[round; 300]).await;
+    assert_eq!(recv(&mut desktop).await, vec![round ^ 0xff; 81]);
+    assert_eq!(recv(&mut desktop).await, vec![round; 300]);
+    desktop.close(None).await.unwrap();
+    assert_eq!(closed_with(&mut phone).await, Some(CloseCode::Normal));
+}
