@@ -8,7 +8,7 @@ plugins {
 }
 
 android {
-    namespace = "dev.tandem.sdk"
+    namespace = "dev.tandem"
     compileSdk = 35
     defaultConfig {
         minSdk = 28

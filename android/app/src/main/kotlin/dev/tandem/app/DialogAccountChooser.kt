@@ -2,8 +2,8 @@ package dev.tandem.app
 
 import android.app.Activity
 import android.app.AlertDialog
-import dev.tandem.ffi.AccountChooser
-import dev.tandem.ffi.AccountInfo
+import dev.tandem.AccountChooser
+import dev.tandem.AccountInfo
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.suspendCancellableCoroutine
 import kotlinx.coroutines.withContext

@@ -16,8 +16,8 @@ import android.service.credentials.ClearCredentialStateRequest
 import android.service.credentials.CreateEntry
 import android.service.credentials.CredentialEntry
 import android.service.credentials.CredentialProviderService
-import dev.tandem.ffi.TandemException
-import dev.tandem.sdk.Base64Url
+import dev.tandem.Base64Url
+import dev.tandem.TandemException
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob

@@ -13,11 +13,11 @@ import android.service.credentials.CallingAppInfo
 import android.service.credentials.CreateCredentialRequest
 import android.service.credentials.CredentialProviderService
 import android.service.credentials.GetCredentialRequest
-import dev.tandem.ffi.CallerContext
-import dev.tandem.ffi.CtapStatus
-import dev.tandem.ffi.TandemException
-import dev.tandem.ffi.assertionResponseJson
-import dev.tandem.ffi.registrationResponseJson
+import dev.tandem.CallerContext
+import dev.tandem.CtapStatus
+import dev.tandem.TandemException
+import dev.tandem.assertionResponseJson
+import dev.tandem.registrationResponseJson
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob

@@ -18,7 +18,7 @@ import android.os.Handler
 import android.os.HandlerThread
 import android.view.Surface
 import android.view.TextureView
-import dev.tandem.sdk.QrDecoder
+import dev.tandem.QrDecoder
 import java.util.concurrent.atomic.AtomicBoolean
 
 /**

@@ -2,20 +2,20 @@ package dev.tandem.app
 
 import android.app.Activity
 import android.app.Application
-import dev.tandem.ffi.Authenticator
-import dev.tandem.ffi.AuthenticatorOptions
-import dev.tandem.ffi.BackupPolicy
-import dev.tandem.ffi.CredentialStore
-import dev.tandem.ffi.HybridSession
-import dev.tandem.ffi.ProgressListener
-import dev.tandem.ffi.SessionOptions
-import dev.tandem.ffi.Tunnel
-import dev.tandem.sdk.android.AndroidBleAdvertiser
-import dev.tandem.sdk.android.AndroidKeystoreProtector
-import dev.tandem.sdk.android.BiometricVerifier
-import dev.tandem.sdk.android.KeystoreUvKey
-import dev.tandem.sdk.OkHttpWebSocketClient
-import dev.tandem.sdk.Stores
+import dev.tandem.AndroidBleAdvertiser
+import dev.tandem.AndroidKeystoreProtector
+import dev.tandem.Authenticator
+import dev.tandem.AuthenticatorOptions
+import dev.tandem.BackupPolicy
+import dev.tandem.BiometricVerifier
+import dev.tandem.CredentialStore
+import dev.tandem.HybridSession
+import dev.tandem.KeystoreUvKey
+import dev.tandem.OkHttpWebSocketClient
+import dev.tandem.ProgressListener
+import dev.tandem.SessionOptions
+import dev.tandem.Stores
+import dev.tandem.Tunnel
 import kotlinx.coroutines.sync.Mutex
 import kotlinx.coroutines.sync.withLock
 import java.io.File
@@ -78,7 +78,7 @@ class TandemApp : Application() {
      * tunnel service's wake channel, Google's service (domain 0) has no channel for Tandem and the app runs no
      * background service, so a link would promise the user something that cannot work.
      */
-    fun sessionOptions(): SessionOptions = dev.tandem.sdk.sessionOptions(TUNNEL, authenticatorName = android.os.Build.MODEL ?: "Tandem", linking = false)
+    fun sessionOptions(): SessionOptions = dev.tandem.sessionOptions(TUNNEL, authenticatorName = android.os.Build.MODEL ?: "Tandem", linking = false)
 
     companion object {
         /**

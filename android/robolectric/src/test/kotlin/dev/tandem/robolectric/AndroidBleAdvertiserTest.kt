@@ -6,8 +6,8 @@ import android.bluetooth.le.AdvertiseData
 import android.os.Build
 import android.os.Looper
 import android.os.ParcelUuid
-import dev.tandem.ffi.AdvertiseException
-import dev.tandem.sdk.android.AndroidBleAdvertiser
+import dev.tandem.AdvertiseException
+import dev.tandem.AndroidBleAdvertiser
 import org.junit.Before
 import org.junit.Test
 import org.junit.runner.RunWith

@@ -1,10 +1,10 @@
 package dev.tandem.robolectric
 
 import android.os.Looper
-import dev.tandem.ffi.Operation
-import dev.tandem.ffi.VerificationException
-import dev.tandem.ffi.VerificationPrompt
-import dev.tandem.sdk.android.BiometricVerifier
+import dev.tandem.BiometricVerifier
+import dev.tandem.Operation
+import dev.tandem.VerificationException
+import dev.tandem.VerificationPrompt
 import org.junit.After
 import org.junit.Before
 import org.junit.Test

@@ -5,7 +5,7 @@ import android.app.NotificationManager
 import android.os.Looper
 import dev.tandem.app.DialogAccountChooser
 import dev.tandem.app.LinkedSessionNotifier
-import dev.tandem.ffi.AccountInfo
+import dev.tandem.AccountInfo
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.Job

@@ -1,16 +1,16 @@
 package dev.tandem.robolectric
 
-import dev.tandem.ffi.AccountChooser
-import dev.tandem.ffi.AccountInfo
-import dev.tandem.ffi.Authenticator
-import dev.tandem.ffi.AuthenticatorOptions
-import dev.tandem.ffi.BackupPolicy
-import dev.tandem.ffi.CallerContext
-import dev.tandem.ffi.CredentialStore
-import dev.tandem.ffi.UnlockedUvKey
-import dev.tandem.ffi.UserVerifier
-import dev.tandem.ffi.VerificationPrompt
-import dev.tandem.sdk.Base64Url
+import dev.tandem.AccountChooser
+import dev.tandem.AccountInfo
+import dev.tandem.Authenticator
+import dev.tandem.AuthenticatorOptions
+import dev.tandem.BackupPolicy
+import dev.tandem.Base64Url
+import dev.tandem.CallerContext
+import dev.tandem.CredentialStore
+import dev.tandem.UnlockedUvKey
+import dev.tandem.UserVerifier
+import dev.tandem.VerificationPrompt
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.withContext
 import java.security.MessageDigest

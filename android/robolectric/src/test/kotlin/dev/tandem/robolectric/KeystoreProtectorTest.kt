@@ -2,8 +2,8 @@ package dev.tandem.robolectric
 
 import android.content.pm.PackageManager
 import android.security.keystore.KeyProperties
-import dev.tandem.ffi.KeyProtectorException
-import dev.tandem.sdk.android.AndroidKeystoreProtector
+import dev.tandem.AndroidKeystoreProtector
+import dev.tandem.KeyProtectorException
 import org.junit.After
 import org.junit.Before
 import org.junit.Test

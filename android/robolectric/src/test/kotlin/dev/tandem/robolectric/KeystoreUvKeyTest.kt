@@ -2,8 +2,8 @@ package dev.tandem.robolectric
 
 import android.content.pm.PackageManager
 import android.security.keystore.KeyProperties
-import dev.tandem.ffi.VerificationException
-import dev.tandem.sdk.android.KeystoreUvKey
+import dev.tandem.KeystoreUvKey
+import dev.tandem.VerificationException
 import org.junit.After
 import org.junit.Before
 import org.junit.Test

@@ -130,7 +130,7 @@ class ProviderServiceTest {
         assertEquals(1, only.size, "allowCredentials names bob's passkey only")
         val chosen = shadowOf(only.single().slice.items.first { it.format == android.app.slice.SliceItem.FORMAT_ACTION }.action).savedIntent
             .getStringExtra(ProviderActivity.EXTRA_CREDENTIAL_ID)
-        assertEquals(dev.tandem.sdk.Base64Url.encode(bob), chosen)
+        assertEquals(dev.tandem.Base64Url.encode(bob), chosen)
         assertEquals(0, beginGet(service, "example.com", listOf(ByteArray(16))).credentialEntries.size, "unknown IDs only: nothing")
         check(!alice.contentEquals(bob))
     }

@@ -1,8 +1,8 @@
 package dev.tandem.robolectric
 
-import dev.tandem.ffi.UnlockedUvKey
-import dev.tandem.ffi.VerificationPrompt
-import dev.tandem.sdk.android.BiometricVerifier
+import dev.tandem.BiometricVerifier
+import dev.tandem.UnlockedUvKey
+import dev.tandem.VerificationPrompt
 import kotlinx.coroutines.runBlocking
 
 /**

@@ -1,4 +1,4 @@
-package dev.tandem.sdk
+package dev.tandem
 
 import com.google.zxing.BarcodeFormat
 import com.google.zxing.BinaryBitmap

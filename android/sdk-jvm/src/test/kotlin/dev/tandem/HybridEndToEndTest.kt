@@ -1,21 +1,5 @@
-package dev.tandem.sdk
+package dev.tandem
 
-import dev.tandem.ffi.Authenticator
-import dev.tandem.ffi.AuthenticatorOptions
-import dev.tandem.ffi.BackupPolicy
-import dev.tandem.ffi.CredentialStore
-import dev.tandem.ffi.CtapCommand
-import dev.tandem.ffi.CtapStatus
-import dev.tandem.ffi.HybridSession
-import dev.tandem.ffi.LinkedSessionApprover
-import dev.tandem.ffi.ProgressEvent
-import dev.tandem.ffi.SessionStep
-import dev.tandem.ffi.TandemException
-import dev.tandem.ffi.Tunnel
-import dev.tandem.ffi.UnlockedUvKey
-import dev.tandem.ffi.UserVerifier
-import dev.tandem.ffi.VerificationException
-import dev.tandem.ffi.VerificationPrompt
 import dev.tandem.testpeers.Peer
 import org.junit.jupiter.api.AfterAll
 import org.junit.jupiter.api.BeforeAll

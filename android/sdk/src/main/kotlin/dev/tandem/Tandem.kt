@@ -1,6 +1,4 @@
-package dev.tandem.sdk
-
-import dev.tandem.ffi.coreVersion
+package dev.tandem
 
 /**
  * Entry point of the Tandem SDK: where the native library comes from, and the core's version.
@@ -22,5 +20,5 @@ object Tandem {
     /** The version of the Rust core the native library was built from. */
     @JvmStatic
     val coreVersion: String
-        get() = coreVersion()
+        get() = dev.tandem.coreVersion()
 }

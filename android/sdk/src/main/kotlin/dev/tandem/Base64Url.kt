@@ -1,4 +1,4 @@
-package dev.tandem.sdk
+package dev.tandem
 
 import java.util.Base64
 

@@ -1,19 +1,5 @@
-package dev.tandem.sdk
+package dev.tandem
 
-import dev.tandem.ffi.Authenticator
-import dev.tandem.ffi.AuthenticatorOptions
-import dev.tandem.ffi.BackupPolicy
-import dev.tandem.ffi.CallerContext
-import dev.tandem.ffi.CallerRefusal
-import dev.tandem.ffi.CredentialStore
-import dev.tandem.ffi.CtapStatus
-import dev.tandem.ffi.Operation
-import dev.tandem.ffi.TandemException
-import dev.tandem.ffi.UnlockedUvKey
-import dev.tandem.ffi.VerificationException
-import dev.tandem.ffi.VerificationPrompt
-import dev.tandem.ffi.assertionResponseJson
-import dev.tandem.ffi.registrationResponseJson
 import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.launch
@@ -43,7 +29,7 @@ class AuthenticatorTest {
     @AfterEach
     fun close() = store.close()
 
-    private fun engine(verifier: dev.tandem.ffi.UserVerifier, chooser: FixedChooser = FixedChooser(0u)) =
+    private fun engine(verifier: dev.tandem.UserVerifier, chooser: FixedChooser = FixedChooser(0u)) =
         Authenticator(store, verifier, chooser, AuthenticatorOptions(ByteArray(0), BackupPolicy.DEVICE_BOUND))
 
     private fun sha256(b: ByteArray) = MessageDigest.getInstance("SHA-256").digest(b)
@@ -224,7 +210,7 @@ class AuthenticatorTest {
     fun `cancelling a registration cancels the verifier's prompt and stores nothing`(): Unit = runBlocking {
         val shown = CompletableDeferred<Unit>()
         val dismissed = CompletableDeferred<Unit>()
-        val waiting = object : dev.tandem.ffi.UserVerifier {
+        val waiting = object : dev.tandem.UserVerifier {
             override suspend fun verify(prompt: VerificationPrompt, wrappedKey: ByteArray?): UnlockedUvKey =
                 suspendCancellableCoroutine { continuation ->
                     continuation.invokeOnCancellation { dismissed.complete(Unit) }

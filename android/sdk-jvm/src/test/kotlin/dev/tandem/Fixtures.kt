@@ -1,11 +1,5 @@
-package dev.tandem.sdk
+package dev.tandem
 
-import dev.tandem.ffi.AccountChooser
-import dev.tandem.ffi.AccountInfo
-import dev.tandem.ffi.UnlockedUvKey
-import dev.tandem.ffi.UserVerifier
-import dev.tandem.ffi.VerificationException
-import dev.tandem.ffi.VerificationPrompt
 import java.util.Collections
 
 /**

@@ -1,14 +1,10 @@
-package dev.tandem.sdk.android
+package dev.tandem
 
 import android.content.Context
 import android.hardware.biometrics.BiometricManager
 import android.hardware.biometrics.BiometricPrompt
 import android.os.Build
 import android.os.CancellationSignal
-import dev.tandem.ffi.UnlockedUvKey
-import dev.tandem.ffi.UserVerifier
-import dev.tandem.ffi.VerificationException
-import dev.tandem.ffi.VerificationPrompt
 import kotlinx.coroutines.suspendCancellableCoroutine
 import kotlinx.coroutines.withTimeoutOrNull
 import java.util.concurrent.TimeUnit

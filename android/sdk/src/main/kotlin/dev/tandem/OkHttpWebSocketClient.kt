@@ -1,8 +1,5 @@
-package dev.tandem.sdk
+package dev.tandem
 
-import dev.tandem.ffi.HttpHeader
-import dev.tandem.ffi.WebSocketClient
-import dev.tandem.ffi.WebSocketException
 import java.io.EOFException
 import java.util.concurrent.TimeUnit
 import kotlinx.coroutines.CompletableDeferred
@@ -13,7 +10,7 @@ import okhttp3.Response
 import okhttp3.WebSocketListener
 import okio.ByteString
 import okio.ByteString.Companion.toByteString
-import dev.tandem.ffi.WebSocket as TunnelWebSocket
+import dev.tandem.WebSocket as TunnelWebSocket
 import okhttp3.WebSocket as OkWebSocket
 
 /**

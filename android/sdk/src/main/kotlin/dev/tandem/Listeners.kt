@@ -1,12 +1,4 @@
-package dev.tandem.sdk
-
-import dev.tandem.ffi.CtapCommand
-import dev.tandem.ffi.CtapStatus
-import dev.tandem.ffi.ProgressEvent
-import dev.tandem.ffi.ProgressListener
-import dev.tandem.ffi.SessionOptions
-import dev.tandem.ffi.Tunnel
-import dev.tandem.ffi.ctapStatusCode
+package dev.tandem
 
 /** A [ProgressListener] from a lambda. It runs on the session's thread: post UI work to the main thread. */
 fun progressListener(block: (ProgressEvent) -> Unit): ProgressListener = object : ProgressListener {

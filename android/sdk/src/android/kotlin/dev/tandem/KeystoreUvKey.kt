@@ -1,4 +1,4 @@
-package dev.tandem.sdk.android
+package dev.tandem
 
 import android.content.Context
 import android.content.pm.PackageManager
@@ -7,8 +7,6 @@ import android.security.keystore.KeyGenParameterSpec
 import android.security.keystore.KeyPermanentlyInvalidatedException
 import android.security.keystore.KeyProperties
 import android.security.keystore.StrongBoxUnavailableException
-import dev.tandem.ffi.UnlockedUvKey
-import dev.tandem.ffi.VerificationException
 import java.security.GeneralSecurityException
 import java.security.KeyStore
 import java.security.SecureRandom

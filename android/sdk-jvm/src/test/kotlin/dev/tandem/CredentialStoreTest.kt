@@ -1,9 +1,5 @@
-package dev.tandem.sdk
+package dev.tandem
 
-import dev.tandem.ffi.CredentialStore
-import dev.tandem.ffi.KeyProtector
-import dev.tandem.ffi.KeyProtectorException
-import dev.tandem.ffi.TandemException
 import kotlinx.coroutines.async
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking

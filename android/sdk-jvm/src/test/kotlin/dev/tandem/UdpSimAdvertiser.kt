@@ -1,7 +1,5 @@
-package dev.tandem.sdk
+package dev.tandem
 
-import dev.tandem.ffi.AdvertiseException
-import dev.tandem.ffi.BleAdvertiser
 import java.net.DatagramPacket
 import java.net.DatagramSocket
 import java.net.InetAddress

@@ -1,4 +1,4 @@
-package dev.tandem.sdk.android
+package dev.tandem
 
 import android.Manifest
 import android.bluetooth.BluetoothManager
@@ -10,8 +10,6 @@ import android.content.pm.PackageManager
 import android.os.Build
 import android.os.Looper
 import android.os.ParcelUuid
-import dev.tandem.ffi.AdvertiseException
-import dev.tandem.ffi.BleAdvertiser
 import java.util.concurrent.CountDownLatch
 import java.util.concurrent.TimeUnit
 import java.util.concurrent.atomic.AtomicInteger

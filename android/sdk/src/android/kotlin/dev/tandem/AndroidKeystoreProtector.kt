@@ -1,4 +1,4 @@
-package dev.tandem.sdk.android
+package dev.tandem
 
 import android.content.Context
 import android.content.pm.PackageManager
@@ -9,8 +9,6 @@ import android.security.keystore.KeyPermanentlyInvalidatedException
 import android.security.keystore.KeyProperties
 import android.security.keystore.StrongBoxUnavailableException
 import android.security.keystore.UserNotAuthenticatedException
-import dev.tandem.ffi.KeyProtector
-import dev.tandem.ffi.KeyProtectorException
 import java.security.GeneralSecurityException
 import java.security.KeyStore
 import javax.crypto.AEADBadTagException

@@ -1,7 +1,5 @@
-package dev.tandem.sdk
+package dev.tandem
 
-import dev.tandem.ffi.KeyProtector
-import dev.tandem.ffi.KeyProtectorException
 import java.security.GeneralSecurityException
 import java.security.SecureRandom
 import javax.crypto.AEADBadTagException

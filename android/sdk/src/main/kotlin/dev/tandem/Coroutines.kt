@@ -1,6 +1,5 @@
-package dev.tandem.sdk
+package dev.tandem
 
-import dev.tandem.ffi.deleteStoreFiles
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.withContext
 
