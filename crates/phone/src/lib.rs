@@ -8,14 +8,14 @@
 /// The BLE ports this driver advertises through (re-exported so callers need not name `tandem-ble`).
 pub use tandem_ble as ble;
 pub mod ceremony;
-pub mod config;
-pub mod consent;
-pub mod engine;
-pub mod error;
-pub mod linking;
-pub mod progress;
-pub mod session;
-pub mod wake;
+mod config;
+mod consent;
+mod engine;
+mod error;
+mod linking;
+mod progress;
+mod session;
+mod wake;
 /// The tunnel WebSocket edge, shared with the desktop peer.
 pub use tandem_tunnel_client as ws;
 

@@ -20,11 +20,11 @@ use crate::config::ResolvedTunnel;
 use crate::error::SessionError;
 
 /// Name of the root-secret entry in the store's secrets table.
-pub const ROOT_SECRET_NAME: &str = "hybrid.root_secret";
+pub(crate) const ROOT_SECRET_NAME: &str = "hybrid.root_secret";
 /// Name of the contact-ID entry in the store's secrets table.
-pub const CONTACT_ID_NAME: &str = "hybrid.contact_id";
+pub(crate) const CONTACT_ID_NAME: &str = "hybrid.contact_id";
 /// Length of the contact IDs this phone creates.
-pub const CONTACT_ID_LEN: usize = 16;
+pub(crate) const CONTACT_ID_LEN: usize = 16;
 
 /// The phone's long-term linking identity: root secret, contact ID and the identity key derived from them.
 pub struct LinkIdentity {
