@@ -2,6 +2,7 @@
 //! every other byte kept as `Other`. The engine's own [`crate::CtapStatus`] is the full table it answers
 //! with; these are the views the phone's progress events, its session outcome and the FFI carry.
 
+use crate::ctap::Command;
 use crate::status::CtapStatus as S;
 
 /// A CTAP2 command a desktop sent (the first byte of a request).
@@ -29,28 +30,28 @@ pub enum ReportedCommand {
 impl ReportedCommand {
     /// The command for a request's first byte.
     pub fn from_code(code: u8) -> Self {
-        match crate::ctap::Command::from_byte(code) {
-            Ok(crate::ctap::Command::MakeCredential) => ReportedCommand::MakeCredential,
-            Ok(crate::ctap::Command::GetAssertion) => ReportedCommand::GetAssertion,
-            Ok(crate::ctap::Command::GetInfo) => ReportedCommand::GetInfo,
-            Ok(crate::ctap::Command::ClientPin) => ReportedCommand::ClientPin,
-            Ok(crate::ctap::Command::GetNextAssertion) => ReportedCommand::GetNextAssertion,
-            Ok(crate::ctap::Command::Selection) => ReportedCommand::Selection,
-            Err(_) => ReportedCommand::Other { code },
-        }
+        Command::from_byte(code).map_or(ReportedCommand::Other { code }, |command| match command {
+            Command::MakeCredential => ReportedCommand::MakeCredential,
+            Command::GetAssertion => ReportedCommand::GetAssertion,
+            Command::GetInfo => ReportedCommand::GetInfo,
+            Command::ClientPin => ReportedCommand::ClientPin,
+            Command::GetNextAssertion => ReportedCommand::GetNextAssertion,
+            Command::Selection => ReportedCommand::Selection,
+        })
     }
 
-    /// The command byte.
+    /// The command byte: the codec's own ([`Command::code`]) for the named ones.
     pub fn code(self) -> u8 {
-        match self {
-            ReportedCommand::MakeCredential => 0x01,
-            ReportedCommand::GetAssertion => 0x02,
-            ReportedCommand::GetInfo => 0x04,
-            ReportedCommand::ClientPin => 0x06,
-            ReportedCommand::GetNextAssertion => 0x08,
-            ReportedCommand::Selection => 0x0b,
-            ReportedCommand::Other { code } => code,
-        }
+        let known = match self {
+            ReportedCommand::MakeCredential => Command::MakeCredential,
+            ReportedCommand::GetAssertion => Command::GetAssertion,
+            ReportedCommand::GetInfo => Command::GetInfo,
+            ReportedCommand::ClientPin => Command::ClientPin,
+            ReportedCommand::GetNextAssertion => Command::GetNextAssertion,
+            ReportedCommand::Selection => Command::Selection,
+            ReportedCommand::Other { code } => return code,
+        };
+        known.code()
     }
 }
 
