@@ -162,15 +162,13 @@ pub struct Channel {
 impl Channel {
     /// Sends raw bytes as one binary message (tests use this to inject faults).
     pub async fn send_raw(&mut self, frame: Vec<u8>) -> Result<(), DesktopError> {
-        self.socket
-            .send(frame, self.timeouts.send)
-            .await
-            .map_err(|e| match e {
-                WsError::Protocol(_) => DesktopError::TunnelClosed {
-                    step: DesktopStep::SendRequest,
-                },
-                other => ws_error(DesktopStep::SendRequest, other),
-            })
+        send_frame(
+            &mut self.socket,
+            frame,
+            DesktopStep::SendRequest,
+            self.timeouts.send,
+        )
+        .await
     }
 
     /// Encrypts `message` and sends it.
@@ -376,6 +374,19 @@ impl QrSession {
     }
 }
 
+/// Sends one frame within `limit`; a tunnel the phone already closed is [`DesktopError::TunnelClosed`].
+async fn send_frame(
+    socket: &mut TunnelSocket,
+    frame: Vec<u8>,
+    step: DesktopStep,
+    limit: Duration,
+) -> Result<(), DesktopError> {
+    socket.send(frame, limit).await.map_err(|e| match e {
+        WsError::Protocol(_) => DesktopError::TunnelClosed { step },
+        other => ws_error(step, other),
+    })
+}
+
 /// Receives the next frame within `limit`; a closed tunnel is an error.
 async fn recv_frame(
     socket: &mut TunnelSocket,
@@ -396,12 +407,7 @@ async fn exchange(
     msg1: Vec<u8>,
     t: DesktopTimeouts,
 ) -> Result<InitiatorAwaitingPostHandshake, DesktopError> {
-    socket.send(msg1, t.send).await.map_err(|e| match e {
-        WsError::Protocol(_) => DesktopError::TunnelClosed {
-            step: DesktopStep::Handshake,
-        },
-        other => ws_error(DesktopStep::Handshake, other),
-    })?;
+    send_frame(socket, msg1, DesktopStep::Handshake, t.send).await?;
     let msg2 = recv_frame(socket, DesktopStep::Handshake, t.handshake).await?;
     initiator
         .read_msg2(&msg2)

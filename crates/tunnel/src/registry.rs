@@ -182,9 +182,7 @@ impl Drop for TunnelGuard {
                 .into_iter()
                 .partition(|w| w.tunnel == tunnel);
             entry.queued = kept;
-            inner.queued_bytes = gone
-                .iter()
-                .fold(inner.queued_bytes, |n, w| n.saturating_sub(queued_size(w)));
+            inner.unqueue(gone.iter());
         }
     }
 }

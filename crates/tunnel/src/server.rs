@@ -299,12 +299,8 @@ async fn handle_connection(
         },
     };
     drop(slot);
-    // Held until this connection ends: the client's share of tunnels or wake listeners.
-    let (admission, _hold) = match admission {
-        Some((admission, hold)) => (Some(admission), hold),
-        None => (None, None),
-    };
-    let Some(admission) = admission else {
+    // `_hold` is kept until this connection ends: the client's share of tunnels or wake listeners.
+    let Some((admission, _hold)) = admission else {
         // Cannot happen: a successful upgrade always went through `admit`.
         finish(
             ws,
