@@ -115,7 +115,17 @@ impl<'a> Reader<'a> {
                 return Err(DecodeError::Unsupported("indefinite length"));
             }
         };
-        if self.opts.canonical && info >= 24 && arg < min && major != 7 {
+        // Major 7 with a following argument is a float (25–27) or a one-byte simple value (24), never false,
+        // true or null: those are only the one-byte heads f4–f6. Judged here, where the additional info is
+        // known, so a float's bits (`f9 00 14`) cannot pass for simple value 20.
+        if major == 7 && info >= 24 {
+            return Err(match info {
+                // RFC 8949 §3.3: a two-byte simple value below 32 is not well-formed.
+                24 if arg < 32 => DecodeError::Malformed,
+                _ => DecodeError::Unsupported("float or simple value"),
+            });
+        }
+        if self.opts.canonical && info >= 24 && arg < min {
             return Err(DecodeError::NotCanonical(
                 "integer or length not in shortest form",
             ));

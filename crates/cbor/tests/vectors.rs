@@ -91,6 +91,13 @@ fn rejects_what_ctap_forbids() {
         ("9f01ff", DecodeError::Unsupported("indefinite length")),
         ("c11a514b67b0", DecodeError::Unsupported("tag")),
         ("f93c00", DecodeError::Unsupported("float or simple value")),
+        // A half-float whose bits are 20 or 21 is not false or true; a two-byte simple value below 32 is
+        // malformed (fuzz finding: `f9 00 14` once decoded as false, breaking the round trip).
+        ("f90014", DecodeError::Unsupported("float or simple value")),
+        ("f90015", DecodeError::Unsupported("float or simple value")),
+        ("fa00000016", DecodeError::Unsupported("float or simple value")),
+        ("f814", DecodeError::Malformed),
+        ("f820", DecodeError::Unsupported("float or simple value")),
         ("f7", DecodeError::Unsupported("undefined")),
         ("0000", DecodeError::TrailingBytes(1)),
         ("62ffff", DecodeError::InvalidUtf8),
@@ -102,6 +109,7 @@ fn rejects_what_ctap_forbids() {
     }
     // Lenient mode accepts non-canonical forms but still refuses duplicates.
     assert_eq!(decode(&hex::decode("1801").unwrap()), Ok(Value::Int(1)));
+    assert!(decode(&hex::decode("82f4f90014").unwrap()).is_err());
     assert!(decode(&hex::decode("a2616201616101").unwrap()).is_ok());
     assert_eq!(
         decode(&hex::decode("a20100180102").unwrap()),
